@@ -1,0 +1,284 @@
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who signs in; what they may do comes from their role assignments."""
+
+    real_name = models.CharField(_("real name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.real_name or self.get_full_name() or self.username
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+class OrgKind(models.TextChoices):
+    COMMITTEE = "committee", _("Working committee")
+    PARTY_COMMITTEE = "party_committee", _("Party committee")
+    GENERAL_BRANCH = "general_branch", _("General party branch")
+    BRANCH = "branch", _("Party branch")
+
+
+PARENT_KINDS = frozenset({OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH})
+
+# Which kinds may stand directly under which: committee → parent orgs (which may nest)
+# → branches; a branch may also stand directly under the committee.
+ALLOWED_CHILDREN: dict[str, frozenset[str]] = {
+    OrgKind.COMMITTEE: frozenset({OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH}),
+    OrgKind.PARTY_COMMITTEE: frozenset({OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH}),
+    OrgKind.GENERAL_BRANCH: frozenset({OrgKind.BRANCH}),
+    OrgKind.BRANCH: frozenset(),
+}
+
+
+class BranchStage(models.TextChoices):
+    BASIC = "basic", _("Basic")
+    DISTINCTIVE = "distinctive", _("Distinctive")
+    MODEL = "model", _("Model")
+
+
+class Organization(models.Model):
+    """A node of the organization tree: committee → party committee / general branch → branch.
+
+    ``path`` is a materialized path of primary keys ("/1/7/42/"), so a whole subtree is one
+    indexed prefix query (``path__startswith``) however deep and large the tree is. It is
+    written only by ``branches.services``.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("A unique short code, e.g. the organization's number in the party-member system."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrgKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organization"),
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+    )
+    path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    stage = models.CharField(
+        _("stage"),
+        max_length=20,
+        choices=BranchStage.choices,
+        blank=True,
+        help_text=_("Branches only: basic → distinctive → model."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["path"]
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%'.
+            models.Index(
+                fields=["path"],
+                name="org_path_prefix_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["kind", "is_active"], name="org_kind_active_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="org_code_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(kind=OrgKind.COMMITTEE, parent__isnull=True)
+                | (~models.Q(kind=OrgKind.COMMITTEE) & models.Q(parent__isnull=False)),
+                name="org_only_committee_is_root",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=OrgKind.BRANCH) | models.Q(stage=""),
+                name="org_stage_only_on_branch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_branch(self) -> bool:
+        return self.kind == OrgKind.BRANCH
+
+    @property
+    def is_committee(self) -> bool:
+        return self.kind == OrgKind.COMMITTEE
+
+    @property
+    def is_parent_org(self) -> bool:
+        return self.kind in PARENT_KINDS
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys from the committee down to this node, this node included."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    @property
+    def committee_id(self) -> int:
+        return self.ancestor_ids[0]
+
+    def is_within(self, other: "Organization") -> bool:
+        return self.path.startswith(other.path)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.kind == OrgKind.COMMITTEE and self.parent_id:
+            errors["parent"] = _("A working committee is the top of its tree and has no parent.")
+        if self.kind != OrgKind.COMMITTEE and self.kind and not self.parent_id:
+            errors["parent"] = _("Choose the organization this one belongs to.")
+        if self.parent_id and self.kind:
+            parent = self.parent
+            if self.kind not in ALLOWED_CHILDREN[parent.kind]:
+                errors["parent"] = _("A %(kind)s cannot be placed under a %(parent_kind)s.") % {
+                    "kind": OrgKind(self.kind).label,
+                    "parent_kind": OrgKind(parent.kind).label,
+                }
+            elif self.pk and parent.path.startswith(self.path):
+                errors["parent"] = _("An organization cannot be moved under itself or its own subtree.")
+        if self.kind != OrgKind.BRANCH and self.stage:
+            errors["stage"] = _("Only a party branch has a stage.")
+        if self.kind == OrgKind.BRANCH and not self.stage:
+            self.stage = BranchStage.BASIC
+        if self.pk and self.kind:
+            old_kind = Organization.objects.filter(pk=self.pk).values_list("kind", flat=True).first()
+            if old_kind != self.kind and Organization.objects.filter(parent_id=self.pk).exists():
+                errors["kind"] = _("The kind of an organization with sub-organizations cannot be changed.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class CommitteePolicy(models.Model):
+    """The numbers a committee sets for itself (DOMAIN rule 6)."""
+
+    committee = models.OneToOneField(
+        Organization,
+        verbose_name=_("working committee"),
+        on_delete=models.CASCADE,
+        related_name="policy",
+        limit_choices_to={"kind": OrgKind.COMMITTEE},
+    )
+    five_star_target_percent = models.DecimalField(
+        _("five-star target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("80"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Share of branches the committee aims to have rated five stars."),
+    )
+    target_deadline = models.DateField(
+        _("target deadline"),
+        null=True,
+        blank=True,
+        help_text=_("The date by which the five-star share should be reached."),
+    )
+    five_goods_min_percent = models.DecimalField(
+        _("minimum five-star share for “five goods” (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A party committee or general branch whose share of five-star branches is below "
+            "this cannot be rated a “five goods” organization."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("committee policy")
+        verbose_name_plural = _("committee policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(five_star_target_percent__gte=0, five_star_target_percent__lte=100),
+                name="policy_target_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(five_goods_min_percent__gte=0, five_goods_min_percent__lte=100),
+                name="policy_five_goods_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Policy of %(committee)s") % {"committee": self.committee})
+
+    def clean(self) -> None:
+        if self.committee_id and self.committee.kind != OrgKind.COMMITTEE:
+            raise ValidationError({"committee": _("Only a working committee has a policy.")})
+
+
+class Role(models.TextChoices):
+    BRANCH_SECRETARY = "branch_secretary", _("Branch secretary")
+    PARENT_REVIEWER = "parent_reviewer", _("Preliminary reviewer")
+    ASSESSMENT_REVIEWER = "assessment_reviewer", _("Assessment-team reviewer")
+    COMMITTEE_APPROVER = "committee_approver", _("Committee approver")
+    STAFF = "staff", _("Party-affairs staff")
+
+
+# The kinds of organization each role may be held on (DOMAIN.md, "Roles and scope").
+ROLE_ORG_KINDS: dict[str, frozenset[str]] = {
+    Role.BRANCH_SECRETARY: frozenset({OrgKind.BRANCH}),
+    Role.PARENT_REVIEWER: PARENT_KINDS,
+    Role.ASSESSMENT_REVIEWER: frozenset({OrgKind.COMMITTEE}),
+    Role.COMMITTEE_APPROVER: frozenset({OrgKind.COMMITTEE}),
+    Role.STAFF: frozenset(OrgKind.values),
+}
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role on an organization; it reaches the organization's whole subtree."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+    created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["organization__path", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "organization"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organization}"
+
+    def clean(self) -> None:
+        if self.role and self.organization_id:
+            allowed = ROLE_ORG_KINDS[self.role]
+            if self.organization.kind not in allowed:
+                raise ValidationError(
+                    {
+                        "organization": _("The role “%(role)s” cannot be held on a %(kind)s.")
+                        % {
+                            "role": Role(self.role).label,
+                            "kind": OrgKind(self.organization.kind).label,
+                        }
+                    }
+                )
