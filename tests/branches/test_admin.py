@@ -1,0 +1,76 @@
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from branches.models import Organization, OrgKind, Role, RoleAssignment, User
+from branches.services import assign_role
+
+
+@pytest.fixture
+def staff_client(client, people):
+    staff = people["staff"]  # staff role on P2
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="branches", codename__regex=r"^(view|change|add)_")
+    )
+    client.force_login(staff)
+    return client
+
+
+def test_staff_admin_lists_only_organizations_in_their_subtree(staff_client):
+    response = staff_client.get(reverse("admin:branches_organization_changelist"))
+    assert response.status_code == 200
+    shown = {o.code for o in response.context["cl"].result_list}
+    assert shown == {"P2", "B3"}
+
+
+def test_staff_admin_cannot_open_an_organization_outside_their_subtree(staff_client, tree):
+    response = staff_client.get(reverse("admin:branches_organization_change", args=[tree["B1"].pk]))
+    assert response.status_code == 302  # the admin's "does not exist" redirect, no form
+    response = staff_client.get(reverse("admin:branches_organization_change", args=[tree["B3"].pk]))
+    assert response.status_code == 200
+
+
+def test_staff_admin_cannot_place_an_organization_outside_their_subtree(staff_client, tree):
+    response = staff_client.post(
+        reverse("admin:branches_organization_add"),
+        {"name": "新支部", "code": "NEW", "kind": OrgKind.BRANCH, "parent": tree["P1"].pk, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    assert not Organization.objects.filter(code="NEW").exists()
+
+
+def test_staff_admin_adds_a_branch_inside_their_subtree_with_its_path(staff_client, tree):
+    response = staff_client.post(
+        reverse("admin:branches_organization_add"),
+        {"name": "新支部", "code": "NEW", "kind": OrgKind.BRANCH, "parent": tree["P2"].pk, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    new = Organization.objects.get(code="NEW")
+    assert new.path == f"{tree['P2'].path}{new.pk}/"
+
+
+def test_staff_admin_lists_only_role_assignments_in_scope(staff_client, people):
+    response = staff_client.get(reverse("admin:branches_roleassignment_changelist"))
+    shown = {a.user.username for a in response.context["cl"].result_list}
+    assert shown == {"staff"}
+
+
+def test_staff_admin_users_are_those_in_scope_or_without_any_role(staff_client, people, tree):
+    newcomer = User.objects.create_user("newcomer", password="x-unused-x")
+    colleague = User.objects.create_user("colleague", password="x-unused-x")
+    assign_role(user=colleague, role=Role.BRANCH_SECRETARY, organization=tree["B3"])
+    response = staff_client.get(reverse("admin:branches_user_changelist"))
+    shown = {u.username for u in response.context["cl"].result_list}
+    assert shown == {"staff", "outsider", newcomer.username, colleague.username}
+
+
+def test_staff_admin_cannot_grant_a_role_outside_their_subtree(staff_client, people, tree):
+    response = staff_client.post(
+        reverse("admin:branches_roleassignment_add"),
+        {"user": people["outsider"].pk, "role": Role.BRANCH_SECRETARY, "organization": tree["B1"].pk},
+    )
+    assert response.status_code == 200
+    assert not RoleAssignment.objects.filter(user=people["outsider"]).exists()
