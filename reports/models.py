@@ -1,2 +1,1 @@
-
-# Create your models here.
+"""Quarterly notices, bulletins and reports (PDF and Excel) live here."""

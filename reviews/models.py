@@ -1,2 +1,418 @@
+"""Star-rating cycles: self-assessment, preliminary review, scoring, decision, certificates.
 
-# Create your models here.
+State lives in one status field per assessment, moved only by ``reviews.services``
+following ``workflow.TRANSITIONS``; every move writes an ``AssessmentEvent`` and every
+change of a branch's star a ``StarEvent``.
+"""
+
+import secrets
+import uuid
+from decimal import Decimal
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+POINTS = {"max_digits": 5, "decimal_places": 1}
+STAR_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class CycleStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PUBLICITY = "publicity", _("Public notice")
+    CERTIFIED = "certified", _("Certified")
+
+
+class Cycle(models.Model):
+    """One round of star certification (认定周期) of a committee, pinned to a standard version."""
+
+    committee = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("working committee"),
+        on_delete=models.PROTECT,
+        related_name="cycles",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    standard = models.ForeignKey(
+        "scoring.Standard", verbose_name=_("standard"), on_delete=models.PROTECT, related_name="cycles"
+    )
+    self_assessment_deadline = models.DateField(_("self-assessment deadline"))
+    preliminary_deadline = models.DateField(_("preliminary review deadline"))
+    scoring_deadline = models.DateField(_("scoring deadline"))
+    validity_months = models.PositiveSmallIntegerField(
+        _("certificate validity (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    publicity_days = models.PositiveSmallIntegerField(
+        _("public notice period (days)"), default=5, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    reviewers_per_branch = models.PositiveSmallIntegerField(
+        _("reviewers per branch"), default=3, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    disagreement_fraction = models.DecimalField(
+        _("disagreement threshold (share of the item's points)"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.333"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
+        help_text=_(
+            "Reviewers disagree on an item when their scores differ by more than this share of its points."
+        ),
+    )
+    star_caps = models.JSONField(
+        _("caps on the share of each star level (%)"),
+        default=dict,
+        blank=True,
+        help_text=_('For example {"5": 30} allows at most 30% five-star branches.'),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=CycleStatus.choices, default=CycleStatus.OPEN
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    publicity_started_at = models.DateTimeField(_("public notice started"), null=True, blank=True)
+    publicity_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
+    certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("certification cycle")
+        verbose_name_plural = _("certification cycles")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "name"], name="cycle_name_unique_per_committee"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def cap_for(self, stars: int) -> Decimal | None:
+        raw = (self.star_caps or {}).get(str(stars))
+        return None if raw in (None, "") else Decimal(str(raw))
+
+
+class AssessmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    FORWARDED = "forwarded", _("Forwarded")
+    SCORING = "scoring", _("Being scored")
+    SCORED = "scored", _("Scored")
+    DECIDED = "decided", _("Decided")
+    PUBLICIZED = "publicized", _("Under public notice")
+    CERTIFIED = "certified", _("Certified")
+
+
+class Assessment(models.Model):
+    """A branch's assessment in one cycle: self-scores, review rounds, scores, decision."""
+
+    cycle = models.ForeignKey(
+        Cycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="assessments"
+    )
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.NOT_STARTED
+    )
+    declared_stars = models.PositiveSmallIntegerField(
+        _("declared star level"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    self_total = models.DecimalField(_("self-assessment total"), null=True, blank=True, **POINTS)
+    recommendation = models.TextField(_("recommendation"), blank=True)
+    consolidated_score = models.DecimalField(_("consolidated score"), null=True, blank=True, **POINTS)
+    proposed_stars = models.PositiveSmallIntegerField(
+        _("proposed star level"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    decided_stars = models.PositiveSmallIntegerField(
+        _("decided star level"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["branch__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "branch"], name="one_assessment_per_branch_per_cycle"),
+        ]
+        indexes = [models.Index(fields=["cycle", "status"], name="assessment_cycle_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.branch} · {self.cycle}"
+
+
+class SelfScore(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="self_scores")
+    item = models.ForeignKey(
+        "scoring.Item", verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("self-score"), null=True, blank=True, **POINTS)
+    explanation = models.TextField(_("explanation"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("self-score")
+        verbose_name_plural = _("self-scores")
+        constraints = [models.UniqueConstraint(fields=["assessment", "item"], name="one_self_score_per_item")]
+
+
+def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+    # The stored name is random: the user's file name is kept only as data, never as a path.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"evidence/{instance.assessment_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(models.Model):
+    """A file supporting one item (佐证材料), stored outside static/ under a random name."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="evidence")
+    item = models.ForeignKey(
+        "scoring.Item", verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at"]
+
+
+class SubmissionRound(models.Model):
+    """One submission to the preliminary review and its outcome; every round is kept."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RETURNED = "returned", _("Returned")
+        FORWARDED = "forwarded", _("Forwarded")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(_("round"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    declared_stars = models.PositiveSmallIntegerField(_("declared star level"), validators=STAR_VALIDATORS)
+    self_total = models.DecimalField(_("self-assessment total"), **POINTS)
+    snapshot = models.JSONField(_("self-scores as submitted"), default=dict)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    comment = models.TextField(_("reason or recommendation"), blank=True)
+
+    class Meta:
+        verbose_name = _("submission round")
+        verbose_name_plural = _("submission rounds")
+        ordering = ["assessment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "number"], name="submission_round_unique")
+        ]
+
+
+class ReviewerAssignment(models.Model):
+    """An assessment-team member assigned to score one assessment."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("scores submitted at"), null=True, blank=True)
+    version = models.PositiveSmallIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("reviewer assignment")
+        verbose_name_plural = _("reviewer assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "reviewer"], name="one_assignment_per_reviewer")
+        ]
+
+
+class ReviewScore(models.Model):
+    """A reviewer's score of one item; a revision after discussion adds a new version row."""
+
+    assignment = models.ForeignKey(ReviewerAssignment, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(
+        "scoring.Item", verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    score = models.DecimalField(_("score"), null=True, blank=True, **POINTS)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review score")
+        verbose_name_plural = _("review scores")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "item", "version"], name="review_score_version_unique"
+            )
+        ]
+
+
+class Objection(models.Model):
+    """An objection (异议) received during the public notice, and how it was resolved."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="objections")
+    received_from = models.CharField(_("received from"), max_length=100, blank=True)
+    content = models.TextField(_("content"), max_length=4000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    resolution = models.TextField(_("resolution"), blank=True, max_length=4000)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["recorded_at"]
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+def new_verification_code() -> str:
+    return secrets.token_hex(8).upper()
+
+
+class Certificate(models.Model):
+    """A branch's certified star level; ``stars`` is the current level after any downgrade."""
+
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    assessment = models.OneToOneField(
+        Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="certificate"
+    )
+    certified_stars = models.PositiveSmallIntegerField(_("certified star level"), validators=STAR_VALIDATORS)
+    stars = models.PositiveSmallIntegerField(_("current star level"), validators=STAR_VALIDATORS)
+    issued_at = models.DateTimeField(_("issued at"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CertificateStatus.choices, default=CertificateStatus.VALID
+    )
+    verification_code = models.CharField(
+        _("verification code"), max_length=32, unique=True, default=new_verification_code
+    )
+
+    class Meta:
+        verbose_name = _("star certificate")
+        verbose_name_plural = _("star certificates")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch"],
+                condition=models.Q(status="valid"),
+                name="one_valid_certificate_per_branch",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} ★{self.stars}"
+
+
+class AssessmentEvent(models.Model):
+    """Every move of an assessment through the workflow: who, when, from, to, why."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=20, choices=AssessmentStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=AssessmentStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("assessment event")
+        verbose_name_plural = _("assessment events")
+        ordering = ["at", "pk"]
+
+
+class StarEventKind(models.TextChoices):
+    CERTIFICATION = "certification", _("Certification")
+    DOWNGRADE = "downgrade", _("Downgrade")
+    REVOCATION = "revocation", _("Revocation")
+    EXPIRY = "expiry", _("Expiry")
+
+
+class StarEvent(models.Model):
+    """A change of a branch's star level (DOMAIN rule 5): who, when, from → to, why."""
+
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="star_events",
+    )
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=StarEventKind.choices)
+    from_stars = models.PositiveSmallIntegerField(_("from"), null=True, blank=True)
+    to_stars = models.PositiveSmallIntegerField(_("to"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"), blank=True)
+    violation = models.CharField(_("violation cited"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("star event")
+        verbose_name_plural = _("star events")
+        ordering = ["-at", "-pk"]

@@ -75,7 +75,8 @@ def test_database_url_and_broker_come_from_the_environment():
 
 
 def test_production_mode_passes_the_deploy_check_at_warning_level():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ENV"}
+    # Test fixtures may set DJANGO_ALLOW_ASYNC_UNSAFE for live-server tests; a deployment never does.
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(PROD)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,0 +1,1 @@
+"""Writes of the star-rating cycle; each public function is one state change."""

@@ -1,0 +1,12 @@
+"""URLs of the star-rating cycle; each part of the workflow keeps its own list."""
+
+from .views import committee, parent, secretary, team
+
+app_name = "reviews"
+
+urlpatterns = [
+    *secretary.urlpatterns,
+    *parent.urlpatterns,
+    *team.urlpatterns,
+    *committee.urlpatterns,
+]

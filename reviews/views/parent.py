@@ -1,0 +1,3 @@
+"""Placeholder until this part of the workflow has pages."""
+
+urlpatterns: list = []

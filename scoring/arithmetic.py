@@ -1,0 +1,242 @@
+"""The arithmetic of scores, totals and star levels, free of models and the database.
+
+Everything is ``Decimal``: the rules speak of one-decimal scores and exact thresholds
+(94.9 earns four stars, 95.0 five), which binary floats cannot promise. The callers turn a
+standard into ``StandardRules`` once (``scoring.selectors.rules_from_standard``) and then
+score any number of branches without touching the database.
+"""
+
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import TypeAlias
+
+from django.utils.translation import gettext as _
+
+NORMAL = "normal"
+BONUS = "bonus"
+VETO = "veto"
+KINDS = frozenset({NORMAL, BONUS, VETO})
+
+MIN_STARS = 1
+MAX_STARS = 5
+ONE_DECIMAL = Decimal("0.1")
+ZERO = Decimal("0")
+
+Thresholds: TypeAlias = Iterable[tuple[int, Decimal]]
+
+
+class ScoreError(ValueError):
+    """A score, total or rule that the arithmetic cannot accept; the message is for people."""
+
+
+def _as_decimal(value: object) -> Decimal:
+    # Floats are refused rather than converted: 0.1 as a float is not 0.1, and a silent
+    # conversion would hide the caller's mistake. Strings and ints are exact, so welcome.
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ScoreError(_("A score must be a decimal number."))
+    try:
+        return Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise ScoreError(_("“%(value)s” is not a number.") % {"value": value}) from None
+
+
+def _require_finite(value: Decimal) -> None:
+    if not value.is_finite():
+        raise ScoreError(_("A score must be a finite number."))
+
+
+def _rule_decimal(value: object, what: str) -> Decimal:
+    # Rules may be written with ints for readability ((5, 95)); floats are still refused.
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise ValueError(f"{what} must be a Decimal, got {value!r}")
+    result = Decimal(value)
+    if not result.is_finite():
+        raise ValueError(f"{what} must be finite")
+    return result
+
+
+def _has_at_most_one_decimal(value: Decimal) -> bool:
+    # Compare values, not the written form, so "4.50" counts as one decimal like "4.5".
+    return value == value.quantize(ONE_DECIMAL)
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """What the arithmetic needs to know about one item."""
+
+    code: str
+    max_score: Decimal
+    kind: str  # "normal" | "bonus" | "veto"
+    veto_star_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"item {self.code}: unknown kind {self.kind!r}")
+        max_score = _rule_decimal(self.max_score, f"item {self.code}: max_score")
+        if max_score < 0:
+            raise ValueError(f"item {self.code}: max_score must be ≥ 0")
+        object.__setattr__(self, "max_score", max_score)
+        if self.kind == VETO:
+            if self.veto_star_cap is None or not MIN_STARS <= self.veto_star_cap <= MAX_STARS:
+                raise ValueError(f"veto item {self.code}: veto_star_cap must be 1…5")
+            if self.max_score != 0:
+                raise ValueError(f"veto item {self.code}: a veto carries no points")
+        elif self.veto_star_cap is not None:
+            raise ValueError(f"item {self.code}: only veto items have a veto_star_cap")
+
+
+@dataclass(frozen=True)
+class StandardRules:
+    """A published standard reduced to the numbers that decide totals and stars."""
+
+    max_score: Decimal
+    thresholds: tuple[tuple[int, Decimal], ...]  # (stars, min_score), e.g. ((5, 95), (4, 90), …)
+    bonus_cap: Decimal | None
+    allow_total_above_max: bool
+    items: tuple[ItemRule, ...]
+
+    def __post_init__(self) -> None:
+        # Invalid rules are a programming error (publishing validates the data), hence
+        # ValueError with a developer's message rather than a translated ScoreError.
+        thresholds = tuple(
+            (stars, _rule_decimal(min_score, f"threshold for {stars} stars"))
+            for stars, min_score in self.thresholds
+        )
+        check_thresholds(thresholds)
+        codes = [item.code for item in self.items]
+        if len(codes) != len(set(codes)):
+            raise ValueError("item codes must be unique within a standard")
+        max_score = _rule_decimal(self.max_score, "max_score")
+        if max_score <= 0:
+            raise ValueError("max_score must be > 0")
+        bonus_cap = None if self.bonus_cap is None else _rule_decimal(self.bonus_cap, "bonus_cap")
+        if bonus_cap is not None and bonus_cap < 0:
+            raise ValueError("bonus_cap must be ≥ 0")
+        # Frozen, so normalise through object.__setattr__: Decimals throughout, and the
+        # thresholds sorted from the most stars down so lookups stop at the first hit.
+        object.__setattr__(self, "max_score", max_score)
+        object.__setattr__(self, "bonus_cap", bonus_cap)
+        object.__setattr__(self, "thresholds", tuple(sorted(thresholds, reverse=True)))
+
+    def item(self, code: str) -> ItemRule:
+        for item in self.items:
+            if item.code == code:
+                return item
+        raise ScoreError(_("There is no item “%(code)s” in this standard.") % {"code": code})
+
+
+def check_thresholds(thresholds: Thresholds) -> None:
+    """Raise ValueError unless star levels are 1…5, unique, and need more points per star."""
+    ordered = sorted(thresholds)
+    stars = [level for level, _min in ordered]
+    if any(isinstance(level, bool) or not isinstance(level, int) for level in stars):
+        raise ValueError("star levels must be integers")
+    if len(stars) != len(set(stars)):
+        raise ValueError("each star level may have one threshold only")
+    if any(not MIN_STARS <= level <= MAX_STARS for level in stars):
+        raise ValueError("star levels must be 1…5")
+    mins = [_rule_decimal(min_score, "threshold score") for _level, min_score in ordered]
+    if any(lower >= higher for lower, higher in itertools.pairwise(mins)):
+        raise ValueError("a higher star level must need a strictly higher score")
+
+
+def validate_item_score(score: Decimal | int | str, max_score: Decimal) -> Decimal:
+    """The score as a one-decimal Decimal, or ScoreError if it is not a valid 0…max score."""
+    value = _as_decimal(score)
+    _require_finite(value)
+    if value < 0:
+        raise ScoreError(_("A score cannot be negative."))
+    if value > max_score:
+        raise ScoreError(
+            _("A score of %(score)s is above the item's maximum of %(max)s.")
+            % {"score": value, "max": max_score}
+        )
+    if not _has_at_most_one_decimal(value):
+        raise ScoreError(_("A score may have at most one decimal place."))
+    # copy_abs turns "-0" into 0 so that no negative zero is ever stored or shown.
+    return value.quantize(ONE_DECIMAL).copy_abs()
+
+
+def total_score(rules: StandardRules, scores: Mapping[str, Decimal]) -> Decimal:
+    """Normal points plus capped bonus points, capped at the maximum unless the standard allows more.
+
+    Items without a score count as 0, so a half-filled sheet has a running total. A code
+    that is not an item of the standard is refused: it means scores of another version.
+    """
+    items = {item.code: item for item in rules.items}
+    unknown = sorted(set(scores) - set(items))
+    if unknown:
+        raise ScoreError(_("There is no item “%(code)s” in this standard.") % {"code": unknown[0]})
+    normal = bonus = ZERO
+    for code, raw in scores.items():
+        item = items[code]
+        value = validate_item_score(raw, item.max_score)
+        if item.kind == NORMAL:
+            normal += value
+        elif item.kind == BONUS:
+            bonus += value
+        # Veto items have a maximum of 0, so validation above already pinned them to 0.
+    if rules.bonus_cap is not None:
+        bonus = min(bonus, rules.bonus_cap)
+    total = normal + bonus
+    if not rules.allow_total_above_max:
+        total = min(total, rules.max_score)
+    return total.quantize(ONE_DECIMAL)
+
+
+def star_for_total(total: Decimal, thresholds: Thresholds) -> int:
+    """The highest star level whose threshold ``total`` reaches; one star below all of them."""
+    value = _as_decimal(total)
+    _require_finite(value)
+    for stars, min_score in sorted(thresholds, reverse=True):
+        if value >= min_score:
+            return stars
+    return MIN_STARS
+
+
+def star_for(rules: StandardRules, total: Decimal, applied_vetoes: Collection[str] = ()) -> int:
+    """The star level for ``total``, capped by the lowest cap of the veto items that apply."""
+    if isinstance(applied_vetoes, str):
+        # A bare code would be iterated letter by letter; insist on a collection of codes.
+        raise TypeError("applied_vetoes must be a collection of item codes, not a string")
+    stars = star_for_total(total, rules.thresholds)
+    for code in applied_vetoes:
+        item = rules.item(code)
+        if item.kind != VETO or item.veto_star_cap is None:
+            raise ScoreError(_("Item “%(code)s” is not a veto item.") % {"code": code})
+        stars = min(stars, item.veto_star_cap)
+    return stars
+
+
+def mean_score(values: Sequence[Decimal]) -> Decimal:
+    """The arithmetic mean to one decimal, halves rounded up (4.55 → 4.6), as reviewers expect."""
+    if not values:
+        raise ScoreError(_("There are no scores to average."))
+    decimals = [_as_decimal(value) for value in values]
+    for value in decimals:
+        _require_finite(value)
+    # Enough precision that the division is exact to well past the rounding digit.
+    with localcontext() as context:
+        context.prec = 60
+        mean = sum(decimals, ZERO) / len(decimals)
+        return mean.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+__all__ = [
+    "BONUS",
+    "NORMAL",
+    "VETO",
+    "ItemRule",
+    "ScoreError",
+    "StandardRules",
+    "check_thresholds",
+    "mean_score",
+    "star_for",
+    "star_for_total",
+    "total_score",
+    "validate_item_score",
+]

@@ -1,0 +1,79 @@
+"""Reads of standards: who may see which, and a standard reduced to its arithmetic rules."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from branches.models import Organization, OrgKind, User
+from branches.scoping import organizations_visible_to
+
+from .arithmetic import ItemRule, StandardRules
+from .models import Item, Standard, StandardStatus, StarThreshold
+
+
+def standards_visible_to(user: User) -> QuerySet[Standard]:
+    """Global standards plus those of the committees the user can see; everything for superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return Standard.objects.none()
+    if user.is_superuser:
+        return Standard.objects.all()
+    committees = organizations_visible_to(user).filter(kind=OrgKind.COMMITTEE).values("pk")
+    return Standard.objects.filter(Q(committee__isnull=True) | Q(committee__in=committees))
+
+
+def standards_editable_by(user: User) -> QuerySet[Standard]:
+    """Drafts the user may change: a committee's own drafts; global drafts only for superusers."""
+    drafts = standards_visible_to(user).filter(status=StandardStatus.DRAFT)
+    if user.is_superuser:
+        return drafts
+    return drafts.filter(committee__isnull=False)
+
+
+def can_edit_standard(user: User, standard: Standard) -> bool:
+    return standards_editable_by(user).filter(pk=standard.pk).exists()
+
+
+def get_standard_for_user_or_404(user: User, pk: int) -> Standard:
+    """The same 404 for "no such standard" and "not in your scope"."""
+    try:
+        return standards_visible_to(user).get(pk=pk)
+    except (Standard.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def published_standards_for(committee: Organization) -> QuerySet[Standard]:
+    """The published standards a committee may run a cycle with: its own and the global ones."""
+    return Standard.objects.filter(
+        Q(committee__isnull=True) | Q(committee=committee), status=StandardStatus.PUBLISHED
+    )
+
+
+def rules_from_standard(standard: Standard) -> StandardRules:
+    """The standard's numbers for ``scoring.arithmetic``, in two queries whatever its size."""
+    thresholds = tuple(
+        StarThreshold.objects.filter(standard_id=standard.pk)
+        .order_by("-stars")
+        .values_list("stars", "min_score")
+    )
+    items = tuple(
+        ItemRule(code=code, max_score=max_score, kind=kind, veto_star_cap=veto_star_cap)
+        for code, max_score, kind, veto_star_cap in Item.objects.filter(dimension__standard_id=standard.pk)
+        .order_by("dimension__order", "dimension__code", "order", "code")
+        .values_list("code", "max_score", "kind", "veto_star_cap")
+    )
+    return StandardRules(
+        max_score=standard.max_score,
+        thresholds=thresholds,
+        bonus_cap=standard.bonus_cap,
+        allow_total_above_max=standard.allow_total_above_max,
+        items=items,
+    )
+
+
+__all__ = [
+    "can_edit_standard",
+    "get_standard_for_user_or_404",
+    "published_standards_for",
+    "rules_from_standard",
+    "standards_editable_by",
+    "standards_visible_to",
+]

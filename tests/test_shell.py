@@ -1,0 +1,218 @@
+"""The shell around every page: sign-in, lockout, sign-out, language, and the 我的工作 home page."""
+
+import pytest
+from django.urls import reverse
+
+from branches.models import OrgKind, Role
+from branches.services import assign_role, create_organization
+from tests.conftest import PASSWORD
+
+# Django's own zh_Hans translation of AuthenticationForm's "invalid_login" message, with the
+# User model's username label (用户名) filled in.
+DJANGO_WRONG_PASSWORD_ZH = "请输入一个正确的用户名和密码。注意，两者都区分大小写。"
+
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def login(client, username, password, **headers):
+    return client.post(reverse("login"), {"username": username, "password": password}, **headers)
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client):
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+def test_login_page_is_in_chinese_by_default(client, db):
+    response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in response.text
+
+
+def test_login_page_follows_an_english_browser(client, db):
+    response = client.get(reverse("login"), **ENGLISH)
+
+    assert '<html lang="en">' in response.text
+    assert "Sign in" in response.text
+
+
+def test_wrong_password_shows_djangos_error_in_chinese(client, secretary):
+    response = login(client, "zhangwei", "wrong password")
+
+    assert response.status_code == 200
+    assert DJANGO_WRONG_PASSWORD_ZH in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_right_password_signs_in_and_lands_on_the_home_page(client, secretary):
+    response = login(client, "zhangwei", PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.session["_auth_user_id"] == str(secretary.pk)
+
+
+def test_sixth_attempt_after_five_failures_is_locked_out_even_with_the_right_password(
+    client, secretary, settings
+):
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = 0.5  # hours
+    for _ in range(5):
+        login(client, "zhangwei", "wrong password", **ENGLISH)
+
+    response = login(client, "zhangwei", PASSWORD, **ENGLISH)
+
+    assert response.status_code == 429
+    assert "registration/locked_out.html" in [t.name for t in response.templates]
+    assert "this account has been locked for a while" in response.text
+    assert "Try again in 30 minutes, or ask the administrator to unlock the account." in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_of_one_account_leaves_other_accounts_alone(client, secretary, make_user, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    make_user("lina", "李娜")
+    for _ in range(5):
+        login(client, "zhangwei", "wrong password")
+
+    response = login(client, "lina", PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_logout_refuses_get(client, secretary):
+    client.force_login(secretary)
+
+    response = client.get(reverse("logout"))
+
+    assert response.status_code == 405
+    assert client.session["_auth_user_id"] == str(secretary.pk)
+
+
+def test_logout_by_post_signs_out_and_returns_to_the_login_page(client, secretary):
+    client.force_login(secretary)
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_layout_offers_logout_as_a_post_form(client, secretary):
+    client.force_login(secretary)
+
+    response = client.get(reverse("home"))
+
+    assert f'<form action="{reverse("logout")}" method="post">' in response.text
+
+
+def test_language_switch_changes_the_page_language(client, db):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert '<html lang="en">' in response.text
+
+
+def test_home_lists_each_role_with_its_organization_and_scope(client, org_tree, make_user):
+    user = make_user("wangfang", "王芳")
+    assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=org_tree.branch_one)
+    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
+    assign_role(user=user, role=Role.STAFF, organization=org_tree.committee)
+    client.force_login(user)
+
+    response = client.get(reverse("home"), **ENGLISH)
+
+    assert response.status_code == 200
+    rows = [
+        (a.get_role_display(), a.organization.name, a.branch_count) for a in response.context["assignments"]
+    ]
+    assert rows == [
+        ("Party-affairs staff", "市直机关工委", 3),
+        ("Preliminary reviewer", "市教育局机关党委", 2),
+        ("Branch secretary", "教育局第一党支部", 1),
+    ]
+    text = response.text
+    assert "王芳" in text
+    for label in ("Party-affairs staff", "Preliminary reviewer", "Branch secretary"):
+        assert label in text
+    for kind in ("Working committee", "Party committee", "Party branch"):
+        assert kind in text
+    assert "Scope: 3 party branches" in text
+    assert "Scope: 2 party branches" in text
+    assert "Scope: 1 party branch<" in text.replace("\n", "").replace("  ", "")
+
+
+def test_home_shows_an_empty_state_to_a_user_without_roles(client, make_user):
+    client.force_login(make_user("newcomer", "新同志"))
+
+    response = client.get(reverse("home"), **ENGLISH)
+
+    assert response.status_code == 200
+    assert "No role has been assigned to you yet; ask your party-affairs staff." in response.text
+
+
+def test_home_counts_only_branches_in_the_subtree_of_the_role(client, org_tree, make_user):
+    other_committee = create_organization(name="区委机关工委", code="C2", kind=OrgKind.COMMITTEE)
+    create_organization(name="区直第一党支部", code="X1", kind=OrgKind.BRANCH, parent=other_committee)
+    user = make_user("reviewer")
+    assign_role(user=user, role=Role.ASSESSMENT_REVIEWER, organization=org_tree.committee)
+    client.force_login(user)
+
+    response = client.get(reverse("home"))
+
+    assert [a.branch_count for a in response.context["assignments"]] == [3]
+
+
+@pytest.mark.parametrize("extra_branches", [0, 6])
+def test_home_runs_a_fixed_number_of_queries_whatever_the_number_of_roles(
+    client, org_tree, make_user, django_assert_num_queries, extra_branches
+):
+    user = make_user("busy")
+    for number in range(extra_branches):
+        branch = create_organization(
+            name=f"新建第{number}党支部",
+            code=f"N{number}",
+            kind=OrgKind.BRANCH,
+            parent=org_tree.party_committee,
+        )
+        assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=branch)
+    assign_role(user=user, role=Role.STAFF, organization=org_tree.committee)
+    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
+    client.force_login(user)
+
+    # Session, user, the navigation's role set, and the annotated role assignments.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("home"))
+
+    assert len(response.context["assignments"]) == 2 + extra_branches
+
+
+def test_admin_link_is_shown_only_to_staff_users(client, make_user):
+    client.force_login(make_user("plain"))
+    assert reverse("admin:index") not in client.get(reverse("home")).text
+
+    client.force_login(make_user("admin", is_staff=True))
+    assert reverse("admin:index") in client.get(reverse("home")).text
+
+
+def test_password_change_then_done_page(client, secretary):
+    client.force_login(secretary)
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-Passw0rd-2025",
+            "new_password2": "a-new-Passw0rd-2025",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("password_change_done")
+    assert "registration/password_change_done.html" in [t.name for t in response.templates]
+    secretary.refresh_from_db()
+    assert secretary.check_password("a-new-Passw0rd-2025")
