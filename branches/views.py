@@ -27,5 +27,11 @@ def _branch_count_in_subtree() -> Subquery:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """我的工作: the user's roles, each with the organization it is held on and its reach."""
+    from reviews.dashboards import home_sections  # the home page spans the apps
+
     assignments = roles_of(request.user).annotate(branch_count=_branch_count_in_subtree())
-    return render(request, "branches/home.html", {"assignments": assignments})
+    return render(
+        request,
+        "branches/home.html",
+        {"assignments": assignments, "sections": home_sections(request.user)},
+    )

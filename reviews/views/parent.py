@@ -1,3 +1,159 @@
-"""Placeholder until this part of the workflow has pages."""
+"""The preliminary review (初审) by the parent organization: the queue, one review, forward, return."""
 
-urlpatterns: list = []
+from collections import defaultdict
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from branches.models import Role
+from branches.scoping import has_role_on, role_set
+
+from ..forms_review import ForwardForm, ReturnForm
+from ..models import Assessment, AssessmentStatus, Evidence, SelfScore, SubmissionRound
+from ..selectors import assessments_visible_to, get_assessment_for_user_or_404
+from ..selectors_scoring import standard_items
+from ..services.preliminary import forward_assessment, return_assessment
+from .common import done, workflow_action
+
+PAGE_SIZE = 25
+
+QUEUE_STATES = {
+    "pending": [AssessmentStatus.SUBMITTED],
+    "done": [
+        AssessmentStatus.RETURNED,
+        AssessmentStatus.FORWARDED,
+        AssessmentStatus.SCORING,
+        AssessmentStatus.SCORED,
+        AssessmentStatus.DECIDED,
+        AssessmentStatus.PUBLICIZED,
+        AssessmentStatus.CERTIFIED,
+    ],
+}
+
+
+def _require_parent_reviewer(user) -> None:
+    if not user.is_superuser and Role.PARENT_REVIEWER not in role_set(user):
+        raise PermissionDenied(_("Only a preliminary reviewer can open this page."))
+
+
+def _latest_round(field: str) -> Subquery:
+    return Subquery(
+        SubmissionRound.objects.filter(assessment_id=OuterRef("pk")).order_by("-number").values(field)[:1]
+    )
+
+
+def queue_for(user, state: str = "pending"):
+    """Assessments of the reviewer's branches in ``state``, with their latest round (one query)."""
+    return (
+        assessments_visible_to(user, [Role.PARENT_REVIEWER])
+        .filter(status__in=QUEUE_STATES[state])
+        .select_related("branch", "branch__parent", "cycle")
+        .annotate(round_number=_latest_round("number"), round_submitted_at=_latest_round("submitted_at"))
+        .order_by("-cycle__opened_at", "branch__path", "pk")
+    )
+
+
+@login_required
+@require_GET
+def preliminary_queue(request: HttpRequest) -> HttpResponse:
+    """初审: the submissions waiting for this parent reviewer, or those already handled."""
+    _require_parent_reviewer(request.user)
+    state = request.GET.get("state", "pending")
+    if state not in QUEUE_STATES:
+        state = "pending"
+    page = Paginator(queue_for(request.user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "state": state, "pager_query": f"state={state}&"}
+    return render(request, "reviews/parent/queue.html", context)
+
+
+def _reviewable_or_404(request, pk) -> Assessment:
+    """In scope with any role → the assessment; without the parent reviewer's role → 403."""
+    assessment = get_assessment_for_user_or_404(request.user, pk)
+    if not has_role_on(request.user, Role.PARENT_REVIEWER, assessment.branch):
+        raise PermissionDenied(_("Only the parent organization's preliminary reviewer can review this."))
+    return assessment
+
+
+def _review_page(request, assessment: Assessment, *, forward_form=None, return_form=None, status=200):
+    items = standard_items(assessment)
+    self_scores = {s.item_id: s for s in SelfScore.objects.filter(assessment_id=assessment.pk)}
+    evidence = defaultdict(list)
+    for file in Evidence.objects.filter(assessment_id=assessment.pk).order_by("uploaded_at", "pk"):
+        evidence[file.item_id].append(file)
+    rows = [(item, self_scores.get(item.pk), evidence.get(item.pk, [])) for item in items]
+    rounds = assessment.rounds.select_related("submitted_by", "reviewed_by").order_by("-number")
+    events = assessment.events.select_related("actor").order_by("-at", "-pk")
+    context = {
+        "assessment": assessment,
+        "rows": rows,
+        "rounds": rounds,
+        "events": events,
+        "can_review": assessment.status == AssessmentStatus.SUBMITTED,
+        "forward_form": forward_form or ForwardForm(),
+        "return_form": return_form or ReturnForm(),
+    }
+    return render(request, "reviews/parent/review.html", context, status=status)
+
+
+@login_required
+@require_GET
+def preliminary_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """One submission: items, self-scores, explanations, evidence, every round so far."""
+    return _review_page(request, _reviewable_or_404(request, pk))
+
+
+@login_required
+@require_POST
+@workflow_action
+def preliminary_forward(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _reviewable_or_404(request, pk)
+    form = ForwardForm(request.POST)
+    if form.is_valid():
+        try:
+            forward_assessment(
+                assessment=assessment, actor=request.user, recommendation=form.cleaned_data["recommendation"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return done(
+                request,
+                _("%(branch)s was forwarded to the committee.") % {"branch": assessment.branch},
+                "reviews:preliminary_queue",
+            )
+    return _review_page(request, assessment, forward_form=form, status=400)
+
+
+@login_required
+@require_POST
+@workflow_action
+def preliminary_return(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _reviewable_or_404(request, pk)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            return_assessment(assessment=assessment, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return done(
+                request,
+                _("%(branch)s was returned to the branch.") % {"branch": assessment.branch},
+                "reviews:preliminary_queue",
+            )
+    return _review_page(request, assessment, return_form=form, status=400)
+
+
+urlpatterns = [
+    path("preliminary/", preliminary_queue, name="preliminary_queue"),
+    path("preliminary/<int:pk>/", preliminary_review, name="preliminary_review"),
+    path("preliminary/<int:pk>/forward/", preliminary_forward, name="preliminary_forward"),
+    path("preliminary/<int:pk>/return/", preliminary_return, name="preliminary_return"),
+]

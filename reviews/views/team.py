@@ -1,3 +1,242 @@
-"""Placeholder until this part of the workflow has pages."""
+"""The assessment team (考核组): the committee assigns reviewers, reviewers score, revise, compare."""
 
-urlpatterns: list = []
+from collections import defaultdict
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from branches.models import Role
+from branches.scoping import role_set
+
+from ..forms_review import ReviewerChoiceForm, ScoreSheetForm
+from ..models import Assessment, AssessmentStatus, Evidence, SelfScore
+from ..selectors import get_assessment_for_user_or_404, get_cycle_for_user_or_404
+from ..selectors_scoring import (
+    COMMITTEE_ROLES,
+    get_assignment_for_reviewer_or_404,
+    latest_own_scores,
+    reviewer_assignments,
+    reviewer_options,
+    scoring_summary,
+    standard_items,
+    team_assessments,
+)
+from ..services.core import check_role
+from ..services.scoring import (
+    assign_reviewers,
+    auto_assign,
+    revise_scores,
+    save_draft_scores,
+    submit_scores,
+)
+from .common import done, workflow_action
+
+PAGE_SIZE = 25
+
+OVERVIEW_FILTERS = {
+    "all": None,
+    "unassigned": [AssessmentStatus.FORWARDED],
+    "scoring": [AssessmentStatus.SCORING],
+    "scored": [AssessmentStatus.SCORED],
+}
+
+
+# ---------------------------------------------------------------------------- the committee
+
+
+def _committee_assessment_or_404(request, pk) -> Assessment:
+    """In scope → the assessment; without an approver's or staff role on the committee → 403."""
+    assessment = get_assessment_for_user_or_404(request.user, pk)
+    check_role(request.user, COMMITTEE_ROLES, assessment.cycle.committee)
+    return assessment
+
+
+@login_required
+@require_GET
+def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """A cycle's forwarded assessments with their reviewers; the automatic assignment button."""
+    cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
+    check_role(request.user, COMMITTEE_ROLES, cycle.committee)
+    shown = request.GET.get("show", "all")
+    if shown not in OVERVIEW_FILTERS:
+        shown = "all"
+    assessments = team_assessments(cycle)
+    if OVERVIEW_FILTERS[shown]:
+        assessments = assessments.filter(status__in=OVERVIEW_FILTERS[shown])
+    page = Paginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "cycle": cycle,
+        "page": page,
+        "shown": shown,
+        "pager_query": f"show={shown}&",
+        "unassigned": cycle.assessments.filter(status=AssessmentStatus.FORWARDED).count(),
+    }
+    return render(request, "reviews/team/overview.html", context)
+
+
+@login_required
+@require_POST
+def auto_assign_view(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
+    result = auto_assign(cycle=cycle, actor=request.user)
+    message = _("Reviewers assigned to %(count)s assessments.") % {"count": result["assigned"]}
+    if result["short"]:
+        message += " " + _("Not enough eligible reviewers for: %(branches)s.") % {
+            "branches": "、".join(str(a.branch) for a in result["short"])
+        }
+    return done(request, message, "reviews:team_overview", cycle.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@workflow_action
+def assign_reviewers_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose the reviewers of one assessment; conflicted team members are shown with the reason."""
+    assessment = _committee_assessment_or_404(request, pk)
+    options = reviewer_options(assessment)
+    form = ReviewerChoiceForm(request.POST or None, options=options)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                assign_reviewers(assessment=assessment, actor=request.user, reviewers=form.chosen_users())
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return done(
+                    request,
+                    _("The reviewers of %(branch)s were saved.") % {"branch": assessment.branch},
+                    "reviews:team_overview",
+                    assessment.cycle_id,
+                )
+        status = 400
+    context = {
+        "assessment": assessment,
+        "form": form,
+        "checked": {int(pk) for pk in form["reviewers"].value() or [] if str(pk).isdigit()},
+        "eligible": [o for o in options if o.eligible],
+        "excluded": [o for o in options if not o.eligible],
+        "can_assign": assessment.status in (AssessmentStatus.FORWARDED, AssessmentStatus.SCORING),
+    }
+    return render(request, "reviews/team/assign.html", context, status=status)
+
+
+@login_required
+@require_GET
+def team_scores(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee's view of every reviewer's scores, with the disagreements flagged."""
+    assessment = _committee_assessment_or_404(request, pk)
+    summary = scoring_summary(assessment)
+    return render(request, "reviews/team/scores.html", {"assessment": assessment, "summary": summary})
+
+
+# ---------------------------------------------------------------------------- the reviewers
+
+
+@login_required
+@require_GET
+def my_assignments(request: HttpRequest) -> HttpResponse:
+    """A reviewer's home: what they are to score, the deadline, and whether they have submitted."""
+    if not request.user.is_superuser and Role.ASSESSMENT_REVIEWER not in role_set(request.user):
+        raise PermissionDenied(_("Only members of the assessment team have assignments."))
+    page = Paginator(reviewer_assignments(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reviews/team/my_assignments.html", {"page": page, "pager_query": ""})
+
+
+def _sheet_rows(assessment, form, summary):
+    self_scores = {s.item_id: s for s in SelfScore.objects.filter(assessment_id=assessment.pk)}
+    evidence = defaultdict(list)
+    for file in Evidence.objects.filter(assessment_id=assessment.pk).order_by("uploaded_at", "pk"):
+        evidence[file.item_id].append(file)
+    by_item = {row.item.pk: row for row in summary.items} if summary else {}
+    return [
+        {
+            "item": item,
+            "score_field": score_field,
+            "comment_field": comment_field,
+            "self": self_scores.get(item.pk),
+            "files": evidence.get(item.pk, []),
+            "summary": by_item.get(item.pk),
+        }
+        for item, score_field, comment_field in form.rows()
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@workflow_action
+def score(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reviewer's score sheet for one assessment (``pk`` is the assessment's).
+
+    Blind: until the reviewer has submitted, the page is built without anyone else's
+    scores, so nothing of theirs can leak into it.
+    """
+    assignment = get_assignment_for_reviewer_or_404(request.user, pk)
+    assessment = assignment.assessment
+    items = standard_items(assessment)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = ScoreSheetForm(request.POST, items=items)
+        if action not in ("save", "submit", "revise"):
+            return HttpResponseBadRequest(_("Unknown action."))
+        if form.is_valid():
+            entries = form.entries()
+            try:
+                if action == "save":
+                    save_draft_scores(assignment=assignment, actor=request.user, entries=entries)
+                    message = _("Your draft was saved.")
+                elif action == "submit":
+                    submit_scores(assignment=assignment, actor=request.user, entries=entries)
+                    message = _("Your scores were submitted.")
+                else:
+                    revise_scores(
+                        assignment=assignment,
+                        actor=request.user,
+                        entries=entries,
+                        note=request.POST.get("note", ""),
+                    )
+                    message = _("Your revised scores were saved.")
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                return done(request, message, "reviews:score", assessment.pk)
+        status = 400
+    else:
+        form = ScoreSheetForm(
+            initial=ScoreSheetForm.initial_from(items, latest_own_scores(assignment)), items=items
+        )
+
+    submitted = assignment.submitted_at is not None
+    summary = scoring_summary(assessment) if submitted else None
+    if not submitted and assessment.status == AssessmentStatus.SCORING:
+        mode = "edit"
+    elif submitted and assessment.status == AssessmentStatus.SCORED:
+        mode = "revise"
+    else:
+        mode = "read"
+    context = {
+        "assessment": assessment,
+        "assignment": assignment,
+        "form": form,
+        "rows": _sheet_rows(assessment, form, summary),
+        "summary": summary,
+        "mode": mode,
+    }
+    return render(request, "reviews/team/score.html", context, status=status)
+
+
+urlpatterns = [
+    path("team/cycles/<int:cycle_pk>/", team_overview, name="team_overview"),
+    path("team/cycles/<int:cycle_pk>/auto-assign/", auto_assign_view, name="auto_assign"),
+    path("team/assessments/<int:pk>/reviewers/", assign_reviewers_view, name="assign_reviewers"),
+    path("team/assessments/<int:pk>/scores/", team_scores, name="team_scores"),
+    path("scoring/", my_assignments, name="my_assignments"),
+    path("scoring/<int:pk>/", score, name="score"),
+]

@@ -1,0 +1,106 @@
+"""Read-only admin of the star-rating workflow, scoped to what the staff member can see.
+
+Scores and stars change only through the workflow's services, which check roles and state
+and write the events; the admin therefore never adds, changes or deletes these rows.
+"""
+
+from django.contrib import admin
+
+from branches.scoping import organizations_visible_to
+
+from .models import Assessment, AssessmentEvent, Certificate, Cycle, Objection, StarEvent
+
+
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    """View only; non-superusers see the rows of the organizations in their scope."""
+
+    org_lookup = "branch"
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.org_lookup}__in": organizations_visible_to(request.user)})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Cycle)
+class CycleAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "committee"
+    list_display = ["name", "committee", "standard", "status", "opened_at", "certified_at"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    list_select_related = ["committee", "standard"]
+    date_hierarchy = "opened_at"
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyScopedAdmin):
+    list_display = [
+        "branch",
+        "cycle",
+        "status",
+        "declared_stars",
+        "consolidated_score",
+        "proposed_stars",
+        "decided_stars",
+    ]
+    list_filter = ["status", "cycle"]
+    search_fields = ["branch__name", "branch__code"]
+    list_select_related = ["branch", "cycle"]
+    # Drop-downs of every user or branch would be one huge query per page.
+    raw_id_fields = ["cycle", "branch", "decided_by"]
+
+
+@admin.register(AssessmentEvent)
+class AssessmentEventAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "assessment__branch"
+    list_display = ["at", "assessment", "action", "from_status", "to_status", "actor"]
+    list_filter = ["action"]
+    search_fields = ["assessment__branch__name"]
+    list_select_related = ["assessment__branch", "assessment__cycle", "actor"]
+    raw_id_fields = ["assessment", "actor"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "assessment__branch"
+    list_display = ["recorded_at", "assessment", "received_from", "resolved_at"]
+    search_fields = ["assessment__branch__name", "content"]
+    list_select_related = ["assessment__branch", "assessment__cycle"]
+    raw_id_fields = ["assessment", "recorded_by", "resolved_by"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyScopedAdmin):
+    list_display = [
+        "branch",
+        "stars",
+        "certified_stars",
+        "status",
+        "issued_at",
+        "valid_until",
+        "verification_code",
+    ]
+    list_filter = ["status", "stars"]
+    search_fields = ["branch__name", "branch__code", "verification_code"]
+    list_select_related = ["branch"]
+    raw_id_fields = ["branch", "assessment"]
+
+
+@admin.register(StarEvent)
+class StarEventAdmin(ReadOnlyScopedAdmin):
+    list_display = ["at", "branch", "kind", "from_stars", "to_stars", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["branch__name", "branch__code", "reason", "violation"]
+    list_select_related = ["branch", "actor"]
+    raw_id_fields = ["branch", "certificate", "actor"]

@@ -1,0 +1,161 @@
+"""Forms of the committee's pages: opening a cycle, deciding, objections, dynamic management.
+
+They validate input and show messages; the services make the final checks and the writes.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from scoring.models import MAX_STARS, MIN_STARS
+from scoring.selectors import published_standards_for
+
+from .models import Cycle
+from .services.cycles import deadline_errors
+
+STAR_LEVELS = range(MAX_STARS, MIN_STARS - 1, -1)
+
+
+def star_choices(levels=STAR_LEVELS):
+    """Star levels, most first, labelled in the language of the request (hence called late)."""
+    return [
+        (stars, ngettext("%(stars)s star", "%(stars)s stars", stars) % {"stars": stars}) for stars in levels
+    ]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class CycleOpenForm(forms.ModelForm):
+    """A new cycle of one committee; the star caps are five optional percentages."""
+
+    cap_fields = {stars: f"cap_{stars}" for stars in STAR_LEVELS}
+
+    class Meta:
+        model = Cycle
+        fields = [
+            "name",
+            "standard",
+            "self_assessment_deadline",
+            "preliminary_deadline",
+            "scoring_deadline",
+            "validity_months",
+            "publicity_days",
+            "reviewers_per_branch",
+            "disagreement_fraction",
+        ]
+        widgets = {
+            "self_assessment_deadline": DateInput(),
+            "preliminary_deadline": DateInput(),
+            "scoring_deadline": DateInput(),
+        }
+        help_texts = {
+            "name": _("For example “2025—2026年度星级认定”."),
+            "standard": _("Only published standards can be used; the cycle keeps this version."),
+        }
+
+    def __init__(self, *args, committee, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.committee = committee
+        self.fields["standard"].queryset = published_standards_for(committee).order_by("name", "-version")
+        self.fields["standard"].empty_label = None
+        self.fields["disagreement_fraction"].initial = Decimal("0.333")
+        for stars, name in self.cap_fields.items():
+            self.fields[name] = forms.DecimalField(
+                label=_("Max %% of %(stars)s-star branches") % {"stars": stars},
+                required=False,
+                min_value=Decimal("0"),
+                max_value=Decimal("100"),
+                decimal_places=1,
+                help_text=_("Leave blank for no cap."),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in deadline_errors(
+            cleaned.get("self_assessment_deadline"),
+            cleaned.get("preliminary_deadline"),
+            cleaned.get("scoring_deadline"),
+        ).items():
+            self.add_error(field, message)
+        return cleaned
+
+    def _post_clean(self):
+        # The service builds and validates the cycle (it needs committee and actor, which the
+        # form does not have); skip ModelForm's instance validation to avoid doubled messages.
+        pass
+
+    def bound_cap_fields(self):
+        return [self[name] for name in self.cap_fields.values()]
+
+    def service_kwargs(self) -> dict:
+        data = {field: self.cleaned_data[field] for field in self.Meta.fields}
+        data["star_caps"] = {
+            str(stars): self.cleaned_data[name]
+            for stars, name in self.cap_fields.items()
+            if self.cleaned_data.get(name) is not None
+        }
+        return data
+
+
+class DecisionForm(forms.Form):
+    stars = forms.TypedChoiceField(label=_("Decided star level"), choices=star_choices, coerce=int)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the decision differs from the proposed star level."),
+    )
+
+
+class ObjectionForm(forms.Form):
+    received_from = forms.CharField(
+        label=_("Received from"),
+        required=False,
+        max_length=100,
+        help_text=_("Who raised the objection; leave blank if anonymous."),
+    )
+    content = forms.CharField(label=_("Objection"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class _DynamicForm(forms.Form):
+    violation = forms.CharField(
+        label=_("Violation cited"),
+        max_length=200,
+        help_text=_("The violation of discipline (违规违纪) that causes the change."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(
+        label=_("I confirm this change; it is recorded in the branch's star history and cannot be undone."),
+        required=True,
+    )
+
+
+class DowngradeForm(_DynamicForm):
+    field_order = ["to_stars", "violation", "reason", "confirm"]
+
+    def __init__(self, *args, current_stars: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stars"] = forms.TypedChoiceField(
+            label=_("New star level"),
+            choices=star_choices(range(current_stars - 1, MIN_STARS - 1, -1)),
+            coerce=int,
+        )
+        self.order_fields(self.field_order)
+
+
+class RevokeForm(_DynamicForm):
+    pass

@@ -1,0 +1,185 @@
+"""The self-assessment form: one score (or veto checkbox) and one explanation per item.
+
+Fields are validated one by one, so a draft can keep every valid field even when others are
+wrong: ``entries()`` hands the service the valid values and, for an invalid field, the value
+already saved, while the bound form still shows what was typed next to its error.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from scoring.arithmetic import ScoreError, validate_item_score
+from scoring.models import Dimension, Item, ItemKind
+
+from .models import Evidence, SelfScore
+from .services.assessment import EXPLANATION_MAX_LENGTH, ScoreEntry, veto_applies
+
+
+class ScoreField(forms.CharField):
+    """A one-decimal score from 0 to the item's points, checked by scoring.arithmetic."""
+
+    def __init__(self, *, max_score: Decimal, **kwargs):
+        self.max_score = max_score
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> Decimal | None:
+        text = super().to_python(value)
+        if not text:
+            return None
+        # Phones with a Chinese keyboard may type a full-width point or digits.
+        text = text.replace("．", ".").replace("。", ".").translate(_FULL_WIDTH_DIGITS)
+        try:
+            return validate_item_score(text, self.max_score)
+        except ScoreError as error:
+            raise ValidationError(str(error), code="score") from None
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def score_field_name(item: Item) -> str:
+    return f"{'applies' if item.kind == ItemKind.VETO else 'score'}_{item.pk}"
+
+
+def explanation_field_name(item: Item) -> str:
+    return f"explanation_{item.pk}"
+
+
+def evidence_field_name(item: Item) -> str:
+    return f"evidence_{item.pk}"
+
+
+STAR_CHOICES = [("", _("— choose —"))] + [
+    (str(n), ngettext_lazy("%(n)d star", "%(n)d stars", "n") % {"n": n}) for n in range(1, 6)
+]
+
+
+class SelfAssessmentForm(forms.Form):
+    declared_stars = forms.TypedChoiceField(
+        label=_("Declared star level"),
+        choices=STAR_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        items: Sequence[Item],
+        self_scores: Mapping[int, SelfScore],
+        declared_stars: int | None,
+        **kwargs,
+    ):
+        self.items = list(items)
+        self.saved = self_scores
+        initial = {"declared_stars": declared_stars}
+        for item in self.items:
+            row = self_scores.get(item.pk)
+            score = row.score if row else None
+            if item.kind == ItemKind.VETO:
+                initial[score_field_name(item)] = veto_applies(score)
+            else:
+                initial[score_field_name(item)] = "" if score is None else str(score)
+            initial[explanation_field_name(item)] = row.explanation if row else ""
+        super().__init__(data, initial=initial, **kwargs)
+        for item in self.items:
+            if item.kind == ItemKind.VETO:
+                self.fields[score_field_name(item)] = forms.BooleanField(
+                    label=_("This applies to our branch"), required=False
+                )
+            else:
+                self.fields[score_field_name(item)] = ScoreField(
+                    label=_("Self-score"), max_score=item.max_score
+                )
+            self.fields[explanation_field_name(item)] = forms.CharField(
+                label=_("Explanation"), required=False, max_length=EXPLANATION_MAX_LENGTH
+            )
+
+    def _valid_or_saved(self, name: str):
+        """The cleaned value of a valid field, else the value already saved (kept unchanged)."""
+        if name in self.cleaned_data:
+            return self.cleaned_data[name]
+        return self.initial.get(name)
+
+    def entries(self) -> dict[int, ScoreEntry]:
+        """Item id → (score or veto flag, explanation) for the service, valid fields only."""
+        result: dict[int, ScoreEntry] = {}
+        for item in self.items:
+            score = self._valid_or_saved(score_field_name(item))
+            if item.kind != ItemKind.VETO and score == "":
+                score = None
+            explanation = self._valid_or_saved(explanation_field_name(item)) or ""
+            result[item.pk] = (score, explanation)
+        return result
+
+    def declared_stars_value(self) -> int | None:
+        return self._valid_or_saved("declared_stars")
+
+    def rows(
+        self,
+        dimensions: Iterable[Dimension],
+        evidence: Mapping[int, list[Evidence]],
+        upload_errors: Mapping[int, list[str]] | None = None,
+    ) -> list["DimensionRows"]:
+        """The form laid out for the page: dimension by dimension, one card per item."""
+        upload_errors = upload_errors or {}
+        return [
+            DimensionRows(
+                dimension=dimension,
+                items=[
+                    ItemRow(
+                        item=item,
+                        score=self[score_field_name(item)],
+                        explanation=self[explanation_field_name(item)],
+                        evidence_field=evidence_field_name(item),
+                        evidence=evidence.get(item.pk, []),
+                        upload_errors=upload_errors.get(item.pk, []),
+                    )
+                    for item in dimension.items.all()
+                ],
+            )
+            for dimension in dimensions
+        ]
+
+
+@dataclass
+class ItemRow:
+    item: Item
+    score: forms.BoundField
+    explanation: forms.BoundField
+    evidence_field: str
+    evidence: list[Evidence]
+    upload_errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_veto(self) -> bool:
+        return self.item.kind == ItemKind.VETO
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.item.kind == ItemKind.BONUS
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.score.errors or self.explanation.errors or self.upload_errors)
+
+    @property
+    def score_value(self) -> str:
+        """What to put in the score box: the typed text after an error, else the saved score."""
+        value = self.score.value()
+        return "" if value is None else str(value)
+
+
+@dataclass
+class DimensionRows:
+    dimension: Dimension
+    items: list[ItemRow]

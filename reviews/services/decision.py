@@ -1,0 +1,416 @@
+"""Decision, public notice (公示), objections, certification, and dynamic management (动态管理).
+
+Every change of a branch's star level is a ``StarEvent``. The cycle-wide moves (publish the
+notice, certify) go through the same ``workflow.TRANSITIONS`` as ``core.move`` and write the
+same ``AssessmentEvent`` rows, but in bulk: a committee of 20,000 branches certifies in a few
+statements instead of a dozen queries per branch. The cycle row is locked first, so two
+approvers pressing the button at once make one change.
+"""
+
+import calendar
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from branches.models import Organization, OrgKind, Role
+from scoring.models import MAX_STARS, MIN_STARS
+
+from ..models import (
+    Assessment,
+    AssessmentEvent,
+    AssessmentStatus,
+    Certificate,
+    CertificateStatus,
+    Cycle,
+    CycleStatus,
+    Objection,
+    StarEvent,
+    StarEventKind,
+)
+from ..workflow import TRANSITIONS
+from .core import WorkflowError, check_role, move
+
+BULK_BATCH = 1000
+
+# Who may record an objection received during the public notice, and who rules on it.
+OBJECTION_RECORD_ROLES = frozenset({Role.COMMITTEE_APPROVER, Role.STAFF})
+OBJECTION_RESOLVE_ROLES = frozenset({Role.COMMITTEE_APPROVER})
+# Lowering or revoking a star is the committee's decision (DOMAIN, "Roles and scope").
+DYNAMIC_ROLES = frozenset({Role.COMMITTEE_APPROVER})
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later, or the month's last day when it is shorter (31 Jan → 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _actor_or_none(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
+def _lock_cycle(cycle: Cycle) -> Cycle:
+    return Cycle.objects.select_for_update().select_related("committee").get(pk=cycle.pk)
+
+
+def _bulk_move(*, cycle: Cycle, action: str, actor, now: datetime.datetime, note: str = "") -> list[int]:
+    """Move every assessment of ``cycle`` in the action's source states to its target.
+
+    The caller holds the cycle lock and has checked the actor's role on the committee, which
+    reaches every branch of the cycle. Returns the moved assessments' primary keys.
+    """
+    spec = TRANSITIONS[action]
+    rows = list(
+        Assessment.objects.select_for_update()
+        .filter(cycle_id=cycle.pk, status__in=spec.sources)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    if not rows:
+        return []
+    moved = Assessment.objects.filter(cycle_id=cycle.pk, status__in=spec.sources).update(
+        status=spec.target, updated_at=now
+    )
+    if moved != len(rows):  # pragma: no cover - the rows are locked; a mismatch is a bug
+        raise WorkflowError(_("The assessments changed while they were being updated; try again."))
+    actor = _actor_or_none(actor)
+    AssessmentEvent.objects.bulk_create(
+        (
+            AssessmentEvent(
+                assessment_id=pk,
+                actor=actor,
+                action=action,
+                from_status=old,
+                to_status=spec.target,
+                note=note,
+            )
+            for pk, old in rows
+        ),
+        batch_size=BULK_BATCH,
+    )
+    return [pk for pk, _old in rows]
+
+
+# --- Decision ---------------------------------------------------------------------------------
+
+
+def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str = "") -> Assessment:
+    """Set the star level the committee decides; departing from the proposed one needs a reason."""
+    try:
+        stars = int(stars)
+    except (TypeError, ValueError):
+        raise ValidationError({"stars": _("Choose a star level.")}) from None
+    if not MIN_STARS <= stars <= MAX_STARS:
+        raise ValidationError({"stars": _("A star level is between one and five.")})
+    reason = (reason or "").strip()
+
+    def apply(locked: Assessment) -> None:
+        if locked.cycle.status != CycleStatus.OPEN:
+            raise WorkflowError(_("The public notice of this cycle has been published; decisions are final."))
+        if stars != locked.proposed_stars and not reason:
+            raise ValidationError(
+                {"reason": _("Give the reason for deciding a star level other than the proposed one.")}
+            )
+        locked.decided_stars = stars
+        locked.decision_reason = reason
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+
+    return move(assessment_id=assessment.pk, action="decide", actor=actor, note=reason, apply=apply)
+
+
+# --- Public notice --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publicize_cycle(*, cycle: Cycle, actor) -> Cycle:
+    """Publish the decided star levels for the public notice period (公示)."""
+    cycle = _lock_cycle(cycle)
+    check_role(actor, TRANSITIONS["publicize"].roles, cycle.committee)
+    if cycle.status != CycleStatus.OPEN:
+        raise WorkflowError(_("The public notice of this cycle has already been published."))
+    undecided = cycle.assessments.filter(status=AssessmentStatus.SCORED).count()
+    if undecided:
+        raise WorkflowError(
+            _(
+                "%(count)s scored assessments have no decision yet; decide every one before publishing the notice."
+            )
+            % {"count": undecided}
+        )
+    now = timezone.now()
+    if not _bulk_move(cycle=cycle, action="publicize", actor=actor, now=now):
+        raise WorkflowError(_("No assessment has been decided yet; there is nothing to publish."))
+    cycle.status = CycleStatus.PUBLICITY
+    cycle.publicity_started_at = now
+    cycle.publicity_ends_at = now + datetime.timedelta(days=cycle.publicity_days)
+    cycle.save(update_fields=["status", "publicity_started_at", "publicity_ends_at"])
+    return cycle
+
+
+@transaction.atomic
+def record_objection(*, assessment: Assessment, actor, received_from: str, content: str) -> Objection:
+    """Record an objection (异议) to a published result, received during the notice period."""
+    content = _require_text(content, "content", _("Write down what the objection says."))
+    # The cycle lock orders this against certification, which checks for open objections.
+    cycle = _lock_cycle(assessment.cycle)
+    assessment = Assessment.objects.select_related("branch").get(pk=assessment.pk)
+    check_role(actor, OBJECTION_RECORD_ROLES, assessment.branch)
+    if cycle.status != CycleStatus.PUBLICITY or assessment.status != AssessmentStatus.PUBLICIZED:
+        raise WorkflowError(_("Objections are recorded only for results under public notice."))
+    if timezone.now() > cycle.publicity_ends_at:
+        raise WorkflowError(_("The public notice period has ended; objections are no longer received."))
+    return Objection.objects.create(
+        assessment=assessment,
+        received_from=(received_from or "").strip(),
+        content=content,
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def resolve_objection(*, objection: Objection, actor, resolution: str) -> Objection:
+    """Close an objection with the committee's written resolution."""
+    resolution = _require_text(resolution, "resolution", _("Write down how the objection was resolved."))
+    objection = (
+        Objection.objects.select_for_update()
+        .select_related("assessment__branch", "assessment__cycle")
+        .get(pk=objection.pk)
+    )
+    check_role(actor, OBJECTION_RESOLVE_ROLES, objection.assessment.branch)
+    if objection.resolved_at is not None:
+        raise WorkflowError(_("This objection has already been resolved."))
+    if objection.assessment.cycle.status == CycleStatus.CERTIFIED:
+        raise WorkflowError(_("This cycle has been certified."))
+    objection.resolution = resolution
+    objection.resolved_by = actor
+    objection.resolved_at = timezone.now()
+    objection.save(update_fields=["resolution", "resolved_by", "resolved_at"])
+    return objection
+
+
+# --- Certification ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
+    """Certify every published result once the notice has ended and every objection is resolved.
+
+    Each branch gets a certificate valid for the cycle's validity; its previous valid one is
+    superseded, and the change is a certification ``StarEvent``.
+    """
+    cycle = _lock_cycle(cycle)
+    check_role(actor, TRANSITIONS["certify"].roles, cycle.committee)
+    if cycle.status == CycleStatus.CERTIFIED:
+        raise WorkflowError(_("This cycle has already been certified."))
+    if cycle.status != CycleStatus.PUBLICITY:
+        raise WorkflowError(_("Publish the public notice first; certification follows its end."))
+    now = timezone.now()
+    if now < cycle.publicity_ends_at:
+        raise WorkflowError(
+            _("The public notice runs until %(end)s; certification is possible only after it ends.")
+            % {"end": date_format(timezone.localtime(cycle.publicity_ends_at), "DATETIME_FORMAT")}
+        )
+    open_objections = Objection.objects.filter(assessment__cycle=cycle, resolved_at__isnull=True).count()
+    if open_objections:
+        raise WorkflowError(
+            _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
+            % {"count": open_objections}
+        )
+
+    publicized = Assessment.objects.filter(cycle_id=cycle.pk, status=AssessmentStatus.PUBLICIZED)
+    branch_and_stars = {
+        pk: (branch_id, stars)
+        for pk, branch_id, stars in publicized.values_list("pk", "branch_id", "decided_stars")
+    }
+    previous = {
+        cert.branch_id: cert
+        for cert in Certificate.objects.select_for_update().filter(
+            status=CertificateStatus.VALID, branch_id__in=publicized.values("branch_id")
+        )
+    }
+    moved = _bulk_move(cycle=cycle, action="certify", actor=actor, now=now)
+    if not moved:
+        raise WorkflowError(_("No result is under public notice; there is nothing to certify."))
+
+    if previous:
+        Certificate.objects.filter(pk__in=[cert.pk for cert in previous.values()]).update(
+            status=CertificateStatus.SUPERSEDED
+        )
+    valid_until = add_months(timezone.localdate(now), cycle.validity_months)
+    certificates = Certificate.objects.bulk_create(
+        (
+            Certificate(
+                branch_id=branch_and_stars[pk][0],
+                assessment_id=pk,
+                certified_stars=branch_and_stars[pk][1],
+                stars=branch_and_stars[pk][1],
+                issued_at=now,
+                valid_until=valid_until,
+            )
+            for pk in moved
+        ),
+        batch_size=BULK_BATCH,
+    )
+    actor = _actor_or_none(actor)
+    StarEvent.objects.bulk_create(
+        (
+            StarEvent(
+                branch_id=cert.branch_id,
+                certificate_id=cert.pk,
+                kind=StarEventKind.CERTIFICATION,
+                from_stars=previous[cert.branch_id].stars if cert.branch_id in previous else None,
+                to_stars=cert.stars,
+                actor=actor,
+                at=now,
+            )
+            for cert in certificates
+        ),
+        batch_size=BULK_BATCH,
+    )
+    cycle.status = CycleStatus.CERTIFIED
+    cycle.certified_at = now
+    cycle.save(update_fields=["status", "certified_at"])
+    return cycle
+
+
+# --- Dynamic management -------------------------------------------------------------------
+
+
+def current_certificate(branch: Organization, today: datetime.date | None = None) -> Certificate | None:
+    """The branch's certificate in force today, or None when the branch is unrated."""
+    today = today or timezone.localdate()
+    return (
+        Certificate.objects.filter(
+            branch_id=branch.pk, status=CertificateStatus.VALID, valid_until__gte=today
+        )
+        .select_related("assessment__cycle")
+        .first()
+    )
+
+
+def _lock_current_certificate(branch: Organization) -> Certificate:
+    if branch.kind != OrgKind.BRANCH:
+        raise ValidationError(_("Only a party branch holds a star level."))
+    certificate = (
+        Certificate.objects.select_for_update()
+        .filter(branch_id=branch.pk, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate())
+        .first()
+    )
+    if certificate is None:
+        raise WorkflowError(_("This branch holds no star certificate in force."))
+    return certificate
+
+
+def _dynamic_texts(reason: str, violation: str) -> tuple[str, str]:
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Give the reason for the change.")
+    if not (violation or "").strip():
+        errors["violation"] = _("Cite the violation (违规违纪) that causes the change.")
+    if errors:
+        raise ValidationError(errors)
+    return reason.strip(), violation.strip()
+
+
+@transaction.atomic
+def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str, violation: str) -> StarEvent:
+    """Lower a branch's current star level after a violation."""
+    check_role(actor, DYNAMIC_ROLES, branch)
+    reason, violation = _dynamic_texts(reason, violation)
+    certificate = _lock_current_certificate(branch)
+    try:
+        to_stars = int(to_stars)
+    except (TypeError, ValueError):
+        raise ValidationError({"to_stars": _("Choose a star level.")}) from None
+    if not MIN_STARS <= to_stars < certificate.stars:
+        raise ValidationError(
+            {
+                "to_stars": _("Choose a level below the current %(stars)s stars.")
+                % {"stars": certificate.stars}
+            }
+        )
+    from_stars = certificate.stars
+    certificate.stars = to_stars
+    certificate.save(update_fields=["stars"])
+    return StarEvent.objects.create(
+        branch_id=branch.pk,
+        certificate=certificate,
+        kind=StarEventKind.DOWNGRADE,
+        from_stars=from_stars,
+        to_stars=to_stars,
+        actor=actor,
+        at=timezone.now(),
+        reason=reason,
+        violation=violation,
+    )
+
+
+@transaction.atomic
+def revoke_branch(*, branch: Organization, actor, reason: str, violation: str) -> StarEvent:
+    """Revoke a branch's star level after a violation; the branch is unrated afterwards."""
+    check_role(actor, DYNAMIC_ROLES, branch)
+    reason, violation = _dynamic_texts(reason, violation)
+    certificate = _lock_current_certificate(branch)
+    certificate.status = CertificateStatus.REVOKED
+    certificate.save(update_fields=["status"])
+    return StarEvent.objects.create(
+        branch_id=branch.pk,
+        certificate=certificate,
+        kind=StarEventKind.REVOCATION,
+        from_stars=certificate.stars,
+        to_stars=None,
+        actor=actor,
+        at=timezone.now(),
+        reason=reason,
+        violation=violation,
+    )
+
+
+def expire_due_certificates(*, today: datetime.date | None = None) -> int:
+    """Expire the valid certificates whose last valid day is before ``today``; returns how many.
+
+    Idempotent: an expired certificate is no longer valid, so a second run finds nothing.
+    Works in batches, each its own transaction, so a large backlog never holds long locks.
+    """
+    today = today or timezone.localdate()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            # skip_locked: a certificate being downgraded right now is left for the next run.
+            batch = list(
+                Certificate.objects.select_for_update(skip_locked=True)
+                .filter(status=CertificateStatus.VALID, valid_until__lt=today)
+                .order_by("pk")
+                .values_list("pk", "branch_id", "stars")[:BULK_BATCH]
+            )
+            if not batch:
+                return expired
+            Certificate.objects.filter(pk__in=[row[0] for row in batch]).update(
+                status=CertificateStatus.EXPIRED
+            )
+            now = timezone.now()
+            StarEvent.objects.bulk_create(
+                StarEvent(
+                    branch_id=branch_id,
+                    certificate_id=pk,
+                    kind=StarEventKind.EXPIRY,
+                    from_stars=stars,
+                    to_stars=None,
+                    actor=None,
+                    at=now,
+                )
+                for pk, branch_id, stars in batch
+            )
+            expired += len(batch)

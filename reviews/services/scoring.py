@@ -1,0 +1,370 @@
+"""Assessment-team scoring (考核打分): assigning reviewers, scoring, submitting, revising.
+
+Status moves go through ``core.move`` (assign, complete_scoring, revise_scores). Saving a
+draft and submitting one reviewer's sheet are not moves, but they lock the assessment row
+the same way, so the last two reviewers submitting at once complete the scoring once.
+
+Versions: a reviewer's sheet is written as ReviewScore rows of version 1 (drafts overwrite
+them until submission, which sets ``assignment.version`` to 1). A revision after discussion
+writes the whole sheet again as version + 1; older versions are kept and shown as history.
+The rules for the consolidated score, disagreements and vetoes are in
+``reviews.selectors_scoring``.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.models import Role, User
+from scoring.arithmetic import ScoreError, validate_item_score
+from scoring.models import Item, ItemKind
+
+from ..models import Assessment, AssessmentStatus, Cycle, ReviewerAssignment, ReviewScore
+from ..selectors_scoring import (
+    COMMITTEE_ROLES,
+    VETO_APPLIES,
+    VETO_DOES_NOT_APPLY,
+    conflicts_for,
+    cycle_loads,
+    held_roles,
+    reviewer_options,
+    scoring_summary,
+    standard_items,
+    team_reviewers,
+)
+from .core import WorkflowError, check_role, move
+
+MAX_COMMENT = 2000
+
+
+@dataclass(frozen=True)
+class ScoreEntry:
+    """What a reviewer wrote for one item. For a veto item, ``score`` is 1 (applies) or 0."""
+
+    score: Decimal | None
+    comment: str = ""
+
+
+Entries = Mapping[int, ScoreEntry]  # keyed by Item pk
+
+
+# ---------------------------------------------------------------------------- assigning
+
+
+def _committee_check(actor, assessment_or_cycle) -> None:
+    # core.move checks the role on the branch, where staff of a party committee would also
+    # pass; assigning is the committee's own business, so check on the committee itself.
+    committee = getattr(assessment_or_cycle, "committee", None) or assessment_or_cycle.cycle.committee
+    check_role(actor, COMMITTEE_ROLES, committee)
+
+
+def _names(users: Iterable[User]) -> str:
+    return "、".join(str(u) for u in users)
+
+
+def assign_reviewers(*, assessment: Assessment, actor, reviewers: Iterable[User]) -> Assessment:
+    """Make ``reviewers`` the assessment's reviewers (FORWARDED/SCORING → SCORING).
+
+    Refuses (ValidationError) anyone not on the committee's team, anyone with a conflict of
+    interest, and removing a reviewer who has already entered scores.
+    """
+    _committee_check(actor, assessment)
+    wanted = {user.pk: user for user in reviewers}
+    if not wanted:
+        raise ValidationError({"reviewers": _("Choose at least one reviewer.")})
+
+    def apply(locked: Assessment) -> None:
+        options = {option.user.pk: option for option in reviewer_options(locked)}
+        existing = {a.reviewer_id: a for a in locked.assignments.all()}
+        errors = []
+        for pk, user in wanted.items():
+            option = options.get(pk)
+            if option is None:
+                errors.append(_("%(name)s is not a member of the assessment team.") % {"name": user})
+            elif option.conflicts:
+                errors.append(
+                    _("%(name)s cannot score this branch: %(reason)s")
+                    % {"name": user, "reason": " ".join(option.conflicts)}
+                )
+        removed = [pk for pk in existing if pk not in wanted]
+        for pk in removed:
+            if options.get(pk) and options[pk].has_scores:
+                errors.append(
+                    _("%(name)s has already entered scores and cannot be removed.")
+                    % {"name": existing[pk].reviewer}
+                )
+        added = [pk for pk in wanted if pk not in existing]
+        if not errors and not added and not removed:
+            errors.append(_("The reviewers are unchanged."))
+        if not errors and not added and all(existing[pk].submitted_at for pk in wanted):
+            # Nobody left to submit would mean the scoring could never complete.
+            errors.append(_("Every remaining reviewer has already submitted; keep or add one who has not."))
+        if errors:
+            raise ValidationError({"reviewers": errors})
+        ReviewerAssignment.objects.filter(assessment_id=locked.pk, reviewer_id__in=removed).delete()
+        ReviewerAssignment.objects.bulk_create(
+            ReviewerAssignment(assessment_id=locked.pk, reviewer_id=pk, assigned_by=actor) for pk in added
+        )
+
+    note = _("Reviewers: %(names)s") % {"names": _names(wanted.values())}
+    return move(assessment_id=assessment.pk, action="assign", actor=actor, note=note, apply=apply)
+
+
+@transaction.atomic
+def auto_assign(*, cycle: Cycle, actor) -> dict:
+    """Give every forwarded assessment of the cycle ``cycle.reviewers_per_branch`` reviewers.
+
+    Least-loaded reviewers first (load = assignments in this cycle), ties broken by the
+    lower user id, assessments taken in tree order, so a run is reproducible. Conflicted
+    reviewers are skipped. An assessment that cannot get enough reviewers gets none and
+    stays forwarded, for the committee to handle by hand.
+
+    Returns ``{"assigned": n, "reviewer_assignments": m, "short": [Assessment, …]}``.
+    """
+    _committee_check(actor, cycle)
+    # Two runs at once would each count loads before the other's rows exist; one waits.
+    Cycle.objects.select_for_update().get(pk=cycle.pk)
+    team = list(team_reviewers(cycle.committee))
+    held = held_roles([u.pk for u in team], cycle.committee)
+    loads = cycle_loads(cycle)
+    targets = list(
+        Assessment.objects.filter(cycle_id=cycle.pk, status=AssessmentStatus.FORWARDED)
+        .select_related("branch")
+        .order_by("branch__path", "pk")
+    )
+    already: dict[int, set[int]] = {}
+    for assessment_id, reviewer_id in ReviewerAssignment.objects.filter(
+        assessment__in=[a.pk for a in targets]
+    ).values_list("assessment_id", "reviewer_id"):
+        already.setdefault(assessment_id, set()).add(reviewer_id)
+
+    assigned = rows = 0
+    short: list[Assessment] = []
+    for assessment in targets:
+        have = already.get(assessment.pk, set())
+        need = cycle.reviewers_per_branch - len(have)
+        candidates = [
+            user
+            for user in team
+            if user.pk not in have and not conflicts_for(held.get(user.pk, []), assessment.branch)
+        ]
+        if need > len(candidates):
+            short.append(assessment)
+            continue
+        chosen = sorted(candidates, key=lambda user: (loads.get(user.pk, 0), user.pk))[: max(need, 0)]
+
+        def apply(locked: Assessment, chosen=chosen) -> None:
+            if locked.status != AssessmentStatus.FORWARDED:
+                raise WorkflowError(_("This assessment was assigned meanwhile."))
+            ReviewerAssignment.objects.bulk_create(
+                ReviewerAssignment(assessment_id=locked.pk, reviewer_id=user.pk, assigned_by=actor)
+                for user in chosen
+            )
+
+        try:
+            move(
+                assessment_id=assessment.pk,
+                action="assign",
+                actor=actor,
+                note=_("Assigned automatically: %(names)s") % {"names": _names(chosen)},
+                apply=apply,
+            )
+        except WorkflowError:
+            continue
+        for user in chosen:
+            loads[user.pk] = loads.get(user.pk, 0) + 1
+        assigned += 1
+        rows += len(chosen)
+    return {"assigned": assigned, "reviewer_assignments": rows, "short": short}
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def _clean_entries(items: list[Item], entries: Entries, *, complete: bool) -> dict[int, ScoreEntry]:
+    """Validate a sheet; ``complete`` also demands every score and a comment on every deduction.
+
+    Errors are keyed by item code.
+    """
+    known = {item.pk for item in items}
+    if set(entries) - known:
+        raise ValidationError(_("Scores were sent for items that are not in this standard."))
+    errors: dict[str, str] = {}
+    cleaned: dict[int, ScoreEntry] = {}
+    for item in items:
+        entry = entries.get(item.pk) or ScoreEntry(None, "")
+        comment = (entry.comment or "").strip()
+        if len(comment) > MAX_COMMENT:
+            errors[item.code] = _("Please keep the comment under %(max)s characters.") % {"max": MAX_COMMENT}
+            continue
+        if entry.score is None:
+            if complete:
+                errors[item.code] = _("Score this item.")
+            cleaned[item.pk] = ScoreEntry(None, comment)
+            continue
+        if item.kind == ItemKind.VETO:
+            if entry.score not in (VETO_APPLIES, VETO_DOES_NOT_APPLY):
+                errors[item.code] = _("Say whether the veto applies.")
+                continue
+            value = Decimal(entry.score).quantize(Decimal("0.1"))
+            if complete and value == VETO_APPLIES and not comment:
+                errors[item.code] = _("Explain why the veto applies.")
+                continue
+        else:
+            try:
+                value = validate_item_score(entry.score, item.max_score)
+            except ScoreError as error:
+                errors[item.code] = str(error)
+                continue
+            if complete and value < item.max_score and not comment:
+                errors[item.code] = _("Explain the deduction: a comment is required below full marks.")
+                continue
+        cleaned[item.pk] = ScoreEntry(value, comment)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _write_sheet(assignment: ReviewerAssignment, version: int, sheet: dict[int, ScoreEntry]) -> None:
+    ReviewScore.objects.filter(assignment_id=assignment.pk, version=version).delete()
+    ReviewScore.objects.bulk_create(
+        ReviewScore(
+            assignment_id=assignment.pk,
+            item_id=item_id,
+            version=version,
+            score=entry.score,
+            comment=entry.comment,
+        )
+        for item_id, entry in sheet.items()
+        if entry.score is not None or entry.comment
+    )
+
+
+def _lock_for_reviewer(assignment: ReviewerAssignment, actor) -> tuple[Assessment, ReviewerAssignment]:
+    """Lock the assessment row, then re-read the assignment and check it is the actor's own."""
+    assessment = (
+        Assessment.objects.select_for_update()
+        .select_related("branch", "cycle", "cycle__standard")
+        .get(pk=assignment.assessment_id)
+    )
+    current = ReviewerAssignment.objects.get(pk=assignment.pk)
+    if current.reviewer_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("Only the assigned reviewer may enter these scores."))
+    check_role(actor, [Role.ASSESSMENT_REVIEWER], assessment.branch)
+    return assessment, current
+
+
+def _check_open_sheet(assessment: Assessment, assignment: ReviewerAssignment) -> None:
+    if assessment.status != AssessmentStatus.SCORING:
+        raise WorkflowError(
+            _("This assessment is “%(status)s”; scores can be entered only while it is being scored.")
+            % {"status": assessment.get_status_display()}
+        )
+    if assignment.submitted_at is not None:
+        raise WorkflowError(_("You have already submitted your scores; revise them instead."))
+
+
+def _set_results(assessment: Assessment) -> None:
+    summary = scoring_summary(assessment)
+    assessment.consolidated_score = summary.consolidated_score
+    assessment.proposed_stars = summary.proposed_stars
+
+
+@transaction.atomic
+def save_draft_scores(*, assignment: ReviewerAssignment, actor, entries: Entries) -> ReviewerAssignment:
+    """Keep an unfinished sheet; nothing is checked but the scores given."""
+    assessment, current = _lock_for_reviewer(assignment, actor)
+    _check_open_sheet(assessment, current)
+    sheet = _clean_entries(standard_items(assessment), entries, complete=False)
+    _write_sheet(current, current.version + 1, sheet)
+    return current
+
+
+@transaction.atomic
+def submit_scores(*, assignment: ReviewerAssignment, actor, entries: Entries) -> Assessment:
+    """Submit the whole sheet; the last reviewer to submit completes the scoring (SCORING → SCORED)."""
+    assessment, current = _lock_for_reviewer(assignment, actor)
+    _check_open_sheet(assessment, current)
+    sheet = _clean_entries(standard_items(assessment), entries, complete=True)
+    current.version += 1
+    _write_sheet(current, current.version, sheet)
+    current.submitted_at = timezone.now()
+    current.save(update_fields=["version", "submitted_at"])
+    if ReviewerAssignment.objects.filter(assessment_id=assessment.pk, submitted_at__isnull=True).exists():
+        return assessment
+    summary = scoring_summary(assessment)
+    note = _("Consolidated score %(score)s, proposed %(stars)s stars.") % {
+        "score": summary.consolidated_score,
+        "stars": summary.proposed_stars,
+    }
+    return move(
+        assessment_id=assessment.pk, action="complete_scoring", actor=actor, note=note, apply=_set_results
+    )
+
+
+@transaction.atomic
+def revise_scores(*, assignment: ReviewerAssignment, actor, entries: Entries, note: str = "") -> Assessment:
+    """After discussion, write the reviewer's sheet anew as version + 1 and recompute the results.
+
+    Only once every reviewer has submitted (SCORED): revising while others still score
+    would end the scoring early, since the revise move always lands on SCORED.
+    """
+    assessment, current = _lock_for_reviewer(assignment, actor)
+    if current.submitted_at is None:
+        raise WorkflowError(_("Submit your scores before revising them."))
+    if assessment.status == AssessmentStatus.SCORING:
+        raise WorkflowError(
+            _("Scores can be revised once every reviewer has submitted; the others are still scoring.")
+        )
+    if assessment.status != AssessmentStatus.SCORED:
+        raise WorkflowError(
+            _("This assessment is “%(status)s”; its scores can no longer be revised.")
+            % {"status": assessment.get_status_display()}
+        )
+    items = standard_items(assessment)
+    sheet = _clean_entries(items, entries, complete=True)
+    before = {
+        s.item_id: (s.score, s.comment)
+        for s in ReviewScore.objects.filter(assignment_id=current.pk, version=current.version)
+    }
+    changed = [
+        item.code
+        for item in items
+        if before.get(item.pk, (None, "")) != (sheet[item.pk].score, sheet[item.pk].comment)
+    ]
+    if not changed:
+        raise ValidationError(_("Nothing was changed."))
+    new_version = current.version + 1
+    summary_note = _("Revised items %(codes)s (version %(version)s).") % {
+        "codes": ", ".join(changed),
+        "version": new_version,
+    }
+
+    def apply(locked: Assessment) -> None:
+        current.version = new_version
+        _write_sheet(current, new_version, sheet)
+        current.save(update_fields=["version"])
+        _set_results(locked)
+
+    return move(
+        assessment_id=assessment.pk,
+        action="revise_scores",
+        actor=actor,
+        note=f"{summary_note} {(note or '').strip()[:MAX_COMMENT]}".strip(),
+        apply=apply,
+    )
+
+
+__all__ = [
+    "ScoreEntry",
+    "assign_reviewers",
+    "auto_assign",
+    "revise_scores",
+    "save_draft_scores",
+    "submit_scores",
+]
