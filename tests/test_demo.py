@@ -1,0 +1,53 @@
+"""The demo command builds a believable committee with a past and a current cycle, once."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from branches.models import Organization, OrgKind, RoleAssignment, User
+from reviews.models import Assessment, AssessmentEvent, Certificate, Cycle, StarEvent
+
+
+def snapshot() -> dict[str, int]:
+    models = [Organization, User, RoleAssignment, Cycle, Assessment, AssessmentEvent, Certificate, StarEvent]
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.mark.django_db
+def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    first = snapshot()
+    call_command("load_demo", stdout=io.StringIO())
+    assert snapshot() == first
+
+    assert Organization.objects.filter(kind=OrgKind.COMMITTEE, name="滨江市直机关工委").exists()
+    assert 4 <= Organization.objects.filter(kind__in=["party_committee", "general_branch"]).count() <= 6
+    assert 30 <= Organization.objects.filter(kind=OrgKind.BRANCH).count() <= 50
+    roles = set(RoleAssignment.objects.values_list("role", flat=True))
+    assert roles == {
+        "branch_secretary",
+        "parent_reviewer",
+        "assessment_reviewer",
+        "committee_approver",
+        "staff",
+    }
+
+    past, current = Cycle.objects.order_by("opened_at")
+    assert past.status == "certified" and current.status == "open"
+    assert Certificate.objects.filter(assessment__cycle=past).count() == past.assessments.count()
+    assert StarEvent.objects.filter(kind="downgrade").count() == 1
+    states = set(current.assessments.values_list("status", flat=True))
+    assert {
+        "not_started",
+        "draft",
+        "submitted",
+        "returned",
+        "forwarded",
+        "scoring",
+        "scored",
+        "decided",
+    } <= states
+    # The demo secretary's own branch is left for a newcomer to fill in.
+    assert current.assessments.get(branch__code="BJ-FGW-01").status == "not_started"
