@@ -7,6 +7,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("branches.urls")),
     path("", include("reviews.urls")),
+    path("", include("reports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     # Django 5 accepts only POST here; the layout's "Sign out" is a form.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,1 +1,138 @@
-"""Quarterly notices, bulletins and reports (PDF and Excel) live here."""
+"""Quarterly notices and bulletins, their files, and the record of every background job."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BulletinStatus(models.TextChoices):
+    GENERATING = "generating", _("Being generated")
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+
+
+class Bulletin(models.Model):
+    """The quarterly bulletin (季度通报) of a committee: one per committee and quarter.
+
+    ``data`` is the frozen result of the data function; the web preview, the PDF and the
+    Excel file are all rendered from it, so they always agree and never change afterwards.
+    """
+
+    committee = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("working committee"),
+        on_delete=models.PROTECT,
+        related_name="bulletins",
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=BulletinStatus.choices, default=BulletinStatus.GENERATING
+    )
+    data = models.JSONField(_("frozen data"), default=dict, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="bulletins/", blank=True, max_length=255)
+    xlsx = models.FileField(_("Excel"), upload_to="bulletins/", blank=True, max_length=255)
+    generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quarterly bulletin")
+        verbose_name_plural = _("quarterly bulletins")
+        ordering = ["-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "year", "quarter"], name="one_bulletin_per_quarter"),
+            models.CheckConstraint(
+                condition=models.Q(quarter__gte=1, quarter__lte=4), name="bulletin_quarter_1_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.committee} {self.year}Q{self.quarter}"
+
+
+class NoticeKind(models.TextChoices):
+    QUARTERLY = "quarterly", _("Quarterly notice")
+    EXPIRY = "expiry", _("Certificate expiry")
+
+
+class Notice(models.Model):
+    """A message in a user's notices page (and e-mailed where the user has an address)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notices",
+    )
+    committee = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("working committee"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    links = models.JSONField(_("links"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "committee", "year", "quarter", "kind"],
+                name="one_notice_per_quarter_and_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notice_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class JobRun(models.Model):
+    """One run of a background job, so staff can see what ran and what failed, with its error."""
+
+    task_name = models.CharField(_("job"), max_length=200)
+    arguments = models.JSONField(_("arguments"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.RUNNING
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} · {self.get_status_display()}"

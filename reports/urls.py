@@ -1,0 +1,11 @@
+"""URLs of notices, bulletins, branch reports and certificate verification."""
+
+from .views import bulletins, branch_reports, notices
+
+app_name = "reports"
+
+urlpatterns = [
+    *notices.urlpatterns,
+    *bulletins.urlpatterns,
+    *branch_reports.urlpatterns,
+]
