@@ -29,7 +29,8 @@ from .services.scoring import ScoreEntry, assign_reviewers, auto_assign, submit_
 PAST_CYCLE = "2023—2024年度星级认定"
 CURRENT_CYCLE = "2025—2026年度星级认定"
 QUALITY = [
-    Decimal(q) for q in ("1.00", "0.98", "0.96", "0.93", "0.90", "0.87", "0.84", "0.80", "0.76", "0.70", "0.66")
+    Decimal(q)
+    for q in ("1.00", "0.98", "0.96", "0.93", "0.90", "0.87", "0.84", "0.80", "0.76", "0.70", "0.66")
 ]
 
 # A one-page PDF: enough for the evidence check (content sniffed as application/pdf).
