@@ -1,6 +1,6 @@
 """URLs of notices, bulletins, branch reports and certificate verification."""
 
-from .views import bulletins, branch_reports, notices
+from .views import branch_reports, bulletins, notices
 
 app_name = "reports"
 

@@ -13,6 +13,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Date inputs follow the browser UI language, not the page: show them as a Chinese user does.
+    "--lang=zh-CN",
 ]
 
 # Headless Chromium draws Chinese as boxes without a CJK font; the pip package
