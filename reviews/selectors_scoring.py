@@ -401,7 +401,8 @@ def get_assignment_for_reviewer_or_404(user: User, assessment_pk) -> ReviewerAss
             .select_related("assessment__cycle__standard", "assessment__cycle__committee")
             .get(assessment_id=assessment_pk)
         )
-    except (ReviewerAssignment.DoesNotExist, ValueError, TypeError):
+    # A foreign-key lookup has no guard for ids beyond 64 bits, which SQLite cannot bind.
+    except (ReviewerAssignment.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
 

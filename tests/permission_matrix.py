@@ -1,0 +1,363 @@
+"""Machinery of the permission matrix (tests/test_permissions.py): the world, the URL walk, the checks.
+
+The world is two committees run through the real services. C1 (第一工委) has P1 with B1 (the
+"own" branch) and B2 (its sibling), and P2 with B3; C2 (第二工委) has Q1 with D1, and mirrors
+C1's people, so that a 404 in the "other committee" column is about scope and never about a
+missing or half-built object. Each committee has two cycles:
+
+* ``past`` (2024): B1, B2 and D1 went all the way — self-assessment with evidence, preliminary
+  review, one assigned reviewer, decision, public notice with a resolved objection,
+  certification — so every page that looks back on a review has real rows to show, and each
+  of those branches holds a five-star certificate to downgrade or revoke.
+* ``current`` (2025, open): B1, B2 and D1 are drafts with one evidence file each, which the
+  branch may still edit.
+
+The clock stands still at ``NOW`` for the whole module.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from branches.models import Organization, OrgKind, Role, User
+from branches.services import assign_role, create_organization
+from reviews.models import (
+    Assessment,
+    AssessmentEvent,
+    Certificate,
+    Cycle,
+    Evidence,
+    Objection,
+    ReviewerAssignment,
+    ReviewScore,
+    SelfScore,
+    StarEvent,
+    SubmissionRound,
+)
+from reviews.services.assessment import add_evidence, save_self_assessment, submit_self_assessment
+from reviews.services.cycles import open_cycle
+from reviews.services.decision import (
+    certify_cycle,
+    decide_assessment,
+    publicize_cycle,
+    record_objection,
+    resolve_objection,
+)
+from reviews.services.preliminary import forward_assessment
+from reviews.services.scoring import ScoreEntry, assign_reviewers, submit_scores
+from scoring.defaults import ensure_default_standard
+from scoring.models import Item, Standard
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime.datetime(2025, 6, 20, 10, 0, tzinfo=SHANGHAI)
+PAST = datetime.datetime(2024, 5, 6, 9, 0, tzinfo=SHANGHAI)
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+# --- Expected answers ---------------------------------------------------------------------------
+
+OK = 200
+REDIRECT = 302  # a redirect somewhere sensible, never to the sign-in page
+BAD = 400  # a form with errors, answered as a client error
+FORBIDDEN = 403  # in scope, but the role is too low
+HIDDEN = 404  # outside the user's scope: the same answer as for an id that does not exist
+NOT_ALLOWED = 405
+CONFLICT = 409  # allowed, but the object's state refuses the action
+LOGIN = "login"  # a redirect to the sign-in page, which comes back afterwards
+
+DENIED = frozenset({FORBIDDEN, HIDDEN, LOGIN})
+# What an allowed role may get for a POST: done, re-shown with errors, or refused by the state.
+ALLOWED_POST = frozenset({OK, REDIRECT, BAD, CONFLICT})
+
+
+def status_of(response) -> int | str:
+    """The response as the matrix writes it: a status code, or LOGIN."""
+    if response.status_code == 302 and response.url.startswith(reverse("login") + "?next="):
+        return LOGIN
+    return response.status_code
+
+
+# --- Which URLs the matrix must cover ----------------------------------------------------------
+
+# Django's own sign-in, password and language views are Django's to test; so is the admin.
+DJANGO_VIEW_MODULES = ("django.contrib.auth.", "django.views.i18n")
+SKIPPED_NAMESPACES = frozenset({"admin"})
+
+
+def _view_module(pattern: URLPattern) -> str:
+    callback = pattern.callback
+    return getattr(callback, "view_class", callback).__module__
+
+
+def project_url_names(patterns=None, namespace: str = "") -> list[str]:
+    """Every named URL of the project, with its namespaces ("reviews:score"), in URLconf order.
+
+    An unnamed pattern cannot be put in the matrix, so it comes back as "<unnamed …>" and
+    fails the completeness test like any other unmapped URL.
+    """
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    names = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace
+            if inner in SKIPPED_NAMESPACES:
+                continue
+            full = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            names.extend(project_url_names(pattern.url_patterns, full))
+        elif _view_module(pattern).startswith(DJANGO_VIEW_MODULES):
+            continue
+        elif pattern.name:
+            names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        else:
+            names.append(f"<unnamed {namespace + ':' if namespace else ''}{pattern.pattern}>")
+    return names
+
+
+# --- "Nothing changed" --------------------------------------------------------------------------
+
+
+def fingerprint() -> dict:
+    """Every row a refused request could have written, in a comparable form."""
+    return {
+        "cycles": list(Cycle.objects.order_by("pk").values_list("pk", "status", "publicity_started_at")),
+        "assessments": list(
+            Assessment.objects.order_by("pk").values_list(
+                "pk", "status", "updated_at", "declared_stars", "decided_stars", "recommendation"
+            )
+        ),
+        "events": AssessmentEvent.objects.count(),
+        "self_scores": list(SelfScore.objects.order_by("pk").values_list("pk", "score", "explanation")),
+        "evidence": list(Evidence.objects.order_by("pk").values_list("pk", flat=True)),
+        "rounds": list(SubmissionRound.objects.order_by("pk").values_list("pk", "outcome", "comment")),
+        "assignments": list(
+            ReviewerAssignment.objects.order_by("pk").values_list("pk", "reviewer_id", "version")
+        ),
+        "review_scores": ReviewScore.objects.count(),
+        "objections": list(Objection.objects.order_by("pk").values_list("pk", "resolution", "resolved_at")),
+        "certificates": list(Certificate.objects.order_by("pk").values_list("pk", "status", "stars")),
+        "star_events": StarEvent.objects.count(),
+    }
+
+
+# --- The world ----------------------------------------------------------------------------------
+
+# The rows of the matrix (a signed-out visitor is the last), and the helpers who make the world move.
+ROLES = {
+    # row name: (role, organization code)
+    "secretary": (Role.BRANCH_SECRETARY, "B1"),
+    "parent": (Role.PARENT_REVIEWER, "P1"),
+    "reviewer": (Role.ASSESSMENT_REVIEWER, "C1"),
+    "approver": (Role.COMMITTEE_APPROVER, "C1"),
+    "staff": (Role.STAFF, "C1"),
+    "p1_staff": (Role.STAFF, "P1"),
+    "p2_parent": (Role.PARENT_REVIEWER, "P2"),
+    "c2_approver": (Role.COMMITTEE_APPROVER, "C2"),
+    "outsider": (None, None),
+}
+HELPERS = {
+    "b2_secretary": (Role.BRANCH_SECRETARY, "B2"),
+    "second_reviewer": (Role.ASSESSMENT_REVIEWER, "C1"),
+    "d1_secretary": (Role.BRANCH_SECRETARY, "D1"),
+    "q1_parent": (Role.PARENT_REVIEWER, "Q1"),
+    "c2_reviewer": (Role.ASSESSMENT_REVIEWER, "C2"),
+    "c2_staff": (Role.STAFF, "C2"),
+}
+# Who in C2 stands where each C1 row stands: D1's objects are to them what B1's are to the row.
+MIRROR = {
+    "secretary": "d1_secretary",
+    "parent": "q1_parent",
+    "reviewer": "c2_reviewer",
+    "approver": "c2_approver",
+    "staff": "c2_staff",
+}
+
+
+@dataclass
+class World:
+    orgs: dict[str, Organization]
+    users: dict[str, User]
+    standard: Standard
+    item: Item  # an item that needs evidence; uploads and scores in the payloads go here
+    past: dict[str, Cycle] = field(default_factory=dict)  # by committee code
+    current: dict[str, Cycle] = field(default_factory=dict)
+    past_assessments: dict[str, Assessment] = field(default_factory=dict)  # by branch code
+    current_assessments: dict[str, Assessment] = field(default_factory=dict)
+    past_evidence: dict[str, Evidence] = field(default_factory=dict)
+    current_evidence: dict[str, Evidence] = field(default_factory=dict)
+    objections: dict[str, Objection] = field(default_factory=dict)
+
+
+def pdf(name: str = "支部委员会会议记录.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def _tree() -> dict[str, Organization]:
+    c1 = create_organization(name="第一工委", code="C1", kind=OrgKind.COMMITTEE)
+    p1 = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
+    p2 = create_organization(name="乙党委", code="P2", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
+    c2 = create_organization(name="第二工委", code="C2", kind=OrgKind.COMMITTEE)
+    q1 = create_organization(name="丙党委", code="Q1", kind=OrgKind.PARTY_COMMITTEE, parent=c2)
+    orgs = [
+        c1,
+        p1,
+        p2,
+        c2,
+        q1,
+        create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=p1),
+        create_organization(name="甲二支部", code="B2", kind=OrgKind.BRANCH, parent=p1),
+        create_organization(name="乙一支部", code="B3", kind=OrgKind.BRANCH, parent=p2),
+        create_organization(name="丙一支部", code="D1", kind=OrgKind.BRANCH, parent=q1),
+    ]
+    return {org.code: org for org in orgs}
+
+
+def _people(orgs) -> dict[str, User]:
+    users = {}
+    for name, (role, code) in {**ROLES, **HELPERS}.items():
+        # No password: the tests sign in with force_login, and hashing would only cost time.
+        user = User.objects.create_user(name, password=None, real_name=name)
+        if role:
+            assign_role(user=user, role=role, organization=orgs[code])
+        users[name] = user
+    return users
+
+
+APPROVER_OF = {"C1": "approver", "C2": "c2_approver"}
+
+
+def _open(world: World, committee: str, name: str, year: int) -> Cycle:
+    return open_cycle(
+        committee=world.orgs[committee],
+        actor=world.users[APPROVER_OF[committee]],
+        name=name,
+        standard=world.standard,
+        self_assessment_deadline=datetime.date(year, 5, 31),
+        preliminary_deadline=datetime.date(year, 6, 15),
+        scoring_deadline=datetime.date(year, 6, 30),
+        reviewers_per_branch=1,
+    )
+
+
+class Crew(NamedTuple):
+    """Who takes a branch through the past cycle."""
+
+    secretary: str
+    parent: str
+    reviewer: str
+    approver: str
+    staff: str
+
+
+CREW = {
+    "B1": Crew("secretary", "parent", "reviewer", "approver", "staff"),
+    "B2": Crew("b2_secretary", "parent", "second_reviewer", "approver", "staff"),
+    "D1": Crew("d1_secretary", "q1_parent", "c2_reviewer", "c2_approver", "c2_staff"),
+}
+COMMITTEE_OF = {"B1": "C1", "B2": "C1", "D1": "C2"}
+
+
+def _full_review(world: World, cycle: Cycle, branch: str) -> Assessment:
+    """Self-assessment with evidence → forwarded → scored by one reviewer → decided."""
+    crew = CREW[branch]
+    secretary, reviewer, approver = (world.users[n] for n in (crew.secretary, crew.reviewer, crew.approver))
+    items = list(Item.objects.filter(dimension__standard=world.standard))
+    assessment = Assessment.objects.get(cycle=cycle, branch=world.orgs[branch])
+    save_self_assessment(
+        assessment=assessment,
+        actor=secretary,
+        scores={item.pk: (str(item.max_score), f"自查{item.code}") for item in items},
+    )
+    for item in items:
+        if item.evidence_required:
+            evidence = add_evidence(assessment=assessment, item=item, actor=secretary, uploaded_file=pdf())
+            world.past_evidence.setdefault(branch, evidence)
+    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
+    forward_assessment(
+        assessment=assessment, actor=world.users[crew.parent], recommendation="材料齐全，同意推荐。"
+    )
+    assign_reviewers(assessment=assessment, actor=approver, reviewers=[reviewer])
+    submit_scores(
+        assignment=ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer),
+        actor=reviewer,
+        entries={item.pk: ScoreEntry(item.max_score, "") for item in items},
+    )
+    assessment.refresh_from_db()
+    return decide_assessment(assessment=assessment, actor=approver, stars=assessment.proposed_stars)
+
+
+def _past_cycles(world: World) -> None:
+    """Open → reviewed → public notice with an objection, resolved → certified, in 2024."""
+    with time_machine.travel(PAST, tick=False):
+        for committee in APPROVER_OF:
+            world.past[committee] = _open(world, committee, "2024年度星级认定", 2024)
+        for branch in CREW:
+            world.past_assessments[branch] = _full_review(world, world.past[COMMITTEE_OF[branch]], branch)
+        for committee, approver in APPROVER_OF.items():
+            publicize_cycle(cycle=world.past[committee], actor=world.users[approver])
+    with time_machine.travel(PAST + datetime.timedelta(days=1), tick=False):
+        for branch, crew in CREW.items():
+            world.objections[branch] = record_objection(
+                assessment=world.past_assessments[branch],
+                actor=world.users[crew.staff],
+                received_from="群众来信",
+                content="对该支部的评定结果有异议。",
+            )
+    with time_machine.travel(PAST + datetime.timedelta(days=2), tick=False):
+        for branch, crew in CREW.items():
+            resolve_objection(
+                objection=world.objections[branch],
+                actor=world.users[crew.approver],
+                resolution="经核实，维持原评定。",
+            )
+    with time_machine.travel(PAST + datetime.timedelta(days=6), tick=False):
+        for committee, approver in APPROVER_OF.items():
+            certify_cycle(cycle=world.past[committee], actor=world.users[approver])
+    for cycle in world.past.values():
+        cycle.refresh_from_db()
+    for branch, assessment in world.past_assessments.items():
+        assessment.refresh_from_db()
+        world.objections[branch].refresh_from_db()
+
+
+def _current_cycles(world: World) -> None:
+    for committee in APPROVER_OF:
+        world.current[committee] = _open(world, committee, "2025年度星级认定", 2025)
+    for branch, crew in CREW.items():
+        secretary = world.users[crew.secretary]
+        assessment = Assessment.objects.get(
+            cycle=world.current[COMMITTEE_OF[branch]], branch=world.orgs[branch]
+        )
+        save_self_assessment(assessment=assessment, actor=secretary, scores={world.item.pk: ("1.0", "草稿")})
+        world.current_evidence[branch] = add_evidence(
+            assessment=assessment, item=world.item, actor=secretary, uploaded_file=pdf()
+        )
+        assessment.refresh_from_db()
+        world.current_assessments[branch] = assessment
+
+
+def build_world() -> World:
+    """The whole world, through the services; call it inside a transaction the caller rolls back."""
+    # A transactional test elsewhere may have flushed the standard its data migration made.
+    ensure_default_standard()
+    standard = Standard.objects.get(status="published")
+    orgs = _tree()
+    world = World(
+        orgs=orgs,
+        users=_people(orgs),
+        standard=standard,
+        item=Item.objects.filter(dimension__standard=standard, evidence_required=True)
+        .order_by("dimension__order", "order")
+        .first(),
+    )
+    _past_cycles(world)
+    _current_cycles(world)
+    return world
