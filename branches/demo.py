@@ -109,6 +109,7 @@ STAFF_GROUP = "党务工作者"
 STAFF_PERMISSION_MODELS = {
     "branches": ["organization", "roleassignment", "user", "committeepolicy"],
     "scoring": ["standard", "dimension", "item", "starthreshold"],
+    "django_celery_beat": ["periodictask", "crontabschedule"],  # the quarterly schedule
 }
 
 

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "branches.context_processors.navigation",
+                "reports.context_processors.unread_notices",
             ],
         },
     },

@@ -1,6 +1,6 @@
 """URLs of notices, bulletins, branch reports and certificate verification."""
 
-from .views import branch_reports, bulletins, notices
+from .views import branch_reports, bulletins, jobs, notices
 
 app_name = "reports"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *notices.urlpatterns,
     *bulletins.urlpatterns,
     *branch_reports.urlpatterns,
+    *jobs.urlpatterns,
 ]

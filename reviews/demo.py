@@ -135,6 +135,7 @@ def _past_cycle(committee, standard, users) -> None:
         certified_at=F("certified_at") - shift,
     )
     AssessmentEvent.objects.filter(assessment__cycle=cycle).update(at=F("at") - shift)
+    Assessment.objects.filter(cycle=cycle).update(decided_at=F("decided_at") - shift)
     Certificate.objects.filter(assessment__cycle=cycle).update(
         issued_at=F("issued_at") - shift, valid_until=datetime.date(2026, 12, 20)
     )

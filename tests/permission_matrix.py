@@ -12,6 +12,11 @@ missing or half-built object. Each committee has two cycles:
 * ``current`` (2025, open): B1, B2 and D1 are drafts with one evidence file each, which the
   branch may still edit.
 
+On top of that, the quarterly jobs of each committee have run once, through the real tasks
+(so each run left its ``JobRun``): the notices of 2025 Q2 (one for each branch secretary,
+parent reviewer and team reviewer) and the bulletin of 2025 Q1 (a draft, with its PDF and
+workbook under the module's temporary MEDIA_ROOT).
+
 The clock stands still at ``NOW`` for the whole module.
 """
 
@@ -26,6 +31,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches.models import Organization, OrgKind, Role, User
 from branches.services import assign_role, create_organization
+from reports.models import Bulletin, JobRun, Notice, NoticeKind
+from reports.tasks import generate_bulletin_task, send_quarterly_notices_task
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -43,6 +50,7 @@ from reviews.services.assessment import add_evidence, save_self_assessment, subm
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import (
     certify_cycle,
+    current_certificate,
     decide_assessment,
     publicize_cycle,
     record_objection,
@@ -145,6 +153,11 @@ def fingerprint() -> dict:
         "objections": list(Objection.objects.order_by("pk").values_list("pk", "resolution", "resolved_at")),
         "certificates": list(Certificate.objects.order_by("pk").values_list("pk", "status", "stars")),
         "star_events": StarEvent.objects.count(),
+        "notices": list(Notice.objects.order_by("pk").values_list("pk", "read_at")),
+        "bulletins": list(
+            Bulletin.objects.order_by("pk").values_list("pk", "status", "generated_at", "published_at")
+        ),
+        "job_runs": JobRun.objects.count(),
     }
 
 
@@ -194,6 +207,9 @@ class World:
     past_evidence: dict[str, Evidence] = field(default_factory=dict)
     current_evidence: dict[str, Evidence] = field(default_factory=dict)
     objections: dict[str, Objection] = field(default_factory=dict)
+    certificates: dict[str, Certificate] = field(default_factory=dict)  # in force, by branch code
+    notices: dict[str, Notice] = field(default_factory=dict)  # the branch secretary's, by branch code
+    bulletins: dict[str, Bulletin] = field(default_factory=dict)  # by committee code
 
 
 def pdf(name: str = "支部委员会会议记录.pdf") -> SimpleUploadedFile:
@@ -344,6 +360,30 @@ def _current_cycles(world: World) -> None:
         world.current_assessments[branch] = assessment
 
 
+# The quarter the notices are for (the one NOW is in), and the one the bulletin covers (just ended).
+NOTICE_QUARTER = (2025, 2)
+BULLETIN_QUARTER = (2025, 1)
+
+
+def _quarterly_jobs(world: World) -> None:
+    """Each committee's notices and bulletin, through the tasks the schedule runs (one JobRun each)."""
+    for committee in APPROVER_OF:
+        pk = world.orgs[committee].pk
+        send_quarterly_notices_task.apply(args=(pk, *NOTICE_QUARTER), throw=True)
+        generate_bulletin_task.apply(args=(pk, *BULLETIN_QUARTER), throw=True)
+        world.bulletins[committee] = Bulletin.objects.get(
+            committee_id=pk, year=BULLETIN_QUARTER[0], quarter=BULLETIN_QUARTER[1]
+        )
+    for branch, crew in CREW.items():
+        world.certificates[branch] = current_certificate(world.orgs[branch])
+        world.notices[branch] = Notice.objects.get(
+            recipient=world.users[crew.secretary],
+            year=NOTICE_QUARTER[0],
+            quarter=NOTICE_QUARTER[1],
+            kind=NoticeKind.QUARTERLY,
+        )
+
+
 def build_world() -> World:
     """The whole world, through the services; call it inside a transaction the caller rolls back."""
     # A transactional test elsewhere may have flushed the standard its data migration made.
@@ -360,4 +400,5 @@ def build_world() -> World:
     )
     _past_cycles(world)
     _current_cycles(world)
+    _quarterly_jobs(world)
     return world

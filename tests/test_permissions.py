@@ -6,10 +6,12 @@ pages are asked about is built once for the module (tests/permission_matrix.py) 
 test runs in a transaction that is rolled back, so a POST that goes through changes nothing
 for the next test.
 
-A URL added to the project without a row here fails ``test_every_url_has_a_row``.
+The certificate verification pages are public: they answer signed-out visitors like anyone
+else (PUBLIC). A URL added to the project without a row here fails ``test_every_url_has_a_row``.
 """
 
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -20,6 +22,7 @@ from django.urls import resolve, reverse
 from tests.permission_matrix import (
     ALLOWED_POST,
     DENIED,
+    HIDDEN,
     LOGIN,
     MIRROR,
     NOT_ALLOWED,
@@ -41,7 +44,9 @@ OWN, SIBLING, OTHER, CROSSED, NONE, PAGE = "own", "sibling", "other", "crossed",
 #
 # own: B1's (the secretary's branch, under P1, in C1); sibling: B2's (also under P1);
 # other: D1's (in the other committee, C2); crossed: C1's cycle with D1's object in the URL.
-# Cycle pages take the committee's past cycle: own C1's, other C2's.
+# Cycle pages take the committee's past cycle: own C1's, other C2's; bulletin pages the
+# committee's bulletin. A notice is the branch secretary's: own is B1's secretary's (the
+# secretary row's own notice), sibling B2's secretary's, other D1's secretary's.
 
 BRANCH_OF = {OWN: "B1", SIBLING: "B2", OTHER: "D1"}
 CYCLE_OF = {OWN: "C1", OTHER: "C2"}
@@ -52,19 +57,29 @@ def page(name):
     return {PAGE: lambda w: reverse(name)}
 
 
-def per_branch(name, objects):
+def per_branch(name, objects, attribute="pk"):
     """``objects`` names a World dict keyed by branch code: orgs, past_assessments, …"""
     return {
-        column: lambda w, code=code: reverse(name, args=[getattr(w, objects)[code].pk])
+        column: lambda w, code=code: reverse(name, args=[getattr(getattr(w, objects)[code], attribute)])
         for column, code in BRANCH_OF.items()
     }
 
 
-def per_cycle(name):
+def per_committee(name, objects):
+    """``objects`` names a World dict keyed by committee code: past, bulletins, …"""
     return {
-        column: lambda w, code=code: reverse(name, args=[w.past[code].pk])
+        column: lambda w, code=code: reverse(name, args=[getattr(w, objects)[code].pk])
         for column, code in CYCLE_OF.items()
     }
+
+
+def per_cycle(name):
+    return per_committee(name, "past")
+
+
+def posting_committee(name):
+    """One URL; the committee is named in the POST (POSTED_COMMITTEE): own C1, other C2."""
+    return {column: lambda w: reverse(name) for column in CYCLE_OF}
 
 
 def per_cycle_and(name, objects):
@@ -120,6 +135,24 @@ TARGETS = {
     "reviews:branch_detail": per_branch("reviews:branch_detail", "orgs"),
     "reviews:branch_downgrade": per_branch("reviews:branch_downgrade", "orgs"),
     "reviews:branch_revoke": per_branch("reviews:branch_revoke", "orgs"),
+    # Notices: the user's own only.
+    "reports:notice_list": page("reports:notice_list"),
+    "reports:notice_detail": per_branch("reports:notice_detail", "notices"),
+    "reports:notice_mark_all_read": page("reports:notice_mark_all_read"),
+    # Quarterly bulletins: the committee's 2025 Q1 draft.
+    "reports:bulletin_list": page("reports:bulletin_list"),
+    "reports:bulletin_detail": per_committee("reports:bulletin_detail", "bulletins"),
+    "reports:bulletin_publish": per_committee("reports:bulletin_publish", "bulletins"),
+    "reports:bulletin_pdf": per_committee("reports:bulletin_pdf", "bulletins"),
+    "reports:bulletin_xlsx": per_committee("reports:bulletin_xlsx", "bulletins"),
+    # A branch's PDFs: the past assessment's 评定表, the certificate in force; its public check.
+    "reports:assessment_pdf": per_branch("reports:assessment_pdf", "past_assessments"),
+    "reports:certificate_pdf": per_branch("reports:certificate_pdf", "certificates"),
+    "reports:verify": page("reports:verify"),
+    "reports:verify_code": per_branch("reports:verify_code", "certificates", "verification_code"),
+    # Background jobs: the runs of the world's quarterly jobs, and "generate now".
+    "reports:job_list": page("reports:job_list"),
+    "reports:job_generate": posting_committee("reports:job_generate"),
 }
 
 # --- The matrix ---------------------------------------------------------------------------------
@@ -510,6 +543,188 @@ MATRIX = {
         "outsider": (404, 404, 404),
         "anonymous": (LOGIN, LOGIN, LOGIN),
     },
+    "reports:notice_list": {
+        # columns: page — everyone has a notices page, with their own notices only
+        "secretary": (200,),
+        "parent": (200,),
+        "reviewer": (200,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (200,),
+        "p2_parent": (200,),
+        "c2_approver": (200,),
+        "outsider": (200,),
+        "anonymous": (LOGIN,),
+    },
+    "reports:notice_detail": {
+        # columns: own, sibling, other — only the recipient opens a notice (and marks it read)
+        "secretary": (200, 404, 404),
+        "parent": (404, 404, 404),
+        "reviewer": (404, 404, 404),
+        "approver": (404, 404, 404),
+        "staff": (404, 404, 404),
+        "p1_staff": (404, 404, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 404),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reports:notice_mark_all_read": {
+        # POST only. columns: page — marks the user's own notices read, back to the list
+        "secretary": (302,),
+        "parent": (302,),
+        "reviewer": (302,),
+        "approver": (302,),
+        "staff": (302,),
+        "p1_staff": (302,),
+        "p2_parent": (302,),
+        "c2_approver": (302,),
+        "outsider": (302,),
+        "anonymous": (LOGIN,),
+    },
+    "reports:bulletin_list": {
+        # columns: page — staff and approvers of a committee; any other role is too low
+        "secretary": (403,),
+        "parent": (403,),
+        "reviewer": (403,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (403,),
+        "p2_parent": (403,),
+        "c2_approver": (200,),
+        "outsider": (403,),
+        "anonymous": (LOGIN,),
+    },
+    "reports:bulletin_detail": {
+        # columns: own, other — staff and approvers of the committee; other roles in its tree 403
+        "secretary": (403, 404),
+        "parent": (403, 404),
+        "reviewer": (403, 404),
+        "approver": (200, 404),
+        "staff": (200, 404),
+        "p1_staff": (403, 404),
+        "p2_parent": (403, 404),
+        "c2_approver": (404, 200),
+        "outsider": (404, 404),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reports:bulletin_publish": {
+        # POST only. columns: own, other — the draft is published, back to the bulletin
+        "secretary": (403, 404),
+        "parent": (403, 404),
+        "reviewer": (403, 404),
+        "approver": (302, 404),
+        "staff": (302, 404),
+        "p1_staff": (403, 404),
+        "p2_parent": (403, 404),
+        "c2_approver": (404, 302),
+        "outsider": (404, 404),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reports:bulletin_pdf": {
+        # columns: own, other
+        "secretary": (403, 404),
+        "parent": (403, 404),
+        "reviewer": (403, 404),
+        "approver": (200, 404),
+        "staff": (200, 404),
+        "p1_staff": (403, 404),
+        "p2_parent": (403, 404),
+        "c2_approver": (404, 200),
+        "outsider": (404, 404),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reports:bulletin_xlsx": {
+        # columns: own, other
+        "secretary": (403, 404),
+        "parent": (403, 404),
+        "reviewer": (403, 404),
+        "approver": (200, 404),
+        "staff": (200, 404),
+        "p1_staff": (403, 404),
+        "p2_parent": (403, 404),
+        "c2_approver": (404, 200),
+        "outsider": (404, 404),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reports:assessment_pdf": {
+        # columns: own, sibling, other — the 评定表: whoever may read the assessment (as assessment_detail)
+        "secretary": (200, 404, 404),
+        "parent": (200, 200, 404),
+        "reviewer": (200, 404, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (200, 200, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reports:certificate_pdf": {
+        # columns: own, sibling, other — anyone who can see the branch (as branch_detail)
+        "secretary": (200, 404, 404),
+        "parent": (200, 200, 404),
+        "reviewer": (200, 200, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (200, 200, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reports:verify": {
+        # columns: page — public: no sign-in needed
+        "secretary": (200,),
+        "parent": (200,),
+        "reviewer": (200,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (200,),
+        "p2_parent": (200,),
+        "c2_approver": (200,),
+        "outsider": (200,),
+        "anonymous": (200,),
+    },
+    "reports:verify_code": {
+        # columns: own, sibling, other (the certificates' codes) — public: anyone may check any code
+        "secretary": (200, 200, 200),
+        "parent": (200, 200, 200),
+        "reviewer": (200, 200, 200),
+        "approver": (200, 200, 200),
+        "staff": (200, 200, 200),
+        "p1_staff": (200, 200, 200),
+        "p2_parent": (200, 200, 200),
+        "c2_approver": (200, 200, 200),
+        "outsider": (200, 200, 200),
+        "anonymous": (200, 200, 200),
+    },
+    "reports:job_list": {
+        # columns: page — staff and approvers of a committee (a party committee's staff is not)
+        "secretary": (403,),
+        "parent": (403,),
+        "reviewer": (403,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (403,),
+        "p2_parent": (403,),
+        "c2_approver": (200,),
+        "outsider": (403,),
+        "anonymous": (LOGIN,),
+    },
+    "reports:job_generate": {
+        # POST only. columns: committee C1, C2 in the form — without a job role 403 whichever committee
+        "secretary": (403, 403),
+        "parent": (403, 403),
+        "reviewer": (403, 403),
+        "approver": (302, 404),
+        "staff": (302, 404),
+        "p1_staff": (403, 403),
+        "p2_parent": (403, 403),
+        "c2_approver": (404, 302),
+        "outsider": (403, 403),
+        "anonymous": (LOGIN, LOGIN),
+    },
 }
 
 # Pages that take only POST: the matrix gives the POST answers.
@@ -519,6 +734,9 @@ POST_ONLY = frozenset(
         "reviews:preliminary_forward",
         "reviews:preliminary_return",
         "reviews:auto_assign",
+        "reports:notice_mark_all_read",
+        "reports:bulletin_publish",
+        "reports:job_generate",
     }
 )
 # Pages that show a form on GET and change something on POST. The POST answer is the GET
@@ -537,8 +755,13 @@ ALSO_POST = frozenset(
         "reviews:cycle_certify",
         "reviews:branch_downgrade",
         "reviews:branch_revoke",
+        "reports:bulletin_list",  # "generate now"
     }
 )
+# Pages a signed-out visitor may use: their anonymous cells are answers, not LOGIN.
+PUBLIC = frozenset({"reports:verify", "reports:verify_code"})
+# Pages whose GET writes (opening a notice marks it read): a refused GET must change nothing too.
+GET_WRITES = frozenset({"reports:notice_detail"})
 
 # Where a role may look at the form but not send it: the POST answers differ from the GET's.
 POST_REFUSED = {
@@ -583,6 +806,19 @@ POST_DATA = {
         "confirm": "on",
     },
     "reviews:branch_revoke": lambda w: {"violation": "违反组织纪律", "reason": "经查属实。", "confirm": "on"},
+    "reports:bulletin_publish": lambda w: {"confirm": "yes"},
+    # A quarter with no bulletin yet; the form offers C1 and C2 each only to their own people,
+    # so the approver of C2 sending C1 gets the form back with an error (400).
+    "reports:bulletin_list": lambda w: {"committee": w.orgs["C1"].pk, "quarter": "2024-4"},
+}
+# Pages whose object is named in the POST rather than in the URL: the payload per column.
+POSTED_COMMITTEE = {
+    "reports:job_generate": lambda w, code: {
+        "committee": w.orgs[code].pk,
+        "year": "2024",
+        "quarter": "4",
+        "jobs": ["notices"],
+    },
 }
 
 
@@ -601,11 +837,14 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         transaction.set_rollback(True)
 
 
-def send(client, world, name, url, method):
-    if method == "post":
-        response = client.post(url, POST_DATA.get(name, lambda w: {})(world))
-    else:
-        response = client.get(url)
+def payload(world, name, column):
+    if name in POSTED_COMMITTEE:
+        return POSTED_COMMITTEE[name](world, CYCLE_OF[column])
+    return POST_DATA.get(name, lambda w: {})(world)
+
+
+def send(client, url, method, data=None):
+    response = client.post(url, data or {}) if method == "post" else client.get(url)
     if response.streaming:
         # Read to the end: the client's wrapper then closes the file the download holds open.
         b"".join(response.streaming_content)
@@ -620,7 +859,7 @@ def sign_in(client, world, role):
 def ask(client, world, name, role, column, method):
     sign_in(client, world, role)
     url = TARGETS[name][column](world)
-    return url, send(client, world, name, url, method)
+    return url, send(client, url, method, payload(world, name, column))
 
 
 def cells(names, overrides=None):
@@ -669,30 +908,44 @@ def test_every_row_has_a_cell_for_every_role_and_column():
                 f"{name} / {role}: one cell per column {tuple(TARGETS[name])}"
             )
     assert set(MATRIX) >= POST_ONLY | ALSO_POST
-    assert set(POST_DATA) <= POST_ONLY | ALSO_POST
+    assert set(POST_DATA) | set(POSTED_COMMITTEE) <= POST_ONLY | ALSO_POST
     assert set(POST_REFUSED) <= ALSO_POST
+    assert set(POSTED_COMMITTEE) <= {name for name in MATRIX if tuple(TARGETS[name]) == (OWN, OTHER)}
+    assert set(MATRIX) >= PUBLIC | GET_WRITES
 
 
 # --- The cells ----------------------------------------------------------------------------------
+#
+# A job is sent to the worker only once the request's transaction commits, and the tests'
+# transactions never do: a refused request must not even have left one waiting for the commit.
 
 
 @pytest.mark.parametrize(("name", "role", "column", "expected"), list(cells(MATRIX)))
-def test_page_answers_as_the_matrix_says(client, world, name, role, column, expected):
+def test_page_answers_as_the_matrix_says(
+    client, world, django_capture_on_commit_callbacks, name, role, column, expected
+):
     method = "post" if name in POST_ONLY else "get"
-    before = fingerprint() if method == "post" and expected in DENIED else None
-    url, response = ask(client, world, name, role, column, method)
+    writes = method == "post" or name in GET_WRITES
+    before = fingerprint() if writes and expected in DENIED else None
+    with django_capture_on_commit_callbacks() as after_commit:
+        url, response = ask(client, world, name, role, column, method)
     assert status_of(response) == expected, f"{method.upper()} {url} as {role}"
     if before is not None:
-        assert fingerprint() == before, f"a refused POST {url} as {role} changed something"
+        assert fingerprint() == before, f"a refused {method.upper()} {url} as {role} changed something"
+        assert not after_commit, f"a refused {method.upper()} {url} as {role} queued a job"
 
 
 @pytest.mark.parametrize(("name", "role", "column", "expected"), list(cells(sorted(ALSO_POST), POST_REFUSED)))
-def test_a_post_is_refused_where_the_page_is_and_changes_nothing(client, world, name, role, column, expected):
+def test_a_post_is_refused_where_the_page_is_and_changes_nothing(
+    client, world, django_capture_on_commit_callbacks, name, role, column, expected
+):
     before = fingerprint() if expected in DENIED else None
-    url, response = ask(client, world, name, role, column, "post")
+    with django_capture_on_commit_callbacks() as after_commit:
+        url, response = ask(client, world, name, role, column, "post")
     if expected in DENIED:
         assert status_of(response) == expected, f"POST {url} as {role}"
         assert fingerprint() == before, f"a refused POST {url} as {role} changed something"
+        assert not after_commit, f"a refused POST {url} as {role} queued a job"
     else:
         assert status_of(response) in ALLOWED_POST, f"POST {url} as {role}"
 
@@ -706,13 +959,31 @@ def test_a_post_is_refused_where_the_page_is_and_changes_nothing(client, world, 
         ("reviews:cycle_open", "approver"),
         ("reviews:branch_downgrade", "approver"),
         ("reviews:branch_revoke", "approver"),
+        ("reports:notice_mark_all_read", "secretary"),
+        ("reports:bulletin_publish", "staff"),
+        ("reports:bulletin_list", "approver"),
+        ("reports:job_generate", "staff"),
     ],
 )
-def test_the_same_post_from_the_right_role_does_change_something(client, world, name, role):
-    """So the refusals above are refusals: the payloads work, and the fingerprint sees it."""
+def test_the_same_post_from_the_right_role_does_change_something(
+    client, world, django_capture_on_commit_callbacks, name, role
+):
+    """So the refusals above are refusals: the payloads work, and the fingerprint sees it.
+
+    The jobs a page queues for after the commit are run here, so what they write counts too.
+    """
     before = fingerprint()
-    url, response = ask(client, world, name, role, OWN, "post")
+    with django_capture_on_commit_callbacks(execute=True):
+        url, response = ask(client, world, name, role, OWN if OWN in TARGETS[name] else PAGE, "post")
     assert status_of(response) == 302, f"POST {url} as {role}"
+    assert fingerprint() != before
+
+
+def test_opening_ones_own_notice_marks_it_read(client, world):
+    """The refused GETs of GET_WRITES are fingerprinted; here is the one that does write."""
+    before = fingerprint()
+    url, response = ask(client, world, "reports:notice_detail", "secretary", OWN, "get")
+    assert status_of(response) == 200, f"GET {url}"
     assert fingerprint() != before
 
 
@@ -741,7 +1012,7 @@ def test_the_other_committee_answers_its_own_people_as_ours_answer_us(client, wo
 
 # --- Missing ids: the same 404 as "not yours" ---------------------------------------------------
 
-OBJECT_PAGES = [name for name in MATRIX if OWN in TARGETS[name]]
+OBJECT_PAGES = [name for name in MATRIX if OWN in TARGETS[name] and name not in POSTED_COMMITTEE]
 # A row that does not exist, and an id beyond any integer column of either database.
 MISSING_IDS = (10**6, 2**63)
 
@@ -759,8 +1030,21 @@ def test_an_id_that_does_not_exist_answers_404_whatever_the_role(client, world, 
     sign_in(client, world, role)
     for missing in MISSING_IDS:
         url = missing_url(world, name, missing)
-        response = send(client, world, name, url, "post" if name in POST_ONLY else "get")
-        assert status_of(response) == (LOGIN if role == "anonymous" else 404), url
+        response = send(client, url, "post" if name in POST_ONLY else "get", payload(world, name, OWN))
+        assert status_of(response) == (LOGIN if role == "anonymous" and name not in PUBLIC else 404), url
+
+
+@pytest.mark.parametrize("role", ROWS)
+@pytest.mark.parametrize("name", sorted(POSTED_COMMITTEE))
+def test_a_posted_committee_that_does_not_exist_answers_as_one_out_of_scope(client, world, name, role):
+    """404 for whoever reaches the lookup; a role refused before it (403) is refused the same."""
+    sign_in(client, world, role)
+    row = MATRIX[name][role]
+    expected = HIDDEN if HIDDEN in row else row[0]
+    for missing in MISSING_IDS:
+        data = {**payload(world, name, OWN), "committee": missing}
+        response = send(client, TARGETS[name][OWN](world), "post", data)
+        assert status_of(response) == expected, f"committee={missing} as {role}"
 
 
 # --- List pages name nothing outside the user's scope ----------------------------------------
@@ -782,6 +1066,9 @@ LIST_PAGES = {
     "reviews:cycle_list": "",
     "reviews:preliminary_queue": "?state=done",
     "reviews:my_assignments": "",
+    "reports:notice_list": "",
+    "reports:bulletin_list": "",
+    "reports:job_list": "",
 }
 
 
@@ -809,10 +1096,21 @@ def test_the_list_pages_do_show_what_is_in_scope(client, world):
     assert world.orgs["B1"].name in text and world.orgs["B2"].name in text
     client.force_login(world.users["reviewer"])
     assert world.orgs["B1"].name in client.get(reverse("reviews:my_assignments")).content.decode()
+    client.force_login(world.users["secretary"])
+    notices = client.get(reverse("reports:notice_list")).context["page"]
+    assert [notice.pk for notice in notices] == [world.notices["B1"].pk]
+    client.force_login(world.users["staff"])
+    bulletins = client.get(reverse("reports:bulletin_list")).context["page"]
+    assert [bulletin.pk for bulletin in bulletins] == [world.bulletins["C1"].pk]
+    runs = client.get(reverse("reports:job_list")).context["page"]
+    assert len(runs) == 2 and {run.committee_pk for run in runs} == {world.orgs["C1"].pk}
 
 
 def test_the_world_is_as_the_matrix_assumes(world):
     """If a service changes what it leaves behind, say so here rather than in 1,500 odd cells."""
+    from django.conf import settings
+
+    from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
     from reviews.models import AssessmentStatus, CertificateStatus, CycleStatus
     from reviews.services.decision import current_certificate
 
@@ -827,3 +1125,13 @@ def test_the_world_is_as_the_matrix_assumes(world):
         assert certificate.status == CertificateStatus.VALID and certificate.stars == 5
     assigned = {a.reviewer.username for a in world.past_assessments["B1"].assignments.all()}
     assert assigned == {"reviewer"}
+    for code in ("B1", "B2", "D1"):
+        assert world.certificates[code] == current_certificate(world.orgs[code])
+        assert world.notices[code].read_at is None
+    for code in ("C1", "C2"):
+        bulletin = world.bulletins[code]
+        assert bulletin.status == BulletinStatus.DRAFT and bulletin.pdf and bulletin.xlsx, bulletin.error
+        assert (Path(settings.MEDIA_ROOT) / bulletin.pdf.name).is_file()
+        assert not Bulletin.objects.filter(committee=world.orgs[code], year=2024, quarter=4).exists()
+    assert set(JobRun.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
+    assert JobRun.objects.count() == 4

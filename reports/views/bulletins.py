@@ -1,3 +1,233 @@
-"""Placeholder until this part has pages."""
+"""Quarterly bulletin pages: list and "generate now", web preview, publish, PDF and Excel downloads.
 
-urlpatterns: list = []
+Who: party-affairs staff and approvers of the committee. Anyone else who holds a role inside
+the committee's tree gets 403 (the bulletin is in their scope, their role is too low); anyone
+outside it gets the same 404 as for a bulletin that does not exist. Every page runs a fixed
+number of queries: the preview renders the frozen data, never the live records.
+"""
+
+import logging
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import StartsWith
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from branches.models import Organization, OrgKind
+from branches.scoping import organizations_visible_to
+from reviews.services.core import WorkflowError
+
+from ..bulletin import document_html, quarter_label
+from ..jobs import enqueue
+from ..models import Bulletin, BulletinStatus
+from ..services_bulletin import (
+    PUBLISH_ROLES,
+    can_manage_bulletins,
+    check_quarter,
+    previous_quarter,
+    publish_bulletin,
+    quarter_of,
+)
+from ..tasks import generate_bulletin_task
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 20
+QUARTERS_OFFERED = 8
+# The web preview shows this many rows of a long list; the PDF and the workbook hold them all.
+PREVIEW_ROWS = 200
+FILE_KINDS = {
+    "pdf": ("pdf", "application/pdf"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+# --- Scoped reads ---------------------------------------------------------------------------
+
+
+def managed_committees(user) -> QuerySet[Organization]:
+    return organizations_visible_to(user, PUBLISH_ROLES).filter(kind=OrgKind.COMMITTEE)
+
+
+def bulletins_in_scope(user) -> QuerySet[Bulletin]:
+    """Bulletins of the committees whose tree holds any organization the user reaches."""
+    reached = organizations_visible_to(user).filter(StartsWith(F("path"), OuterRef("committee__path")))
+    return Bulletin.objects.filter(Exists(reached))
+
+
+def get_bulletin_for_user_or_404(user, pk) -> Bulletin:
+    """404 outside the user's scope (as for no such bulletin), 403 when the role is too low."""
+    try:
+        bulletin = bulletins_in_scope(user).select_related("committee", "published_by").get(pk=pk)
+    except (Bulletin.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_manage_bulletins(user, bulletin.committee):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return bulletin
+
+
+# --- Generate now ----------------------------------------------------------------------------
+
+
+def quarter_choices(today=None) -> list[tuple[str, str]]:
+    """This quarter and the ones before it, newest first, as ("2026-3", "Q3 2026")."""
+    year, quarter = quarter_of(today or timezone.localdate())
+    choices = []
+    for steps in range(QUARTERS_OFFERED):
+        y, q = previous_quarter(year, quarter, steps=steps)
+        choices.append((f"{y}-{q}", quarter_label(y, q)))
+    return choices
+
+
+class GenerateForm(forms.Form):
+    committee = forms.ModelChoiceField(
+        label=gettext_lazy("Working committee"), queryset=Organization.objects.none(), empty_label=None
+    )
+    quarter = forms.ChoiceField(label=gettext_lazy("Quarter"))
+
+    def __init__(self, *args, committees: QuerySet[Organization], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees.order_by("name")
+        choices = quarter_choices()
+        self.fields["quarter"].choices = choices
+        # The usual case: the bulletin of the quarter that has just ended.
+        self.fields["quarter"].initial = choices[1][0]
+
+    def clean_quarter(self) -> tuple[int, int]:
+        year, quarter = (int(part) for part in self.cleaned_data["quarter"].split("-"))
+        check_quarter(year=year, quarter=quarter)
+        return year, quarter
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+@login_required
+def bulletin_list(request):
+    committees = managed_committees(request.user)
+    if not committees.exists():
+        raise PermissionDenied(_("Your role does not allow this action."))
+    form = GenerateForm(request.POST or None, committees=committees)
+    if request.method == "POST" and form.is_valid():
+        committee = form.cleaned_data["committee"]
+        year, quarter = form.cleaned_data["quarter"]
+        status = (
+            Bulletin.objects.filter(committee=committee, year=year, quarter=quarter)
+            .values_list("status", flat=True)
+            .first()
+        )
+        label = quarter_label(year, quarter)
+        if status == BulletinStatus.PUBLISHED:
+            messages.warning(
+                request,
+                _("The bulletin of %(quarter)s is published and is no longer generated again.")
+                % {"quarter": label},
+            )
+        else:
+            enqueue(generate_bulletin_task, committee.pk, year, quarter)  # after commit, via Celery
+            messages.success(
+                request, _("The bulletin of %(quarter)s is being generated.") % {"quarter": label}
+            )
+        return redirect("reports:bulletin_list")
+    bulletins = (
+        Bulletin.objects.filter(committee__in=committees)
+        .select_related("committee")
+        .order_by("-year", "-quarter", "committee__name", "pk")
+        .only(
+            "pk",
+            "year",
+            "quarter",
+            "status",
+            "generated_at",
+            "published_at",
+            "error",
+            "committee__name",
+        )
+    )
+    page = Paginator(bulletins, PER_PAGE).get_page(request.GET.get("page"))
+    for bulletin in page:
+        bulletin.label = quarter_label(bulletin.year, bulletin.quarter)
+    return render(
+        request,
+        "reports/bulletin/list.html",
+        {"page": page, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def bulletin_detail(request, pk):
+    bulletin = get_bulletin_for_user_or_404(request.user, pk)
+    document = document_html(bulletin.data, row_limit=PREVIEW_ROWS) if bulletin.data else None
+    return render(
+        request,
+        "reports/bulletin/detail.html",
+        {
+            "bulletin": bulletin,
+            "label": quarter_label(bulletin.year, bulletin.quarter),
+            "document": document,
+            "can_publish": bulletin.status == BulletinStatus.DRAFT,
+            "has_files": bulletin.status in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED)
+            and bool(bulletin.pdf),
+        },
+    )
+
+
+@login_required
+@require_POST
+def bulletin_publish(request, pk):
+    bulletin = get_bulletin_for_user_or_404(request.user, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that the bulletin may be published."))
+        return redirect("reports:bulletin_detail", bulletin.pk)
+    try:
+        publish_bulletin(bulletin=bulletin, actor=request.user)
+    except WorkflowError as error:
+        messages.warning(request, error.message)
+    else:
+        messages.success(request, _("The bulletin is published."))
+    return redirect("reports:bulletin_detail", bulletin.pk)
+
+
+def _download(request, pk, kind: str):
+    bulletin = get_bulletin_for_user_or_404(request.user, pk)
+    suffix, content_type = FILE_KINDS[kind]
+    field = bulletin.pdf if kind == "pdf" else bulletin.xlsx
+    if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED) or not field.name:
+        raise Http404
+    file_path = Path(settings.MEDIA_ROOT) / field.name
+    if not file_path.is_file():
+        raise Http404
+    name = f"{bulletin.committee.name}-{bulletin.year}Q{bulletin.quarter}.{suffix}"
+    return FileResponse(file_path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+
+
+@login_required
+def bulletin_pdf(request, pk):
+    return _download(request, pk, "pdf")
+
+
+@login_required
+def bulletin_xlsx(request, pk):
+    return _download(request, pk, "xlsx")
+
+
+urlpatterns = [
+    path("bulletins/", bulletin_list, name="bulletin_list"),
+    path("bulletins/<int:pk>/", bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/publish/", bulletin_publish, name="bulletin_publish"),
+    path("bulletins/<int:pk>/pdf/", bulletin_pdf, name="bulletin_pdf"),
+    path("bulletins/<int:pk>/xlsx/", bulletin_xlsx, name="bulletin_xlsx"),
+]

@@ -673,7 +673,7 @@ def test_the_self_assessment_page_runs_a_fixed_number_of_queries(
     save_self_assessment(assessment=assessment, actor=secretary, scores=full_marks(items))
     attach_required_evidence(assessment, items, secretary)
     attach_required_evidence(assessment, items, secretary)
-    with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as many:
+    with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as many:
         response = client.get(self_url(assessment))
 
     assert response.status_code == 200
@@ -691,7 +691,7 @@ def test_the_read_only_page_runs_a_fixed_number_of_queries(
     ready_to_submit(assessment, items, secretary)
     submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
 
-    with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as many:
+    with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as many:
         client.get(detail_url(assessment))
 
     assert len(many) == len(few)

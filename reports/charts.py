@@ -1,0 +1,116 @@
+"""The bulletin's charts as inline SVG strings: no JavaScript, no CDN, the same markup on the
+web page and in the PDF (WeasyPrint draws inline SVG itself).
+
+The text uses the PDF's font family first, so WeasyPrint draws the Chinese labels with the
+CJK font that ``reports.pdf`` registers; a browser, which does not know that family, falls back
+to the next ones.
+"""
+
+from decimal import Decimal
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .pdf import FONT_FAMILY
+
+SVG_FONTS = f"'{FONT_FAMILY}', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
+BAR_COLOURS = {5: "#c8102e", 4: "#dd4b39", 3: "#ee8a4f", 2: "#f2b866", 1: "#f6d89a"}
+UNRATED_COLOUR = "#b8b8b8"
+LINE_COLOUR = "#c8102e"
+TARGET_COLOUR = "#1f5fa8"
+AXIS_COLOUR = "#888888"
+GRID_COLOUR = "#e4e4e4"
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "middle", size: int = 12, extra: str = "") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}"{extra}>'
+        f"{escape(str(text))}</text>"
+    )
+
+
+def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
+    return mark_safe(  # noqa: S308 - every text in body went through escape()
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
+        f'font-family="{escape(SVG_FONTS)}" fill="#222222">'
+        f"<title>{escape(label)}</title>{''.join(body)}</svg>"
+    )
+
+
+def distribution_chart(data: dict) -> SafeString:
+    """Bars: branches per star level at the quarter's end, and the unrated ones."""
+    width, height = 640, 240
+    left, right, top, bottom = 40, 10, 28, 40
+    totals = data["totals"]
+    bars = [
+        (level["label"], count, BAR_COLOURS[level["stars"]])
+        for level, count in zip(data["star_levels"], totals["counts"], strict=True)
+    ]
+    bars.append((_("Unrated"), totals["unrated"], UNRATED_COLOUR))
+    biggest = max((count for _label, count, _colour in bars), default=0) or 1
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / len(bars)
+    bar_w = slot * 0.56
+    base = top + plot_h
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="{AXIS_COLOUR}"/>']
+    for index, (label, count, colour) in enumerate(bars):
+        x = left + slot * index + (slot - bar_w) / 2
+        h = plot_h * count / biggest
+        body.append(
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}"/>'
+        )
+        body.append(_text(x + bar_w / 2, base - h - 6, count, size=13, extra=' font-weight="700"'))
+        body.append(_text(x + bar_w / 2, base + 20, label, size=12))
+    return _svg(width, height, _("Branches per star level"), body)
+
+
+def trend_chart(data: dict) -> SafeString:
+    """Line: the five-star share at the end of each quarter, the committee's target dashed."""
+    width, height = 640, 260
+    left, right, top, bottom = 46, 16, 24, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    base = top + plot_h
+    points = data["trend"]
+    target = Decimal(data["target"]["target_percent"])
+
+    def y_of(percent: Decimal) -> float:
+        return base - plot_h * float(min(max(percent, Decimal(0)), Decimal(100))) / 100
+
+    body = []
+    for tick in range(0, 101, 20):
+        y = y_of(Decimal(tick))
+        colour = AXIS_COLOUR if tick == 0 else GRID_COLOUR
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{colour}"/>')
+        body.append(_text(left - 6, y + 4, f"{tick}%", anchor="end", size=11))
+    slot = plot_w / max(len(points), 1)
+    xy = []
+    for index, point in enumerate(points):
+        x = left + slot * index + slot / 2
+        y = y_of(Decimal(point["five_star_percent"]))
+        xy.append((x, y))
+        body.append(_text(x, base + 18, point["year"], size=11))
+        body.append(_text(x, base + 34, _("Q%(quarter)s") % {"quarter": point["quarter"]}, size=11))
+    ty = y_of(target)
+    body.append(
+        f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" stroke="{TARGET_COLOUR}" '
+        f'stroke-width="1.5" stroke-dasharray="6 4"/>'
+    )
+    body.append(
+        _text(
+            width - right - 2,
+            ty - 6,
+            _("Target %(percent)s%%") % {"percent": data["target"]["target_percent"]},
+            anchor="end",
+            size=12,
+            extra=f' fill="{TARGET_COLOUR}" font-weight="700"',
+        )
+    )
+    if xy:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        body.append(f'<polyline points="{line}" fill="none" stroke="{LINE_COLOUR}" stroke-width="2.5"/>')
+    for (x, y), point in zip(xy, points, strict=True):
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE_COLOUR}"/>')
+        body.append(_text(x, y - 8, f"{point['five_star_percent']}%", size=11))
+    return _svg(width, height, _("Share of five-star branches by quarter"), body)

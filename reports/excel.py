@@ -1,0 +1,293 @@
+"""The bulletin as an Excel workbook, rendered from the same frozen data as the PDF.
+
+One sheet per part of the bulletin; every sheet has a title in row 1, the column headers in
+row 2 and the rows from row 3. Counts, shares, scores and star levels are numbers and dates
+are dates, so the sheets can be sorted and summed; the file is written to a temporary name
+and renamed into place, so a crash never leaves half a workbook behind.
+"""
+
+import datetime
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .bulletin import RANKING_SIZE
+
+TITLE_FONT = Font(bold=True, size=13)
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="F3E3E5")
+TOTAL_FONT = Font(bold=True)
+PERCENT = "0.0"
+SCORE = "0.0"
+DATE = "yyyy-mm-dd"
+
+
+def _date(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def _number(text: str | None) -> Decimal | None:
+    return Decimal(text) if text not in (None, "") else None
+
+
+class _Sheet:
+    """Title, headers with widths, then rows; ``formats`` maps a column (0-based) to a number format."""
+
+    def __init__(
+        self, workbook: Workbook, name: str, title: str, columns: list[tuple[str, int]], *, first=False
+    ):
+        self.ws = workbook.active if first else workbook.create_sheet()
+        self.ws.title = name[:31]
+        self.ws.append([title])
+        self.ws.cell(row=1, column=1).font = TITLE_FONT
+        self.header(columns)
+        self.ws.freeze_panes = "A3"
+        for index, (_label, width) in enumerate(columns, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+
+    def header(self, columns: list[tuple[str, int]]) -> None:
+        self.ws.append([label for label, _width in columns])
+        row = self.ws.max_row
+        for index in range(1, len(columns) + 1):
+            cell = self.ws.cell(row=row, column=index)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    def row(self, values: list, formats: dict[int, str] | None = None, *, bold: bool = False) -> None:
+        self.ws.append(values)
+        if formats or bold:
+            row = self.ws.max_row
+            for index, number_format in (formats or {}).items():
+                self.ws.cell(row=row, column=index + 1).number_format = number_format
+            if bold:
+                for index in range(1, len(values) + 1):
+                    self.ws.cell(row=row, column=index).font = TOTAL_FONT
+
+
+def _distribution_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    levels = [level["label"] for level in data["star_levels"]]
+    columns = [(_("Organization"), 34), (_("Branches"), 10), *[(label, 8) for label in levels]]
+    columns += [(_("Unrated"), 9), (_("Five-star share (%)"), 14)]
+    sheet = _Sheet(
+        workbook, _("Star distribution"), f"{heading} · {_('Star distribution')}", columns, first=True
+    )
+    percent_column = {len(columns) - 1: PERCENT}
+    for row in data["distribution"]:
+        sheet.row(
+            [row["name"], row["branches"], *row["counts"], row["unrated"], _number(row["five_star_percent"])],
+            percent_column,
+        )
+    totals = data["totals"]
+    sheet.row(
+        [
+            _("All branches"),
+            totals["branches"],
+            *totals["counts"],
+            totals["unrated"],
+            _number(totals["five_star_percent"]),
+        ],
+        percent_column,
+        bold=True,
+    )
+    # The trend under the distribution, with its own headers.
+    sheet.ws.append([])
+    sheet.ws.append(
+        [
+            _("Five-star share against the target")
+            + f" · {_('Target %(percent)s%%') % {'percent': data['target']['target_percent']}}"
+        ]
+    )
+    sheet.ws.cell(row=sheet.ws.max_row, column=1).font = TITLE_FONT
+    sheet.header(
+        [
+            (_("Quarter"), 0),
+            (_("Levels on"), 0),
+            (_("Branches"), 0),
+            (_("Rated"), 0),
+            (_("Five-star"), 0),
+            (_("Five-star share (%)"), 0),
+        ]
+    )
+    for point in data["trend"]:
+        sheet.row(
+            [
+                point["label"],
+                _date(point["as_of"]),
+                point["branches"],
+                point["rated"],
+                point["five_star"],
+                _number(point["five_star_percent"]),
+            ],
+            {1: DATE, 5: PERCENT},
+        )
+
+
+def _commendation_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    sheet = _Sheet(
+        workbook,
+        _("Commendation"),
+        f"{heading} · {_('Commendation notice')}",
+        [
+            (_("Stars"), 8),
+            (_("No."), 7),
+            (_("Party branch"), 34),
+            (_("Parent organization"), 34),
+            (_("Certified on"), 13),
+        ],
+    )
+    for group in data["commendations"]:
+        for number, branch in enumerate(group["branches"], start=1):
+            sheet.row(
+                [group["stars"], number, branch["name"], branch["parent"], _date(branch["since"])],
+                {4: DATE},
+            )
+
+
+def _changes_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    sheet = _Sheet(
+        workbook,
+        _("Changes in the quarter"),
+        f"{heading} · {_('Changes of star level in the quarter')}",
+        [
+            (_("Date"), 12),
+            (_("Party branch"), 30),
+            (_("Parent organization"), 30),
+            (_("Change"), 10),
+            (_("From (stars)"), 10),
+            (_("To (stars)"), 10),
+            (_("Reason"), 40),
+            (_("Violation"), 30),
+        ],
+    )
+    for row in data["changes"]["rows"]:
+        sheet.row(
+            [
+                _date(row["date"]),
+                row["branch"],
+                row["parent"],
+                row["kind_label"],
+                row["from_stars"],
+                row["to_stars"],
+                row["reason"],
+                row["violation"],
+            ],
+            {0: DATE},
+        )
+
+
+def _progress_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    progress = data["progress"]
+    stages = progress["stages"] if progress else []
+    title = f"{heading} · {_('Progress of the certification cycle')}"
+    if progress:
+        title += f" · {progress['cycle']['name']} ({progress['cycle']['status_label']})"
+    sheet = _Sheet(
+        workbook,
+        _("Certification progress"),
+        title,
+        [(_("Organization"), 34), *[(stage["label"], 10) for stage in stages], (_("All"), 8)],
+    )
+    if not progress:
+        sheet.row([_("No certification cycle has been opened yet.")])
+        return
+    for row in progress["rows"]:
+        sheet.row([row["name"], *row["counts"], row["total"]])
+    sheet.row([_("All branches"), *progress["totals"]["counts"], progress["totals"]["total"]], bold=True)
+
+
+def _ranking_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    sheet = _Sheet(
+        workbook,
+        _("Score ranking"),
+        f"{heading} · {_('Ranking by consolidated score')}",
+        [
+            (_("List"), 10),
+            (_("Rank"), 7),
+            (_("Party branch"), 30),
+            (_("Parent organization"), 30),
+            (_("Score"), 9),
+            (_("Stars"), 7),
+            (_("Cycle"), 26),
+        ],
+    )
+    for label, rows in (
+        (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
+        (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
+    ):
+        for row in rows:
+            sheet.row(
+                [
+                    label,
+                    row["rank"],
+                    row["branch"],
+                    row["parent"],
+                    _number(row["score"]),
+                    row["stars"],
+                    row["cycle"],
+                ],
+                {4: SCORE},
+            )
+
+
+def _five_goods_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    minimum = data["policy"]["five_goods_min_percent"]
+    sheet = _Sheet(
+        workbook,
+        _("Five goods"),
+        f"{heading} · {_('“Five goods” eligibility')} · "
+        + _("minimum five-star share %(percent)s%%") % {"percent": minimum},
+        [
+            (_("Organization"), 34),
+            (_("Kind"), 12),
+            (_("Branches"), 10),
+            (_("Five-star"), 10),
+            (_("Five-star share (%)"), 14),
+            (_("Eligible"), 10),
+        ],
+    )
+    yes, no = _("Yes"), _("No")
+    for row in data["five_goods"]:
+        sheet.row(
+            [
+                row["name"],
+                row["kind_label"],
+                row["branches"],
+                row["five_star"],
+                _number(row["five_star_percent"]),
+                yes if row["eligible"] else no,
+            ],
+            {4: PERCENT},
+        )
+
+
+def bulletin_xlsx(data: dict, target_path: Path) -> Path:
+    """Write the bulletin's workbook to ``target_path`` atomically; returns the path."""
+    target = Path(target_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with translation.override(data.get("language") or settings.LANGUAGE_CODE):
+        workbook = Workbook()
+        heading = f"{data['committee']['name']} {data['quarter_label']}"
+        _distribution_sheet(workbook, data, heading)
+        _commendation_sheet(workbook, data, heading)
+        _changes_sheet(workbook, data, heading)
+        _progress_sheet(workbook, data, heading)
+        _ranking_sheet(workbook, data, heading)
+        _five_goods_sheet(workbook, data, heading)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp_name)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,123 @@
+"""Background jobs of the quarterly rhythm; each task takes ids and numbers and calls a service.
+
+``quarter_start_jobs`` and ``quarter_end_jobs`` are started by celery beat (rows created by
+migration ``reports/0002_quarterly_schedule``, editable in the admin) and fan out one task
+per active committee, so one committee's failure neither blocks nor repeats the others.
+Every run is recorded in ``JobRun`` and transient errors are retried (see ``reports.jobs``).
+All tasks are idempotent: the services find what an earlier run already made (one bulletin
+per committee and quarter, one notice per recipient, quarter and kind), so a redelivered or
+repeated message changes nothing.
+"""
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from branches.models import Organization, OrgKind
+
+from .jobs import RecordedTask
+from .models import Bulletin, BulletinStatus
+from .services_bulletin import bulletin_file_name, generate_bulletin, previous_quarter, quarter_of
+from .services_notices import send_quarterly_notices
+
+logger = logging.getLogger(__name__)
+
+# Test-only: seconds to hold every PDF write open, so a test can kill a worker while a
+# bulletin's temporary file exists. Read only when set; never set it in production.
+TEST_RENDER_DELAY_ENV = "REPORTS_TEST_RENDER_DELAY"
+
+
+def active_committee_ids() -> list[int]:
+    return list(
+        Organization.objects.filter(kind=OrgKind.COMMITTEE, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def remove_stale_part_files(*, committee_id: int, year: int, quarter: int) -> list[Path]:
+    """Delete temporary files a killed render of this bulletin left behind; returns them.
+
+    render_pdf and the workbook writer put ``.<name>.<random>.part`` next to the file and
+    rename it into place; a process killed in between leaves it. Only done while holding the
+    bulletin's row lock, which the service holds for the whole render: no live render of
+    this bulletin can own one of these files then.
+    """
+    removed: list[Path] = []
+    with transaction.atomic():
+        row = (
+            Bulletin.objects.select_for_update(skip_locked=True)
+            .filter(committee_id=committee_id, year=year, quarter=quarter)
+            .exclude(status=BulletinStatus.PUBLISHED)
+            .first()
+        )
+        if row is None:  # no bulletin yet, published, or being generated right now
+            return removed
+        for suffix in ("pdf", "xlsx"):
+            name = bulletin_file_name(committee_id=committee_id, year=year, quarter=quarter, suffix=suffix)
+            target = Path(settings.MEDIA_ROOT) / name
+            for part in target.parent.glob(f".{target.name}.*.part"):
+                part.unlink(missing_ok=True)
+                removed.append(part)
+    if removed:
+        logger.warning("Removed %d stale temporary file(s) of bulletin %s", len(removed), row.pk)
+    return removed
+
+
+def _apply_test_render_delay() -> None:
+    raw = os.environ.get(TEST_RENDER_DELAY_ENV)
+    if not raw:
+        return
+    from weasyprint.document import Document
+
+    if getattr(Document.write_pdf, "_test_delayed", False):
+        return
+    write_pdf, seconds = Document.write_pdf, float(raw)
+
+    def slow_write_pdf(self, *args, **kwargs):
+        time.sleep(seconds)
+        return write_pdf(self, *args, **kwargs)
+
+    slow_write_pdf._test_delayed = True
+    Document.write_pdf = slow_write_pdf
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.generate_bulletin_task")
+def generate_bulletin_task(self, committee_id: int, year: int, quarter: int) -> int:
+    """Generate (or find) the committee's bulletin of the quarter; returns the bulletin's id."""
+    _apply_test_render_delay()
+    remove_stale_part_files(committee_id=committee_id, year=year, quarter=quarter)
+    bulletin = generate_bulletin(committee_id=committee_id, year=year, quarter=quarter)
+    return bulletin.pk
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.send_quarterly_notices_task")
+def send_quarterly_notices_task(self, committee_id: int, year: int, quarter: int) -> int:
+    """Send the committee's notices of the quarter; returns how many were new."""
+    return send_quarterly_notices(committee_id=committee_id, year=year, quarter=quarter)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.quarter_start_jobs")
+def quarter_start_jobs(self) -> int:
+    """First day of a quarter: every active committee's notices for the new quarter."""
+    year, quarter = quarter_of(timezone.localdate())
+    committee_ids = active_committee_ids()
+    for committee_id in committee_ids:
+        send_quarterly_notices_task.delay_on_commit(committee_id, year, quarter)
+    return len(committee_ids)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.quarter_end_jobs")
+def quarter_end_jobs(self) -> int:
+    """First day of a quarter: every active committee's bulletin of the quarter just ended."""
+    year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
+    committee_ids = active_committee_ids()
+    for committee_id in committee_ids:
+        generate_bulletin_task.delay_on_commit(committee_id, year, quarter)
+    return len(committee_ids)

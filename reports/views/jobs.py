@@ -1,0 +1,148 @@
+"""Background jobs: what ran, what failed and why, and "generate now".
+
+Staff and approvers of a committee see its runs and may start its jobs by hand (superusers
+see every run, including the quarterly schedulers). A job is only enqueued once the
+transaction commits; the worker does the work and records the run. A role elsewhere in the
+site without staff/approver on any committee gets 403; a committee outside the user's scope
+answers 404, as one that does not exist.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from branches.models import OrgKind
+from branches.scoping import get_organization_for_user_or_404, has_role_on
+
+from ..jobs import JOB_ROLES, committees_for_jobs, enqueue, job_runs_visible_to
+from ..models import JobStatus
+from ..services_bulletin import check_quarter, previous_quarter, quarter_of
+from ..tasks import generate_bulletin_task, quarter_end_jobs, quarter_start_jobs, send_quarterly_notices_task
+
+PER_PAGE = 25
+# Failed first: the list is where staff come to see what went wrong.
+STATUS_FILTERS = [JobStatus.FAILED, JobStatus.RUNNING, JobStatus.SUCCEEDED]
+BULLETIN, NOTICES = "bulletin", "notices"
+TASK_LABELS = {
+    generate_bulletin_task.name: gettext_lazy("Quarterly bulletin"),
+    send_quarterly_notices_task.name: gettext_lazy("Quarterly notices"),
+    quarter_start_jobs.name: gettext_lazy("Start of quarter: notices of every committee"),
+    quarter_end_jobs.name: gettext_lazy("End of quarter: bulletins of every committee"),
+}
+
+
+class GenerateForm(forms.Form):
+    """Which committee, quarter and jobs; the committee is checked against the scope in the view."""
+
+    committee = forms.IntegerField(label=gettext_lazy("Working committee"), widget=forms.Select)
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=9999)
+    quarter = forms.TypedChoiceField(
+        label=gettext_lazy("Quarter"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)]
+    )
+    jobs = forms.MultipleChoiceField(
+        label=gettext_lazy("Jobs"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (BULLETIN, gettext_lazy("Quarterly bulletin")),
+            (NOTICES, gettext_lazy("Quarterly notices")),
+        ],
+    )
+
+    def __init__(self, *args, committees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].widget.choices = [(c.pk, c.name) for c in committees]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("year") and data.get("quarter"):
+            check_quarter(year=data["year"], quarter=data["quarter"])  # a quarter that has begun
+        return data
+
+
+def _require_job_role(user) -> list:
+    committees = list(committees_for_jobs(user).order_by("path"))
+    if not committees and not user.is_superuser:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return committees
+
+
+@login_required
+def job_list(request):
+    committees = _require_job_role(request.user)
+    runs = job_runs_visible_to(request.user)
+    counts = runs.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in STATUS_FILTERS})
+    status = request.GET.get("status", "")
+    if status in STATUS_FILTERS:
+        runs = runs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(runs.order_by("-started_at", "-pk"), PER_PAGE).get_page(request.GET.get("page"))
+    for run in page:
+        run.label = TASK_LABELS.get(run.task_name, run.task_name)
+    year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
+    form = GenerateForm(initial={"year": year, "quarter": quarter, "jobs": [BULLETIN]}, committees=committees)
+    filters = [
+        {"value": value, "label": JobStatus(value).label, "count": counts[value]} for value in STATUS_FILTERS
+    ]
+    return render(
+        request,
+        "reports/jobs/job_list.html",
+        {
+            "page": page,
+            "status": status,
+            "filters": filters,
+            "query": f"status={status}" if status else "",
+            "form": form if committees else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def job_generate(request):
+    committees = _require_job_role(request.user)
+    form = GenerateForm(request.POST, committees=committees)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("reports:job_list")
+    committee = get_organization_for_user_or_404(request.user, form.cleaned_data["committee"])
+    if committee.kind != OrgKind.COMMITTEE:
+        raise Http404
+    if not any(has_role_on(request.user, role, committee) for role in JOB_ROLES):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+    tasks = {BULLETIN: generate_bulletin_task, NOTICES: send_quarterly_notices_task}
+    sent = [enqueue(tasks[job], committee.pk, year, quarter) for job in form.cleaned_data["jobs"]]
+    values = {"committee": committee.name, "year": year, "quarter": quarter}
+    if all(sent):
+        messages.success(
+            request,
+            _(
+                "The jobs for %(committee)s, %(year)s Q%(quarter)s are started; their runs appear "
+                "below. A published bulletin is kept as it is."
+            )
+            % values,
+        )
+    else:
+        messages.error(
+            request,
+            _("A job for %(committee)s, %(year)s Q%(quarter)s could not be run; see the failed jobs.")
+            % values,
+        )
+    return redirect("reports:job_list")
+
+
+urlpatterns = [
+    path("jobs/", job_list, name="job_list"),
+    path("jobs/generate/", job_generate, name="job_generate"),
+]
