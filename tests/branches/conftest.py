@@ -39,8 +39,3 @@ def people(tree):
         "staff": make("staff", Role.STAFF, "P2"),
         "outsider": make("outsider", None, None),
     }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

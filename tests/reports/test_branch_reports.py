@@ -43,6 +43,8 @@ from reviews.services.preliminary import forward_assessment
 from reviews.services.scoring import ScoreEntry, assign_reviewers, submit_scores
 from scoring.models import Item, ItemKind, Standard, StandardStatus
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENED_AT = datetime.datetime(2025, 3, 3, 9, 0, tzinfo=SHANGHAI)
 
@@ -172,18 +174,6 @@ class World:
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = "https://dangjian.example.cn"
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -14,17 +14,7 @@ from reports.services_bulletin import bulletin_file_name
 
 from .test_bulletin import NOW, QUARTER, TODAY, YEAR, World, build_committee, build_world
 
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)

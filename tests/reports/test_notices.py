@@ -27,7 +27,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from branches.models import Organization, OrgKind, Role, User
 from branches.services import create_organization
@@ -45,6 +45,8 @@ from tests.reports.test_branch_reports import (
     standard_items,
     submit_full_marks,
 )
+
+pytestmark = pytest.mark.usefixtures("english")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Q2_START = datetime.datetime(2025, 4, 1, 9, 0, tzinfo=SHANGHAI)
@@ -103,18 +105,6 @@ def _site(settings, tmp_path):
     # Notices are written in the site's language; English keeps these tests independent of
     # the catalogue (one test below checks the site language is the one used).
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

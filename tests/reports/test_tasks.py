@@ -30,6 +30,8 @@ from reports.tasks import (
     send_quarterly_notices_task,
 )
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=SHANGHAI)
 ALL_TASKS = [generate_bulletin_task, send_quarterly_notices_task, quarter_start_jobs, quarter_end_jobs]
@@ -55,12 +57,6 @@ def media(settings, tmp_path) -> Path:
 def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

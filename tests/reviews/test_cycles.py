@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from branches.models import OrgKind, Role, User
 from branches.services import assign_role, create_organization
@@ -16,24 +16,9 @@ from reviews.models import Assessment, AssessmentStatus, Cycle
 from reviews.services.cycles import open_cycle
 from scoring.models import Standard, StandardStatus
 
+pytestmark = pytest.mark.usefixtures("english")
+
 D = datetime.date
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from branches.models import Organization, OrgKind, Role, User
 from branches.services import assign_role, create_organization
@@ -40,27 +40,12 @@ from reviews.services.decision import (
 )
 from scoring.models import Item, ItemKind, Standard, StandardStatus
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PUBLISHED_AT = datetime.datetime(2025, 6, 10, 9, 0, tzinfo=SHANGHAI)
 DURING_NOTICE = PUBLISHED_AT + datetime.timedelta(days=2)
 AFTER_NOTICE = PUBLISHED_AT + datetime.timedelta(days=5, hours=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

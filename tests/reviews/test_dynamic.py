@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import translation
 
 from branches.models import OrgKind, Role, User
 from branches.services import assign_role, create_organization
@@ -24,27 +23,12 @@ from reviews.services.decision import downgrade_branch, expire_due_certificates,
 from reviews.tasks import expire_certificates
 from scoring.models import Standard, StandardStatus
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CERTIFIED_AT = datetime.datetime(2025, 6, 20, 10, 0, tzinfo=SHANGHAI)
 VALID_UNTIL = datetime.date(2027, 6, 20)
 LATER = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

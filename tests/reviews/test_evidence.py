@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 
 from branches.models import Role
@@ -42,7 +41,7 @@ from reviews.services.core import WorkflowError
 from reviews.views.secretary import evidence_upload
 from scoring.models import Item, Standard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
 # --- files, made here rather than checked in --------------------------------------------------
 
@@ -98,24 +97,6 @@ def upload(name: str, content: bytes, content_type: str = "application/octet-str
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing_and_private_media(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _in_english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ from scoring.models import Item, Standard
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def standard(db):
     return Standard.objects.get(status="published")

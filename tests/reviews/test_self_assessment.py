@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 
 from branches.models import Role
 from branches.services import assign_role
@@ -32,31 +31,12 @@ from scoring.arithmetic import total_score
 from scoring.models import Dimension, Item, ItemKind, Standard, StarThreshold
 from scoring.selectors import rules_from_standard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
 D = Decimal
 
 
 # --- fixtures (kept here: tests/reviews/conftest.py belongs to another part) ------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing_and_private_media(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _in_english():
-    """Assert on the English source messages, whatever translations exist by then."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import translation
 
 from branches.models import Organization, OrgKind, Role, User
 from branches.services import assign_role, create_organization
@@ -17,20 +16,6 @@ DEFAULT_NAME = "党支部建设星级管理考核细则"
 
 def d(value: str) -> Decimal:
     return Decimal(value)
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    """Assert on the English source messages, whatever translations exist by then."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    # The admin follows the browser's language (LocaleMiddleware); ask for the source one.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @dataclass
@@ -142,3 +127,8 @@ def published(draft) -> Standard:
 def default_standard(db) -> Standard:
     """The standard shipped by the data migration."""
     return Standard.objects.get(name=DEFAULT_NAME, version=1)
+
+
+@pytest.fixture(autouse=True)
+def _english(english):
+    """The scoring tests assert on the English source messages."""
