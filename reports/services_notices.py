@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from branches.models import Organization, OrgKind, Role, RoleAssignment, User
+from reports.bulletin import quarter_days, quarter_of
 from reviews.models import (
     Assessment,
     AssessmentStatus,
@@ -59,16 +60,9 @@ TITLE_MAX = Notice._meta.get_field("title").max_length
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    """The first and the last day of a calendar quarter."""
+    """The first and the last day of a calendar quarter (validated for notices)."""
     _check_quarter(year, quarter)
-    first = datetime.date(year, 3 * (quarter - 1) + 1, 1)
-    next_first = datetime.date(year + 1, 1, 1) if quarter == 4 else datetime.date(year, 3 * quarter + 1, 1)
-    return first, next_first - datetime.timedelta(days=1)
-
-
-def quarter_of(day: datetime.date) -> tuple[int, int]:
-    """(year, quarter) of a date."""
-    return day.year, (day.month - 1) // 3 + 1
+    return quarter_days(year, quarter)
 
 
 def _check_quarter(year: int, quarter: int) -> None:

@@ -17,15 +17,8 @@ import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
-from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-
-from branches.models import Role
-
-from .models import Assessment, Evidence
-from .selectors import assigned_assessments, get_assessment_for_user_or_404
 
 # What libmagic needs to tell the types apart; OOXML needs the central directory anyway.
 SNIFF_BYTES = 8192
@@ -225,50 +218,3 @@ def check_upload(uploaded_file: UploadedFile) -> CheckedFile:
             code="extension_mismatch",
         )
     return CheckedFile(name=name, content_type=actual.content_type, size=size)
-
-
-# --- Who may read an assessment and its evidence ------------------------------------------
-
-# Roles that reach an assessment through the tree. Assessment-team reviewers hold their role
-# on the whole committee but may read only what they were assigned, so they come in below.
-TREE_READER_ROLES = (Role.BRANCH_SECRETARY, Role.PARENT_REVIEWER, Role.COMMITTEE_APPROVER, Role.STAFF)
-
-
-def get_readable_assessment_or_404(user, pk) -> Assessment:
-    """An assessment the user may read, or the same 404 for "missing" and "not yours"."""
-    try:
-        return get_assessment_for_user_or_404(user, pk, TREE_READER_ROLES)
-    except Http404:
-        assessment = (
-            assigned_assessments(user)
-            .select_related("branch", "cycle", "cycle__standard")
-            .filter(pk=pk)
-            .first()
-        )
-        if assessment is None:
-            raise
-        return assessment
-
-
-def evidence_of(assessment: Assessment) -> QuerySet[Evidence]:
-    return (
-        Evidence.objects.filter(assessment_id=assessment.pk)
-        .select_related("uploaded_by")
-        .order_by("item_id", "uploaded_at", "pk")
-    )
-
-
-def get_evidence_for_user_or_404(user, pk) -> Evidence:
-    """An evidence row whose assessment the user may read; 404 otherwise, and for bad ids."""
-    try:
-        assessment_id = Evidence.objects.filter(pk=pk).values_list("assessment_id", flat=True).first()
-    except (ValueError, TypeError):
-        raise Http404 from None
-    if assessment_id is None:
-        raise Http404
-    assessment = get_readable_assessment_or_404(user, assessment_id)
-    evidence = Evidence.objects.select_related("uploaded_by", "item").filter(pk=pk).first()
-    if evidence is None:  # deleted in the meantime
-        raise Http404
-    evidence.assessment = assessment
-    return evidence

@@ -6,7 +6,7 @@ from django.http import Http404
 from branches import scoping
 from branches.models import Role
 
-from .models import Assessment, Cycle
+from .models import Assessment, Cycle, Evidence
 
 
 def assessments_visible_to(user, roles=None) -> QuerySet[Assessment]:
@@ -39,3 +39,50 @@ def get_cycle_for_user_or_404(user, pk, roles=None) -> Cycle:
         return cycles_visible_to(user, roles).select_related("committee", "standard").get(pk=pk)
     except (Cycle.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --- Who may read an assessment and its evidence ------------------------------------------
+
+# Roles that reach an assessment through the tree. Assessment-team reviewers hold their role
+# on the whole committee but may read only what they were assigned, so they come in below.
+TREE_READER_ROLES = (Role.BRANCH_SECRETARY, Role.PARENT_REVIEWER, Role.COMMITTEE_APPROVER, Role.STAFF)
+
+
+def get_readable_assessment_or_404(user, pk) -> Assessment:
+    """An assessment the user may read, or the same 404 for "missing" and "not yours"."""
+    try:
+        return get_assessment_for_user_or_404(user, pk, TREE_READER_ROLES)
+    except Http404:
+        assessment = (
+            assigned_assessments(user)
+            .select_related("branch", "cycle", "cycle__standard")
+            .filter(pk=pk)
+            .first()
+        )
+        if assessment is None:
+            raise
+        return assessment
+
+
+def evidence_of(assessment: Assessment) -> QuerySet[Evidence]:
+    return (
+        Evidence.objects.filter(assessment_id=assessment.pk)
+        .select_related("uploaded_by")
+        .order_by("item_id", "uploaded_at", "pk")
+    )
+
+
+def get_evidence_for_user_or_404(user, pk) -> Evidence:
+    """An evidence row whose assessment the user may read; 404 otherwise, and for bad ids."""
+    try:
+        assessment_id = Evidence.objects.filter(pk=pk).values_list("assessment_id", flat=True).first()
+    except (ValueError, TypeError):
+        raise Http404 from None
+    if assessment_id is None:
+        raise Http404
+    assessment = get_readable_assessment_or_404(user, assessment_id)
+    evidence = Evidence.objects.select_related("uploaded_by", "item").filter(pk=pk).first()
+    if evidence is None:  # deleted in the meantime
+        raise Http404
+    evidence.assessment = assessment
+    return evidence

@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from branches.scoping import branches_visible_to
-from reviews.evidence import get_readable_assessment_or_404
 from reviews.models import Certificate
+from reviews.selectors import get_readable_assessment_or_404
 
 from .. import branch_pdfs
 

@@ -32,7 +32,7 @@ def _safe_links(notice) -> list[dict[str, str]]:
 def notice_list(request: HttpRequest) -> HttpResponse:
     """通知: the user's own notices, newest first, unread ones highlighted."""
     page = Paginator(notices_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reports/notices/list.html", {"page": page, "pager_query": ""})
+    return render(request, "reports/notices/list.html", {"page": page, "query": ""})
 
 
 @login_required

@@ -69,7 +69,7 @@ def preliminary_queue(request: HttpRequest) -> HttpResponse:
     if state not in QUEUE_STATES:
         state = "pending"
     page = Paginator(queue_for(request.user, state), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "state": state, "pager_query": f"state={state}&"}
+    context = {"page": page, "state": state, "query": f"state={state}"}
     return render(request, "reviews/parent/queue.html", context)
 
 

@@ -25,15 +25,10 @@ from scoring.arithmetic import StandardRules
 from scoring.models import Dimension, Item, ItemKind
 from scoring.selectors import rules_from_standard
 
-from ..evidence import (
-    ACCEPT_ATTRIBUTE,
-    allowed_types_text,
-    evidence_of,
-    get_evidence_for_user_or_404,
-    get_readable_assessment_or_404,
-)
+from ..evidence import ACCEPT_ATTRIBUTE, allowed_types_text
 from ..forms_secretary import SelfAssessmentForm, evidence_field_name
 from ..models import Assessment, AssessmentStatus, Evidence, SelfScore, SubmissionRound
+from ..selectors import evidence_of, get_evidence_for_user_or_404, get_readable_assessment_or_404
 from ..services.assessment import (
     add_evidence,
     check_editable,

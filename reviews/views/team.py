@@ -74,7 +74,7 @@ def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         "cycle": cycle,
         "page": page,
         "shown": shown,
-        "pager_query": f"show={shown}&",
+        "query": f"show={shown}",
         "unassigned": cycle.assessments.filter(status=AssessmentStatus.FORWARDED).count(),
     }
     return render(request, "reviews/team/overview.html", context)
@@ -146,7 +146,7 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser and Role.ASSESSMENT_REVIEWER not in role_set(request.user):
         raise PermissionDenied(_("Only members of the assessment team have assignments."))
     page = Paginator(reviewer_assignments(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reviews/team/my_assignments.html", {"page": page, "pager_query": ""})
+    return render(request, "reviews/team/my_assignments.html", {"page": page, "query": ""})
 
 
 def _sheet_rows(assessment, form, summary):
