@@ -10,9 +10,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from . import scoping
-from .models import CommitteePolicy, Organization, Role, RoleAssignment, User
-from .services import save_organization
+from . import selectors as scoping
+from .models import CommitteePolicy, Organization, RoleAssignment, User
+from .roles import Role
+from .services.organizations import save_organization
 
 
 def staff_organizations(request):

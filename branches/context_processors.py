@@ -1,4 +1,4 @@
-from .scoping import role_set
+from .selectors import role_set
 
 
 def navigation(request):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .models import Organization, OrgKind, Role, User
-from .services import assign_role, create_organization
+from .models import Organization, OrgKind, User
+from .roles import Role
+from .services.organizations import assign_role, create_organization
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo password, shown in the README
 COMMITTEE_CODE = "BJ-GW"

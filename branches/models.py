@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from .roles import Role
+
 
 class User(AbstractUser):
     """A person who signs in; what they may do comes from their role assignments."""
@@ -117,28 +119,13 @@ class Organization(models.Model):
         return self.name
 
     @property
-    def is_branch(self) -> bool:
-        return self.kind == OrgKind.BRANCH
-
-    @property
     def is_committee(self) -> bool:
         return self.kind == OrgKind.COMMITTEE
-
-    @property
-    def is_parent_org(self) -> bool:
-        return self.kind in PARENT_KINDS
 
     @property
     def ancestor_ids(self) -> list[int]:
         """Primary keys from the committee down to this node, this node included."""
         return [int(part) for part in self.path.strip("/").split("/") if part]
-
-    @property
-    def committee_id(self) -> int:
-        return self.ancestor_ids[0]
-
-    def is_within(self, other: "Organization") -> bool:
-        return self.path.startswith(other.path)
 
     def clean(self) -> None:
         errors = {}
@@ -223,14 +210,6 @@ class CommitteePolicy(models.Model):
     def clean(self) -> None:
         if self.committee_id and self.committee.kind != OrgKind.COMMITTEE:
             raise ValidationError({"committee": _("Only a working committee has a policy.")})
-
-
-class Role(models.TextChoices):
-    BRANCH_SECRETARY = "branch_secretary", _("Branch secretary")
-    PARENT_REVIEWER = "parent_reviewer", _("Preliminary reviewer")
-    ASSESSMENT_REVIEWER = "assessment_reviewer", _("Assessment-team reviewer")
-    COMMITTEE_APPROVER = "committee_approver", _("Committee approver")
-    STAFF = "staff", _("Party-affairs staff")
 
 
 # The kinds of organization each role may be held on (DOMAIN.md, "Roles and scope").

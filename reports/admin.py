@@ -8,8 +8,8 @@ and crontabs to edit it (the demo staff group has them).
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .jobs import committees_for_jobs, job_runs_visible_to
 from .models import JobRun, JobStatus
+from .selectors import committees_for_jobs, job_runs_visible_to
 
 
 @admin.register(JobRun)

@@ -19,15 +19,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branches.scoping import has_role_on
-from reviews.models import Assessment, AssessmentStatus, Certificate, CertificateStatus, ReviewerAssignment
-from reviews.selectors_scoring import COMMITTEE_ROLES, VETO_APPLIES, scoring_summary
+from reviews.models import Assessment, Certificate, CertificateStatus
+from reviews.selectors import ScoresVisibility, scoring_summary
+from scoring.arithmetic import veto_applies
+from scoring.templatetags.stars import stars_text
 
 from .pdf import FONT_FAMILY, PdfResult, render_pdf
-
-# From the public notice on, the result is no secret: the branch and its parent organization
-# may see the team's scores (without the reviewers' names) in the 评定表.
-RESULT_PUBLIC = frozenset({AssessmentStatus.PUBLICIZED, AssessmentStatus.CERTIFIED})
 
 STAR_LEVEL_NAMES = {
     1: gettext_lazy("one-star party branch"),
@@ -44,13 +41,6 @@ CODE_PATTERN = re.compile(r"^[0-9A-Z]{4,32}$")
 
 
 # ---------------------------------------------------------------------------- small helpers
-
-
-def stars_text(stars: int | None, out_of: int = 5) -> str:
-    """★★★★☆ for four of five stars; empty when unrated."""
-    if not stars:
-        return ""
-    return "★" * stars + "☆" * max(out_of - stars, 0)
 
 
 def _points(value: Decimal | None) -> str | None:
@@ -92,29 +82,17 @@ def normalize_code(raw: str | None) -> str | None:
 # ---------------------------------------------------------------------------- the 评定表
 
 
-def team_scores_visibility(user, assessment: Assessment) -> tuple[bool, bool]:
-    """Whether ``user`` sees the team's scores in the 评定表, and the reviewers' names with them.
-
-    The committee (approvers, staff) sees everything. An assigned reviewer sees the others'
-    scores only after submitting their own, as on the score page (blind scoring). Everyone
-    else who may read the assessment sees the scores once the result is public, without names.
-    """
-    committee = assessment.cycle.committee
-    if any(has_role_on(user, role, committee) for role in COMMITTEE_ROLES):
-        return True, True
-    assignment = ReviewerAssignment.objects.filter(assessment_id=assessment.pk, reviewer_id=user.pk).first()
-    if assignment is not None:
-        submitted = assignment.submitted_at is not None
-        return submitted, submitted
-    return assessment.status in RESULT_PUBLIC, False
-
-
 def _veto_mark(applies: bool) -> str:
     return _("applies") if applies else _("does not apply")
 
 
-def assessment_report_data(assessment: Assessment, *, show_scores: bool, show_names: bool) -> dict:
-    """Everything the 评定表 prints, as plain data; a fixed number of queries, whatever the number of items."""
+def assessment_report_data(assessment: Assessment, *, visibility: ScoresVisibility) -> dict:
+    """Everything the 评定表 prints, as plain data; a fixed number of queries, whatever the number of items.
+
+    ``visibility`` is ``reviews.selectors.team_scores_visibility`` of the reader: blind scoring
+    holds in print as on the pages.
+    """
+    show_scores, show_names = visibility.scores, visibility.names
     summary = scoring_summary(assessment)
     branch = assessment.branch
     cycle = assessment.cycle
@@ -142,8 +120,8 @@ def assessment_report_data(assessment: Assessment, *, show_scores: bool, show_na
                 }
             )
         if row.is_veto:
-            self_score = _veto_mark(row.self_score is not None)
-            scores = [_veto_mark(cell.score == VETO_APPLIES) for cell in row.cells] if show_scores else []
+            self_score = _veto_mark(veto_applies(row.self_score))
+            scores = [_veto_mark(veto_applies(cell.score)) for cell in row.cells] if show_scores else []
             result = _veto_mark(row.veto_applies) if show_scores and row.cells else None
         else:
             self_score = _points(row.self_score)
@@ -290,15 +268,6 @@ def render_certificate(data: dict, folder: Path) -> PdfResult:
 # ---------------------------------------------------------------------------- verification
 
 
-def find_certificate_by_code(code: str) -> Certificate | None:
-    """The certificate with this (normalized) code, or None; codes are stored in upper case."""
-    return (
-        Certificate.objects.filter(verification_code=code)
-        .select_related("branch", "assessment__cycle__committee")
-        .first()
-    )
-
-
 def verification_data(certificate: Certificate, today: datetime.date | None = None) -> dict:
     """Only what the certificate itself shows: branch, level, dates, and the state today."""
     state = certificate_state(certificate, today)
@@ -321,12 +290,9 @@ __all__ = [
     "assessment_report_data",
     "certificate_data",
     "certificate_state",
-    "find_certificate_by_code",
     "normalize_code",
     "render_assessment_report",
     "render_certificate",
-    "stars_text",
-    "team_scores_visibility",
     "verification_data",
     "verification_url",
 ]

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .services_notices import unread_count
+from .selectors import unread_count
 
 
 def unread_notices(request):

@@ -11,7 +11,8 @@ from branches.demo import COMMITTEE_CODE
 from branches.models import Organization, User
 
 from .models import Bulletin, BulletinStatus, Notice
-from .services_bulletin import previous_quarter, publish_bulletin, quarter_of
+from .quarters import previous_quarter, quarter_of
+from .services.bulletins import publish_bulletin
 from .tasks import generate_bulletin_task, send_quarterly_notices_task
 
 DEMO_PUBLISHER = "dangwu"

@@ -20,14 +20,9 @@ from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Retry
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
-
-from branches.models import Organization, OrgKind, Role, User
-from branches.scoping import organizations_visible_to
 
 from .models import JobRun, JobStatus
 
@@ -150,33 +145,3 @@ def enqueue(task, *args) -> bool:
         logger.exception("Could not run %s%r", task.name, args)
         return False
     return True
-
-
-# --- Who sees which runs ------------------------------------------------------------------
-
-# The roles that generate, publish and export bulletins (reports.services_bulletin) also
-# read the runs of their committee's jobs and start them by hand.
-JOB_ROLES = (Role.STAFF, Role.COMMITTEE_APPROVER)
-
-
-def committees_for_jobs(user: User) -> QuerySet[Organization]:
-    """The committees whose jobs ``user`` may read and start: staff or approver there (or superuser)."""
-    return organizations_visible_to(user, JOB_ROLES).filter(kind=OrgKind.COMMITTEE)
-
-
-def job_runs_visible_to(user: User) -> QuerySet[JobRun]:
-    """Runs annotated with ``committee_pk`` / ``committee_name``; one query however many rows.
-
-    A run belongs to the committee named by its ``committee_id`` argument. Runs without one
-    (the quarterly schedulers that fan out over every committee) are shown to superusers only.
-    """
-    runs = JobRun.objects.annotate(
-        committee_pk=Cast(KT("arguments__committee_id"), IntegerField()),
-    ).annotate(
-        committee_name=Subquery(Organization.objects.filter(pk=OuterRef("committee_pk")).values("name")[:1]),
-    )
-    if not user.is_authenticated or not user.is_active:
-        return runs.none()
-    if user.is_superuser:
-        return runs
-    return runs.filter(committee_pk__in=committees_for_jobs(user).values("pk"))

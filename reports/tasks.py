@@ -1,8 +1,8 @@
 """Background jobs of the quarterly rhythm; each task takes ids and numbers and calls a service.
 
-``quarter_start_jobs`` and ``quarter_end_jobs`` are started by celery beat (rows created by
-migration ``reports/0002_quarterly_schedule``, editable in the admin) and fan out one task
-per active committee, so one committee's failure neither blocks nor repeats the others.
+``quarter_start_jobs``, ``quarter_end_jobs`` and ``expire_certificates`` are started by celery
+beat (rows created by migration ``reports/0002_quarterly_schedule``, editable in the admin);
+the quarterly ones fan out one task per active committee, so one committee's failure neither blocks nor repeats the others.
 Every run is recorded in ``JobRun`` and transient errors are retried (see ``reports.jobs``).
 All tasks are idempotent: the services find what an earlier run already made (one bulletin
 per committee and quarter, one notice per recipient, quarter and kind), so a redelivered or
@@ -10,8 +10,6 @@ repeated message changes nothing.
 """
 
 import logging
-import os
-import time
 from pathlib import Path
 
 from celery import shared_task
@@ -20,17 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Organization, OrgKind
+from reviews.services.decision import expire_due_certificates
 
 from .jobs import RecordedTask
 from .models import Bulletin, BulletinStatus
-from .services_bulletin import bulletin_file_name, generate_bulletin, previous_quarter, quarter_of
-from .services_notices import send_quarterly_notices
+from .quarters import previous_quarter, quarter_of
+from .services.bulletins import bulletin_file_name, generate_bulletin
+from .services.notices import send_quarterly_notices
 
 logger = logging.getLogger(__name__)
-
-# Test-only: seconds to hold every PDF write open, so a test can kill a worker while a
-# bulletin's temporary file exists. Read only when set; never set it in production.
-TEST_RENDER_DELAY_ENV = "REPORTS_TEST_RENDER_DELAY"
 
 
 def active_committee_ids() -> list[int]:
@@ -70,28 +66,9 @@ def remove_stale_part_files(*, committee_id: int, year: int, quarter: int) -> li
     return removed
 
 
-def _apply_test_render_delay() -> None:
-    raw = os.environ.get(TEST_RENDER_DELAY_ENV)
-    if not raw:
-        return
-    from weasyprint.document import Document
-
-    if getattr(Document.write_pdf, "_test_delayed", False):
-        return
-    write_pdf, seconds = Document.write_pdf, float(raw)
-
-    def slow_write_pdf(self, *args, **kwargs):
-        time.sleep(seconds)
-        return write_pdf(self, *args, **kwargs)
-
-    slow_write_pdf._test_delayed = True
-    Document.write_pdf = slow_write_pdf
-
-
 @shared_task(base=RecordedTask, bind=True, name="reports.tasks.generate_bulletin_task")
 def generate_bulletin_task(self, committee_id: int, year: int, quarter: int) -> int:
     """Generate (or find) the committee's bulletin of the quarter; returns the bulletin's id."""
-    _apply_test_render_delay()
     remove_stale_part_files(committee_id=committee_id, year=year, quarter=quarter)
     bulletin = generate_bulletin(committee_id=committee_id, year=year, quarter=quarter)
     return bulletin.pk
@@ -121,3 +98,9 @@ def quarter_end_jobs(self) -> int:
     for committee_id in committee_ids:
         generate_bulletin_task.delay_on_commit(committee_id, year, quarter)
     return len(committee_ids)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.expire_certificates")
+def expire_certificates(self) -> int:
+    """Daily: certificates past their validity expire; safe to run any number of times."""
+    return expire_due_certificates()

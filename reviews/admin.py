@@ -6,7 +6,7 @@ and write the events; the admin therefore never adds, changes or deletes these r
 
 from django.contrib import admin
 
-from branches.scoping import organizations_visible_to
+from branches.selectors import organizations_visible_to
 
 from .models import Assessment, AssessmentEvent, Certificate, Cycle, Objection, StarEvent
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from branches.demo import COMMITTEE_CODE
 from branches.models import Organization, User
-from scoring.defaults import ensure_default_standard
 from scoring.models import Item, ItemKind, Standard
+from scoring.services.defaults import ensure_default_standard
 
 from .models import Assessment, AssessmentEvent, Certificate, Cycle, ReviewerAssignment, StarEvent
 from .services.assessment import add_evidence, save_self_assessment, submit_self_assessment

@@ -1,17 +1,88 @@
-"""Scoped reads of cycles and assessments; views never look rows up by id directly."""
+"""Scoped reads of the star-rating cycle; views and reports never look rows up by id directly.
 
-from django.db.models import QuerySet
+Every function here runs a fixed number of queries, whatever the number of items,
+reviewers, versions or branches. The rules the numbers follow (consolidated score, veto
+majority, disagreement) are the pure functions of ``scoring.arithmetic``:
+
+* **Consolidated score** — per item the mean of the submitted reviewers' latest scores,
+  one decimal with halves rounded up (``mean_score``), then ``total_score`` of those means.
+* **Disagreement** — ``is_disagreement``: max − min above the cycle's share of the points.
+* **Veto items** — a reviewer's score on a veto item is a mark (``VETO_APPLIES`` or
+  ``VETO_DOES_NOT_APPLY``); the veto applies to the branch when a strict majority of the
+  submitted reviewers mark it (``majority_applies``).
+* **Blind scoring** — ``team_scores_visibility`` decides, for pages and PDFs alike, who sees
+  the team's scores and the reviewers' names.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from branches import scoping
-from branches.models import Role
+from branches.models import CommitteePolicy, Organization, RoleAssignment, User
+from branches.roles import (
+    COMMITTEE_MANAGERS,
+    PARENT_REVIEWERS,
+    SECRETARIES,
+    TEAM_REVIEWERS,
+    TREE_READERS,
+    Role,
+)
+from branches.selectors import (
+    branches_visible_to,
+    committees_for_roles,
+    has_role_on,
+    organizations_visible_to,
+)
+from scoring.arithmetic import (
+    ScoreError,
+    is_disagreement,
+    majority_applies,
+    mean_score,
+    star_for,
+    total_score,
+    veto_applies,
+)
+from scoring.models import MAX_STARS, MIN_STARS, Item, ItemKind
+from scoring.selectors import rules_from_standard
 
-from .models import Assessment, Cycle, Evidence
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    Certificate,
+    CertificateStatus,
+    Cycle,
+    CycleStatus,
+    Evidence,
+    ReviewerAssignment,
+    ReviewScore,
+    SelfScore,
+    SubmissionRound,
+)
+from .workflow import FUNNEL
+
+S = AssessmentStatus
+ACTIVE_CYCLES = [CycleStatus.OPEN, CycleStatus.PUBLICITY]
+# Assessments that have reached the committee's decision, in any later state.
+DECISION_POOL = (S.SCORED, S.DECIDED, S.PUBLICIZED, S.CERTIFIED)
+# From the public notice on, the result is no secret: the branch and its parent organization
+# may see the team's scores (without the reviewers' names).
+RESULT_PUBLIC = frozenset({S.PUBLICIZED, S.CERTIFIED})
+
+
+# ---------------------------------------------------------------------------- assessments and cycles
 
 
 def assessments_visible_to(user, roles=None) -> QuerySet[Assessment]:
     """Assessments of branches the user reaches with one of ``roles`` (any role if None)."""
-    return Assessment.objects.filter(branch__in=scoping.branches_visible_to(user, roles))
+    return Assessment.objects.filter(branch__in=branches_visible_to(user, roles))
 
 
 def get_assessment_for_user_or_404(user, pk, roles=None) -> Assessment:
@@ -27,11 +98,11 @@ def get_assessment_for_user_or_404(user, pk, roles=None) -> Assessment:
 
 def assigned_assessments(user) -> QuerySet[Assessment]:
     """What an assessment-team member has been assigned to score, within their committee."""
-    return assessments_visible_to(user, [Role.ASSESSMENT_REVIEWER]).filter(assignments__reviewer=user)
+    return assessments_visible_to(user, TEAM_REVIEWERS).filter(assignments__reviewer=user)
 
 
 def cycles_visible_to(user, roles=None) -> QuerySet[Cycle]:
-    return Cycle.objects.filter(committee__in=scoping.organizations_visible_to(user, roles))
+    return Cycle.objects.filter(committee__in=organizations_visible_to(user, roles))
 
 
 def get_cycle_for_user_or_404(user, pk, roles=None) -> Cycle:
@@ -43,15 +114,11 @@ def get_cycle_for_user_or_404(user, pk, roles=None) -> Cycle:
 
 # --- Who may read an assessment and its evidence ------------------------------------------
 
-# Roles that reach an assessment through the tree. Assessment-team reviewers hold their role
-# on the whole committee but may read only what they were assigned, so they come in below.
-TREE_READER_ROLES = (Role.BRANCH_SECRETARY, Role.PARENT_REVIEWER, Role.COMMITTEE_APPROVER, Role.STAFF)
-
 
 def get_readable_assessment_or_404(user, pk) -> Assessment:
     """An assessment the user may read, or the same 404 for "missing" and "not yours"."""
     try:
-        return get_assessment_for_user_or_404(user, pk, TREE_READER_ROLES)
+        return get_assessment_for_user_or_404(user, pk, TREE_READERS)
     except Http404:
         assessment = (
             assigned_assessments(user)
@@ -86,3 +153,659 @@ def get_evidence_for_user_or_404(user, pk) -> Evidence:
         raise Http404
     evidence.assessment = assessment
     return evidence
+
+
+@dataclass(frozen=True)
+class SelfAssessmentData:
+    """A branch's self-scores and evidence files, keyed by item id, as every page shows them."""
+
+    self_scores: dict[int, SelfScore]
+    evidence: dict[int, list[Evidence]]
+
+
+def self_assessment_data(assessment: Assessment) -> SelfAssessmentData:
+    """The self-scores and the evidence (grouped by item, in upload order) of one assessment; two queries."""
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for row in evidence_of(assessment):
+        evidence[row.item_id].append(row)
+    return SelfAssessmentData(
+        self_scores={row.item_id: row for row in SelfScore.objects.filter(assessment_id=assessment.pk)},
+        evidence=dict(evidence),
+    )
+
+
+# ---------------------------------------------------------------------------- the preliminary review
+
+QUEUE_STATES = {
+    "pending": [AssessmentStatus.SUBMITTED],
+    "done": [
+        AssessmentStatus.RETURNED,
+        AssessmentStatus.FORWARDED,
+        AssessmentStatus.SCORING,
+        AssessmentStatus.SCORED,
+        AssessmentStatus.DECIDED,
+        AssessmentStatus.PUBLICIZED,
+        AssessmentStatus.CERTIFIED,
+    ],
+}
+
+
+def _latest_round(field: str) -> Subquery:
+    return Subquery(
+        SubmissionRound.objects.filter(assessment_id=OuterRef("pk")).order_by("-number").values(field)[:1]
+    )
+
+
+def queue_for(user, state: str = "pending"):
+    """Assessments of the reviewer's branches in ``state``, with their latest round (one query)."""
+    return (
+        assessments_visible_to(user, PARENT_REVIEWERS)
+        .filter(status__in=QUEUE_STATES[state])
+        .select_related("branch", "branch__parent", "cycle")
+        .annotate(round_number=_latest_round("number"), round_submitted_at=_latest_round("submitted_at"))
+        .order_by("-cycle__opened_at", "branch__path", "pk")
+    )
+
+
+# ---------------------------------------------------------------------------- scoring summary
+
+
+@dataclass(frozen=True)
+class ScoreVersion:
+    version: int
+    score: Decimal | None
+    comment: str
+    recorded_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class ReviewerCell:
+    """One reviewer's latest score of one item, with the versions it replaced."""
+
+    assignment: ReviewerAssignment
+    score: Decimal | None
+    comment: str
+    version: int
+    history: tuple[ScoreVersion, ...] = ()  # earlier versions, oldest first
+
+    @property
+    def reviewer(self) -> User:
+        return self.assignment.reviewer
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    item: Item
+    self_score: Decimal | None
+    self_explanation: str
+    cells: tuple[ReviewerCell, ...]  # one per submitted reviewer, in ``ScoringSummary.submitted`` order
+    mean: Decimal | None
+    spread: Decimal | None
+    disagreement: bool
+
+    @property
+    def is_veto(self) -> bool:
+        return self.item.kind == ItemKind.VETO
+
+    @property
+    def veto_applies(self) -> bool:
+        return self.is_veto and majority_applies([veto_applies(cell.score) for cell in self.cells])
+
+
+@dataclass(frozen=True)
+class ReviewerTotal:
+    """A reviewer's total of one assessment: only a submitted sheet counts, veto marks carry no points."""
+
+    assignment: ReviewerAssignment
+    total: Decimal | None  # None until the reviewer has submitted
+
+    @property
+    def reviewer(self) -> User:
+        return self.assignment.reviewer
+
+    @property
+    def submitted(self) -> bool:
+        return self.assignment.submitted_at is not None
+
+    @classmethod
+    def of(cls, rules, assignment: ReviewerAssignment, scores: dict[str, Decimal]) -> "ReviewerTotal":
+        """The total of ``scores`` (item code → latest submitted score, veto items left out)."""
+        if assignment.submitted_at is None:
+            return cls(assignment, None)
+        try:
+            return cls(assignment, total_score(rules, scores))
+        except ScoreError:
+            return cls(assignment, None)
+
+
+@dataclass(frozen=True)
+class ScoringSummary:
+    """Everything the committee and the reviewers see of an assessment's scoring."""
+
+    assessment: Assessment
+    assignments: tuple[ReviewerAssignment, ...]  # every assigned reviewer
+    submitted: tuple[ReviewerAssignment, ...]  # those who have submitted, whose scores count
+    items: tuple[ItemSummary, ...]
+    reviewer_totals: tuple[ReviewerTotal, ...]
+    self_total: Decimal | None
+    consolidated_score: Decimal | None  # None until at least one reviewer has submitted
+    proposed_stars: int | None
+    applied_vetoes: tuple[str, ...] = field(default=())
+
+    @property
+    def all_submitted(self) -> bool:
+        return bool(self.assignments) and len(self.submitted) == len(self.assignments)
+
+    @property
+    def flagged(self) -> tuple[ItemSummary, ...]:
+        return tuple(row for row in self.items if row.disagreement)
+
+
+def standard_items(assessment: Assessment) -> list[Item]:
+    """The items of the assessment's standard in sheet order, with their dimensions (one query)."""
+    return list(
+        Item.objects.filter(dimension__standard_id=assessment.cycle.standard_id)
+        .select_related("dimension")
+        .order_by("dimension__order", "dimension__code", "order", "code")
+    )
+
+
+def scoring_summary(assessment: Assessment) -> ScoringSummary:
+    """Per item: self-score, each submitted reviewer's latest score and comment, mean, flag; totals.
+
+    Only submitted scores count (drafts stay private to their reviewer). Six queries.
+    """
+    cycle: Cycle = assessment.cycle
+    items = standard_items(assessment)
+    rules = rules_from_standard(cycle.standard)
+    self_scores = {
+        row["item_id"]: row
+        for row in SelfScore.objects.filter(assessment_id=assessment.pk).values(
+            "item_id", "score", "explanation"
+        )
+    }
+    assignments = tuple(
+        ReviewerAssignment.objects.filter(assessment_id=assessment.pk)
+        .select_related("reviewer")
+        .order_by("assigned_at", "pk")
+    )
+    submitted = tuple(a for a in assignments if a.submitted_at is not None)
+    current_version = {a.pk: a.version for a in submitted}
+
+    # (assignment, item) → rows of every version, oldest first.
+    rows: dict[tuple[int, int], list[ReviewScore]] = defaultdict(list)
+    for score in ReviewScore.objects.filter(assignment_id__in=list(current_version)).order_by(
+        "assignment_id", "item_id", "version"
+    ):
+        if score.version <= current_version[score.assignment_id]:
+            rows[(score.assignment_id, score.item_id)].append(score)
+
+    item_rows: list[ItemSummary] = []
+    means: dict[str, Decimal] = {}
+    per_reviewer: dict[int, dict[str, Decimal]] = {a.pk: {} for a in submitted}
+    for item in items:
+        cells = []
+        for assignment in submitted:
+            versions = rows.get((assignment.pk, item.pk), [])
+            latest = versions[-1] if versions else None
+            cells.append(
+                ReviewerCell(
+                    assignment=assignment,
+                    score=latest.score if latest else None,
+                    comment=latest.comment if latest else "",
+                    version=latest.version if latest else 0,
+                    history=tuple(
+                        ScoreVersion(v.version, v.score, v.comment, v.created_at) for v in versions[:-1]
+                    ),
+                )
+            )
+        values = [cell.score for cell in cells if cell.score is not None]
+        mean = spread = None
+        if values:
+            spread = max(values) - min(values)
+            if item.kind != ItemKind.VETO:
+                mean = mean_score(values)
+                means[item.code] = mean
+                for cell in cells:
+                    if cell.score is not None:
+                        per_reviewer[cell.assignment.pk][item.code] = cell.score
+        own = self_scores.get(item.pk, {})
+        item_rows.append(
+            ItemSummary(
+                item=item,
+                self_score=own.get("score"),
+                self_explanation=own.get("explanation", ""),
+                cells=tuple(cells),
+                mean=mean,
+                spread=spread,
+                disagreement=is_disagreement(values, item.max_score, cycle.disagreement_fraction),
+            )
+        )
+
+    consolidated = proposed = None
+    applied: tuple[str, ...] = ()
+    if submitted:
+        applied = tuple(row.item.code for row in item_rows if row.veto_applies)
+        consolidated = total_score(rules, means)
+        proposed = star_for(rules, consolidated, applied)
+    return ScoringSummary(
+        assessment=assessment,
+        assignments=assignments,
+        submitted=submitted,
+        items=tuple(item_rows),
+        reviewer_totals=tuple(ReviewerTotal.of(rules, a, per_reviewer.get(a.pk, {})) for a in assignments),
+        self_total=assessment.self_total,
+        consolidated_score=consolidated,
+        proposed_stars=proposed,
+        applied_vetoes=applied,
+    )
+
+
+# ---------------------------------------------------------------------------- the team
+
+
+def team_reviewers(committee: Organization) -> QuerySet[User]:
+    """Active members of the committee's assessment team, in a stable order."""
+    return User.objects.filter(
+        is_active=True,
+        role_assignments__role=Role.ASSESSMENT_REVIEWER,
+        role_assignments__organization_id=committee.pk,
+    ).order_by("pk")
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    """A role a reviewer holds below the committee: a possible conflict of interest."""
+
+    role_label: str
+    organization_name: str
+    organization_path: str
+
+    def reason(self) -> str:
+        return _("Holds the role “%(role)s” on %(organization)s.") % {
+            "role": self.role_label,
+            "organization": self.organization_name,
+        }
+
+
+def held_roles(reviewer_ids: Iterable[int], committee: Organization) -> dict[int, list[HeldRole]]:
+    """Each reviewer's roles anywhere in the committee's tree except on the committee itself.
+
+    Roles held on the committee (the team membership itself, approver, staff) are the
+    assessing body's, not the assessed organization's, so they are no conflict. One query.
+    """
+    index: dict[int, list[HeldRole]] = defaultdict(list)
+    for ra in (
+        RoleAssignment.objects.filter(
+            user_id__in=list(reviewer_ids), organization__path__startswith=committee.path
+        )
+        .exclude(organization_id=committee.pk)
+        .select_related("organization")
+        .order_by("organization__path", "role")
+    ):
+        index[ra.user_id].append(HeldRole(ra.get_role_display(), ra.organization.name, ra.organization.path))
+    return index
+
+
+def conflicts_for(held: Sequence[HeldRole], branch: Organization) -> list[str]:
+    """Why a reviewer may not score ``branch``: a role on the branch or an organization above it."""
+    return [role.reason() for role in held if branch.path.startswith(role.organization_path)]
+
+
+def cycle_loads(cycle: Cycle) -> dict[int, int]:
+    """How many assessments of the cycle each reviewer is assigned (one query)."""
+    return dict(
+        ReviewerAssignment.objects.filter(assessment__cycle_id=cycle.pk)
+        .values("reviewer_id")
+        .annotate(n=Count("pk"))
+        .values_list("reviewer_id", "n")
+    )
+
+
+@dataclass(frozen=True)
+class ReviewerOption:
+    """A team member as shown on the assignment page: load, current state, and any conflict."""
+
+    user: User
+    load: int
+    assigned: bool
+    submitted: bool
+    has_scores: bool
+    conflicts: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.conflicts
+
+
+def reviewer_options(assessment: Assessment) -> list[ReviewerOption]:
+    """Every team member for one assessment, eligible ones first, then by load and name. Five queries."""
+    committee = assessment.cycle.committee
+    team = list(team_reviewers(committee))
+    held = held_roles([u.pk for u in team], committee)
+    loads = cycle_loads(assessment.cycle)
+    current = {
+        a.reviewer_id: a
+        for a in ReviewerAssignment.objects.filter(assessment_id=assessment.pk).annotate(
+            n_scores=Count("scores")
+        )
+    }
+    options = [
+        ReviewerOption(
+            user=user,
+            load=loads.get(user.pk, 0),
+            assigned=user.pk in current,
+            submitted=user.pk in current and current[user.pk].submitted_at is not None,
+            has_scores=user.pk in current and current[user.pk].n_scores > 0,
+            conflicts=tuple(conflicts_for(held.get(user.pk, []), assessment.branch)),
+        )
+        for user in team
+    ]
+    return sorted(options, key=lambda o: (not o.eligible, o.load, str(o.user), o.user.pk))
+
+
+# ---------------------------------------------------------------------------- lists
+
+
+def team_assessments(cycle: Cycle) -> QuerySet[Assessment]:
+    """The cycle's assessments from forwarding on, with their reviewers (two queries a page)."""
+    return (
+        Assessment.objects.filter(
+            cycle_id=cycle.pk,
+            status__in=[
+                AssessmentStatus.FORWARDED,
+                AssessmentStatus.SCORING,
+                AssessmentStatus.SCORED,
+                AssessmentStatus.DECIDED,
+                AssessmentStatus.PUBLICIZED,
+                AssessmentStatus.CERTIFIED,
+            ],
+        )
+        .select_related("branch", "branch__parent")
+        .prefetch_related("assignments__reviewer")
+        .order_by("branch__path")
+    )
+
+
+def reviewer_assignments(user: User) -> QuerySet[ReviewerAssignment]:
+    """The user's own assignments, within the committees where they are on the team."""
+    return (
+        ReviewerAssignment.objects.filter(
+            reviewer_id=user.pk,
+            assessment__in=assessments_visible_to(user, TEAM_REVIEWERS),
+        )
+        .select_related("assessment__branch", "assessment__cycle")
+        # Still to score first (NULLs sort differently per database, so say where they go).
+        .order_by(
+            F("submitted_at").asc(nulls_first=True),
+            "assessment__cycle__scoring_deadline",
+            "assessment__branch__path",
+        )
+    )
+
+
+def get_assignment_for_reviewer_or_404(user: User, assessment_pk) -> ReviewerAssignment:
+    """The user's assignment to score one assessment; the same 404 for "none" and "not yours"."""
+    try:
+        return (
+            reviewer_assignments(user)
+            .select_related("assessment__cycle__standard", "assessment__cycle__committee")
+            .get(assessment_id=assessment_pk)
+        )
+    # A foreign-key lookup has no guard for ids beyond 64 bits, which SQLite cannot bind.
+    except (ReviewerAssignment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def latest_own_scores(assignment: ReviewerAssignment) -> dict[int, ReviewScore]:
+    """The reviewer's own sheet: the submitted version, or the draft before submitting (one query)."""
+    version = assignment.version if assignment.submitted_at else assignment.version + 1
+    return {s.item_id: s for s in ReviewScore.objects.filter(assignment_id=assignment.pk, version=version)}
+
+
+# ---------------------------------------------------------------------------- who sees the team's scores
+
+
+@dataclass(frozen=True)
+class ScoresVisibility:
+    scores: bool  # the team's scores of every reviewer
+    names: bool  # and who gave them
+
+
+def team_scores_visibility(user: User, assessment: Assessment) -> ScoresVisibility:
+    """Blind scoring, for every page and PDF that shows the team's scores.
+
+    An assigned reviewer sees the others' scores only after submitting their own — even one
+    who also holds a committee role. The committee (approvers, staff) sees everything. Anyone
+    else who may read the assessment sees the scores once the result is public, without names.
+    """
+    assignment = ReviewerAssignment.objects.filter(assessment_id=assessment.pk, reviewer_id=user.pk).first()
+    if assignment is not None:
+        submitted = assignment.submitted_at is not None
+        return ScoresVisibility(scores=submitted, names=submitted)
+    committee = assessment.cycle.committee
+    if any(has_role_on(user, role, committee) for role in COMMITTEE_MANAGERS):
+        return ScoresVisibility(scores=True, names=True)
+    return ScoresVisibility(scores=assessment.status in RESULT_PUBLIC, names=False)
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+@dataclass
+class StarShare:
+    stars: int
+    count: int
+    share: Decimal
+    cap: Decimal | None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.cap is not None and self.share > self.cap
+
+
+def star_shares(cycle) -> dict[int, StarShare]:
+    """Each level's share of the decided (else proposed) stars of the cycle, against its cap."""
+    counts = dict(
+        cycle.assessments.filter(status__in=DECISION_POOL)
+        .annotate(effective=Coalesce("decided_stars", "proposed_stars"))
+        .filter(effective__isnull=False)
+        .order_by()
+        .values("effective")
+        .annotate(n=Count("pk"))
+        .values_list("effective", "n")
+    )
+    total = sum(counts.values())
+    shares = {}
+    for stars in range(MAX_STARS, MIN_STARS - 1, -1):
+        count = counts.get(stars, 0)
+        share = (Decimal(count) * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
+        shares[stars] = StarShare(stars=stars, count=count, share=share, cap=cycle.cap_for(stars))
+    return shares
+
+
+def reviewer_totals(cycle, assessment_ids) -> dict[int, list[ReviewerTotal]]:
+    """Each assigned reviewer's total for the given assessments, in four queries.
+
+    The same rules as ``scoring_summary``, for a whole page at once: only
+    submitted sheets count, at their submitted version; veto marks carry no points.
+    """
+    rules = rules_from_standard(cycle.standard)
+    assignments = list(
+        ReviewerAssignment.objects.filter(assessment_id__in=assessment_ids)
+        .select_related("reviewer")
+        .order_by("assessment_id", "assigned_at", "pk")
+    )
+    scores: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    # Ordered by version, so the last row seen per item is the latest submitted one.
+    for assignment_id, code, score in (
+        ReviewScore.objects.filter(
+            assignment__assessment_id__in=assessment_ids,
+            assignment__submitted_at__isnull=False,
+            version__lte=F("assignment__version"),
+        )
+        .exclude(item__kind=ItemKind.VETO)
+        .order_by("assignment_id", "item_id", "version")
+        .values_list("assignment_id", "item__code", "score")
+    ):
+        if score is None:
+            scores[assignment_id].pop(code, None)
+        else:
+            scores[assignment_id][code] = score
+    result: dict[int, list[ReviewerTotal]] = defaultdict(list)
+    for assignment in assignments:
+        result[assignment.assessment_id].append(
+            ReviewerTotal.of(rules, assignment, scores.get(assignment.pk, {}))
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------- certificates
+
+
+def current_certificate(branch: Organization, today: datetime.date | None = None) -> Certificate | None:
+    """The branch's certificate in force today, or None when the branch is unrated."""
+    today = today or timezone.localdate()
+    return (
+        Certificate.objects.filter(
+            branch_id=branch.pk, status=CertificateStatus.VALID, valid_until__gte=today
+        )
+        .select_related("assessment__cycle")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------- the home page sections
+
+
+@dataclass
+class FunnelStage:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass
+class CommitteeDashboard:
+    cycle: Cycle | None
+    funnel: list[FunnelStage]
+    branch_count: int
+    star_counts: dict[int, int]
+    rated_count: int
+    five_star_percent: Decimal
+    target_percent: Decimal | None
+    target_deadline: object = None
+    distribution: list[tuple[int, int, int]] = field(default_factory=list)  # stars, count, % width
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.0")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def secretary_section(user) -> dict:
+    """This cycle's assessment of each of the secretary's branches, returned reasons, stars."""
+    branches = branches_visible_to(user, SECRETARIES)
+    returned = SubmissionRound.objects.filter(outcome=SubmissionRound.Outcome.RETURNED).order_by("-number")
+    assessments = list(
+        Assessment.objects.filter(branch__in=branches, cycle__status__in=ACTIVE_CYCLES)
+        .select_related("branch", "cycle")
+        .prefetch_related(Prefetch("rounds", queryset=returned, to_attr="returned_rounds"))
+        .order_by("branch__path", "-cycle__opened_at")
+    )
+    certificates = {
+        c.branch_id: c
+        for c in Certificate.objects.filter(
+            branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
+        ).select_related("branch")
+    }
+    branch_list = list(branches.order_by("path")[:50])
+    rows = [{"branch": b, "certificate": certificates.get(b.pk)} for b in branch_list]
+    return {"assessments": assessments, "branches": rows}
+
+
+def parent_section(user) -> dict:
+    """Queue size and progress of the reviewer's branches in the active cycles."""
+    branches = branches_visible_to(user, PARENT_REVIEWERS)
+    counts = dict(
+        Assessment.objects.filter(branch__in=branches, cycle__status__in=ACTIVE_CYCLES)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    funnel = _funnel(counts)
+    return {
+        "pending": counts.get(AssessmentStatus.SUBMITTED, 0),
+        "funnel": funnel,
+        "total": sum(counts.values()),
+    }
+
+
+def reviewer_section(user) -> dict:
+    assignments = (
+        ReviewerAssignment.objects.filter(
+            reviewer=user,
+            assessment__branch__in=branches_visible_to(user, TEAM_REVIEWERS),
+            assessment__status__in=[AssessmentStatus.SCORING, AssessmentStatus.SCORED],
+        )
+        .select_related("assessment__branch", "assessment__cycle")
+        .order_by("submitted_at", "assessment__cycle__scoring_deadline", "assessment__branch__path")
+    )
+    todo = assignments.filter(submitted_at__isnull=True).count()
+    return {"assignments": list(assignments[:20]), "todo": todo}
+
+
+def _funnel(counts: dict[str, int]) -> list[FunnelStage]:
+    return [
+        FunnelStage(status, AssessmentStatus(status).label, sum(counts.get(s, 0) for s in members))
+        for status, members in FUNNEL
+    ]
+
+
+def committee_section(user) -> CommitteeDashboard:
+    """Funnel of the newest active cycle, star distribution and the five-star share vs target."""
+    roles = COMMITTEE_MANAGERS
+    branches = branches_visible_to(user, roles).filter(is_active=True)
+    cycle = (
+        Cycle.objects.filter(
+            committee__in=committees_for_roles(user, roles),
+            status__in=ACTIVE_CYCLES,
+        )
+        .select_related("committee")
+        .order_by("-opened_at")
+        .first()
+    )
+    counts = {}
+    if cycle is not None:
+        counts = dict(
+            Assessment.objects.filter(cycle=cycle, branch__in=branches)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    stars = Certificate.objects.filter(
+        branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
+    ).aggregate(
+        total=Count("pk"),
+        **{f"s{n}": Count("pk", filter=Q(stars=n)) for n in range(1, 6)},
+    )
+    branch_count = branches.count()
+    star_counts = {n: stars[f"s{n}"] for n in range(5, 0, -1)}
+    policy = (
+        CommitteePolicy.objects.filter(committee__in=organizations_visible_to(user, roles))
+        .order_by("committee__path")
+        .first()
+    )
+    biggest = max(star_counts.values()) or 1
+    return CommitteeDashboard(
+        cycle=cycle,
+        funnel=_funnel(counts) if cycle else [],
+        branch_count=branch_count,
+        star_counts=star_counts,
+        rated_count=stars["total"],
+        five_star_percent=_percent(star_counts[5], branch_count),
+        target_percent=policy.five_star_target_percent if policy else None,
+        target_deadline=policy.target_deadline if policy else None,
+        distribution=[(n, c, round(c * 100 / biggest)) for n, c in star_counts.items()],
+    )

@@ -1,6 +1,6 @@
 """URLs of the star-rating cycle; each part of the workflow keeps its own list."""
 
-from .views import committee, parent, secretary, team
+from .views import branch, committee, parent, secretary, team
 
 app_name = "reviews"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *parent.urlpatterns,
     *team.urlpatterns,
     *committee.urlpatterns,
+    *branch.urlpatterns,
 ]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import Role
+from branches.roles import Role
 
 from .models import AssessmentStatus as S
 

@@ -15,11 +15,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import OrgKind
-from branches.scoping import organizations_visible_to
+from branches.selectors import organizations_visible_to
 
-from . import services
 from .models import Dimension, Item, Standard, StarThreshold
 from .selectors import can_edit_standard, standards_editable_by, standards_visible_to
+from .services import standards as services
 
 
 def _editable(request: HttpRequest, standard: Standard | None) -> bool:

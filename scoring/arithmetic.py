@@ -10,7 +10,8 @@ import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import TypeAlias
+from fractions import Fraction
+from typing import NamedTuple, TypeAlias
 
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,38 @@ ONE_DECIMAL = Decimal("0.1")
 ZERO = Decimal("0")
 
 Thresholds: TypeAlias = Iterable[tuple[int, Decimal]]
+
+# --- Veto items ----------------------------------------------------------------------------
+# A veto item (一票否决项) carries no points; what is stored for it, as a self-score or as a
+# reviewer's score, is a mark: 1 means "the veto applies", 0 (or nothing) "it does not".
+VETO_APPLIES = Decimal("1")
+VETO_DOES_NOT_APPLY = Decimal("0")
+
+
+def veto_applies(mark: Decimal | None) -> bool:
+    """Whether a stored mark on a veto item says the veto applies."""
+    return mark is not None and mark == VETO_APPLIES
+
+
+def veto_mark(applies: bool) -> Decimal | None:
+    """What to store for a branch's answer on a veto item: the mark, or nothing when it does not apply."""
+    return VETO_APPLIES if applies else None
+
+
+def majority_applies(marks: Sequence[bool]) -> bool:
+    """The team's verdict on a veto item: it applies when a strict majority marked it (a tie does not)."""
+    return sum(1 for mark in marks if mark) * 2 > len(marks)
+
+
+class ScoreEntry(NamedTuple):
+    """What a person wrote for one item: a score (a mark on a veto item) and its text.
+
+    The secretary's text is the explanation, a reviewer's the comment. For a veto item a
+    secretary sends True/False ("applies"), a reviewer the mark 1 or 0.
+    """
+
+    score: Decimal | str | int | bool | None
+    text: str = ""
 
 
 class ScoreError(ValueError):
@@ -226,17 +259,52 @@ def mean_score(values: Sequence[Decimal]) -> Decimal:
         return mean.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
+# --- Disagreement between reviewers -------------------------------------------------------
+# An item is flagged when max − min of the reviewers' scores is *more* than the cycle's
+# fraction of the item's points. The fraction is stored with three decimals, so 0.333 is how
+# a person writes one third: a stored value within half a unit of its last decimal of a
+# simple fraction (denominator ≤ 12) is read as that fraction. Exactly a third of 6 points
+# (a spread of 2.0) is therefore not flagged; 2.1 is.
+_SIMPLE_DENOMINATOR = 12
+_HALF_UNIT = Fraction(1, 2000)
+
+
+def disagreement_limit(fraction: Decimal, item_max: Decimal) -> Fraction:
+    """The largest spread of reviewers' scores on an item that is not yet a disagreement."""
+    exact = Fraction(fraction)
+    simple = exact.limit_denominator(_SIMPLE_DENOMINATOR)
+    if abs(simple - exact) <= _HALF_UNIT:
+        exact = simple
+    return exact * Fraction(item_max)
+
+
+def is_disagreement(scores: Sequence[Decimal], item_max: Decimal, fraction: Decimal) -> bool:
+    """Whether max − min of ``scores`` exceeds ``fraction`` of the item's points."""
+    if len(scores) < 2:
+        return False
+    spread = Fraction(max(scores)) - Fraction(min(scores))
+    return spread > disagreement_limit(fraction, item_max)
+
+
 __all__ = [
     "BONUS",
     "NORMAL",
     "VETO",
+    "VETO_APPLIES",
+    "VETO_DOES_NOT_APPLY",
     "ItemRule",
+    "ScoreEntry",
     "ScoreError",
     "StandardRules",
     "check_thresholds",
+    "disagreement_limit",
+    "is_disagreement",
+    "majority_applies",
     "mean_score",
     "star_for",
     "star_for_total",
     "total_score",
     "validate_item_score",
+    "veto_applies",
+    "veto_mark",
 ]

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from branches.models import Organization, OrgKind, User
-from branches.scoping import organizations_visible_to
+from branches.selectors import organizations_visible_to
 
 from .arithmetic import ItemRule, StandardRules
 from .models import Item, Standard, StandardStatus, StarThreshold

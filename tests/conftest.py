@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -80,7 +81,7 @@ def _default_standard(request):
         if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames
         else "db"
     )
-    from scoring.defaults import ensure_default_standard
+    from scoring.services.defaults import ensure_default_standard
 
     ensure_default_standard()
 

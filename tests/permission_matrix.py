@@ -29,8 +29,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reports.models import Bulletin, JobRun, Notice, NoticeKind
 from reports.tasks import generate_bulletin_task, send_quarterly_notices_task
 from reviews.models import (
@@ -46,20 +47,21 @@ from reviews.models import (
     StarEvent,
     SubmissionRound,
 )
+from reviews.selectors import current_certificate
 from reviews.services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import (
     certify_cycle,
-    current_certificate,
     decide_assessment,
     publicize_cycle,
     record_objection,
     resolve_objection,
 )
 from reviews.services.preliminary import forward_assessment
-from reviews.services.scoring import ScoreEntry, assign_reviewers, submit_scores
-from scoring.defaults import ensure_default_standard
+from reviews.services.scoring import assign_reviewers, submit_scores
+from scoring.arithmetic import ScoreEntry
 from scoring.models import Item, Standard
+from scoring.services.defaults import ensure_default_standard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2025, 6, 20, 10, 0, tzinfo=SHANGHAI)

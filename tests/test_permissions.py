@@ -1112,7 +1112,7 @@ def test_the_world_is_as_the_matrix_assumes(world):
 
     from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
     from reviews.models import AssessmentStatus, CertificateStatus, CycleStatus
-    from reviews.services.decision import current_certificate
+    from reviews.selectors import current_certificate
 
     for code in ("C1", "C2"):
         assert world.past[code].status == CycleStatus.CERTIFIED

@@ -2,8 +2,9 @@
 
 from django.urls import reverse
 
-from branches.models import OrgKind, Role
-from branches.services import assign_role, create_organization
+from branches.models import OrgKind
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from tests.conftest import PASSWORD
 
 # Django's own zh_Hans translation of AuthenticationForm's "invalid_login" message, with the

@@ -26,12 +26,12 @@ SCHEDULE = [
     ),
     (
         "星级证书到期 · certificate expiry",
-        "reviews.tasks.expire_certificates",
+        "reports.tasks.expire_certificates",  # was reviews.tasks.…; 0003 renames old rows
         "0",
         "Certificates past their validity expire and their branches show as unrated (00:30 every day).",
     ),
 ]
-DAILY = {"reviews.tasks.expire_certificates"}
+DAILY = {"reports.tasks.expire_certificates"}
 
 
 def create_schedule(apps, schema_editor):

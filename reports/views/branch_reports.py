@@ -6,32 +6,19 @@ from io import BytesIO
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from branches.scoping import branches_visible_to
-from reviews.models import Certificate
-from reviews.selectors import get_readable_assessment_or_404
+from reviews.selectors import get_readable_assessment_or_404, team_scores_visibility
 
 from .. import branch_pdfs
+from ..selectors import find_certificate_by_code, get_certificate_for_user_or_404
 
 logger = logging.getLogger(__name__)
-
-
-def _certificate_for_user_or_404(user, pk) -> Certificate:
-    """A certificate of a branch the user can see (any role); the same 404 for missing and not yours."""
-    try:
-        return (
-            Certificate.objects.filter(branch__in=branches_visible_to(user))
-            .select_related("branch", "assessment__cycle__committee")
-            .get(pk=pk)
-        )
-    except (Certificate.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def _pdf_response(request: HttpRequest, render_function, data: dict, filename: str) -> HttpResponse:
@@ -53,8 +40,8 @@ def _pdf_response(request: HttpRequest, render_function, data: dict, filename: s
 def assessment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The 评定表 of an assessment, for whoever may read the assessment."""
     assessment = get_readable_assessment_or_404(request.user, pk)
-    show_scores, show_names = branch_pdfs.team_scores_visibility(request.user, assessment)
-    data = branch_pdfs.assessment_report_data(assessment, show_scores=show_scores, show_names=show_names)
+    visibility = team_scores_visibility(request.user, assessment)
+    data = branch_pdfs.assessment_report_data(assessment, visibility=visibility)
     label = _("assessment form")  # outside the f-string, where makemessages can find it
     filename = f"{assessment.branch.name}-{label}.pdf"
     return _pdf_response(request, branch_pdfs.render_assessment_report, data, filename)
@@ -64,7 +51,7 @@ def assessment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The star certificate, for anyone whose role reaches the branch."""
-    certificate = _certificate_for_user_or_404(request.user, pk)
+    certificate = get_certificate_for_user_or_404(request.user, pk)
     data = branch_pdfs.certificate_data(certificate)
     label = _("star certificate")
     filename = f"{certificate.branch.name}-{label}-{certificate.verification_code}.pdf"
@@ -101,7 +88,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         return _invalid_code(request, code)
     if normalized != code:
         return redirect("reports:verify_code", normalized)
-    certificate = branch_pdfs.find_certificate_by_code(normalized)
+    certificate = find_certificate_by_code(normalized)
     if certificate is None:
         return render(request, "reports/verify/not_found.html", {"code": normalized}, status=404)
     data = branch_pdfs.verification_data(certificate)

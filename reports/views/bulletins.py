@@ -9,106 +9,37 @@ number of queries: the preview renders the frozen data, never the live records.
 import logging
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef, QuerySet
-from django.db.models.lookups import StartsWith
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from branches.models import Organization, OrgKind
-from branches.scoping import organizations_visible_to
-from reviews.services.core import WorkflowError
+from branches.errors import WorkflowError
 
-from ..bulletin import document_html, quarter_label
+from ..bulletin.html import document_html
+from ..forms.bulletins import BulletinGenerateForm
 from ..jobs import enqueue
 from ..models import Bulletin, BulletinStatus
-from ..services_bulletin import (
-    PUBLISH_ROLES,
-    can_manage_bulletins,
-    check_quarter,
-    previous_quarter,
-    publish_bulletin,
-    quarter_of,
-)
+from ..quarters import quarter_label
+from ..selectors import get_bulletin_for_user_or_404, managed_committees
+from ..services.bulletins import publish_bulletin
 from ..tasks import generate_bulletin_task
 
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
-QUARTERS_OFFERED = 8
 # The web preview shows this many rows of a long list; the PDF and the workbook hold them all.
 PREVIEW_ROWS = 200
 FILE_KINDS = {
     "pdf": ("pdf", "application/pdf"),
     "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-
-
-# --- Scoped reads ---------------------------------------------------------------------------
-
-
-def managed_committees(user) -> QuerySet[Organization]:
-    return organizations_visible_to(user, PUBLISH_ROLES).filter(kind=OrgKind.COMMITTEE)
-
-
-def bulletins_in_scope(user) -> QuerySet[Bulletin]:
-    """Bulletins of the committees whose tree holds any organization the user reaches."""
-    reached = organizations_visible_to(user).filter(StartsWith(F("path"), OuterRef("committee__path")))
-    return Bulletin.objects.filter(Exists(reached))
-
-
-def get_bulletin_for_user_or_404(user, pk) -> Bulletin:
-    """404 outside the user's scope (as for no such bulletin), 403 when the role is too low."""
-    try:
-        bulletin = bulletins_in_scope(user).select_related("committee", "published_by").get(pk=pk)
-    except (Bulletin.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-    if not can_manage_bulletins(user, bulletin.committee):
-        raise PermissionDenied(_("Your role does not allow this action."))
-    return bulletin
-
-
-# --- Generate now ----------------------------------------------------------------------------
-
-
-def quarter_choices(today=None) -> list[tuple[str, str]]:
-    """This quarter and the ones before it, newest first, as ("2026-3", "Q3 2026")."""
-    year, quarter = quarter_of(today or timezone.localdate())
-    choices = []
-    for steps in range(QUARTERS_OFFERED):
-        y, q = previous_quarter(year, quarter, steps=steps)
-        choices.append((f"{y}-{q}", quarter_label(y, q)))
-    return choices
-
-
-class GenerateForm(forms.Form):
-    committee = forms.ModelChoiceField(
-        label=gettext_lazy("Working committee"), queryset=Organization.objects.none(), empty_label=None
-    )
-    quarter = forms.ChoiceField(label=gettext_lazy("Quarter"))
-
-    def __init__(self, *args, committees: QuerySet[Organization], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["committee"].queryset = committees.order_by("name")
-        choices = quarter_choices()
-        self.fields["quarter"].choices = choices
-        # The usual case: the bulletin of the quarter that has just ended.
-        self.fields["quarter"].initial = choices[1][0]
-
-    def clean_quarter(self) -> tuple[int, int]:
-        year, quarter = (int(part) for part in self.cleaned_data["quarter"].split("-"))
-        check_quarter(year=year, quarter=quarter)
-        return year, quarter
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -119,7 +50,7 @@ def bulletin_list(request):
     committees = managed_committees(request.user)
     if not committees.exists():
         raise PermissionDenied(_("Your role does not allow this action."))
-    form = GenerateForm(request.POST or None, committees=committees)
+    form = BulletinGenerateForm(request.POST or None, committees=committees)
     if request.method == "POST" and form.is_valid():
         committee = form.cleaned_data["committee"]
         year, quarter = form.cleaned_data["quarter"]

@@ -7,11 +7,9 @@ site without staff/approver on any committee gets 403; a committee outside the u
 answers 404, as one that does not exist.
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,51 +20,32 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from branches.models import OrgKind
-from branches.scoping import get_organization_for_user_or_404, has_role_on
+from branches.roles import COMMITTEE_MANAGERS
+from branches.selectors import get_organization_for_user_or_404, require_role
+from reviews.views.common import page_of
 
-from ..jobs import JOB_ROLES, committees_for_jobs, enqueue, job_runs_visible_to
+from ..forms.jobs import BULLETIN, NOTICES, JobStartForm
+from ..jobs import enqueue
 from ..models import JobStatus
-from ..services_bulletin import check_quarter, previous_quarter, quarter_of
-from ..tasks import generate_bulletin_task, quarter_end_jobs, quarter_start_jobs, send_quarterly_notices_task
+from ..quarters import previous_quarter, quarter_of
+from ..selectors import committees_for_jobs, job_runs_visible_to
+from ..tasks import (
+    expire_certificates,
+    generate_bulletin_task,
+    quarter_end_jobs,
+    quarter_start_jobs,
+    send_quarterly_notices_task,
+)
 
-PER_PAGE = 25
 # Failed first: the list is where staff come to see what went wrong.
 STATUS_FILTERS = [JobStatus.FAILED, JobStatus.RUNNING, JobStatus.SUCCEEDED]
-BULLETIN, NOTICES = "bulletin", "notices"
 TASK_LABELS = {
     generate_bulletin_task.name: gettext_lazy("Quarterly bulletin"),
     send_quarterly_notices_task.name: gettext_lazy("Quarterly notices"),
     quarter_start_jobs.name: gettext_lazy("Start of quarter: notices of every committee"),
     quarter_end_jobs.name: gettext_lazy("End of quarter: bulletins of every committee"),
+    expire_certificates.name: gettext_lazy("Certificate expiry"),
 }
-
-
-class GenerateForm(forms.Form):
-    """Which committee, quarter and jobs; the committee is checked against the scope in the view."""
-
-    committee = forms.IntegerField(label=gettext_lazy("Working committee"), widget=forms.Select)
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=9999)
-    quarter = forms.TypedChoiceField(
-        label=gettext_lazy("Quarter"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)]
-    )
-    jobs = forms.MultipleChoiceField(
-        label=gettext_lazy("Jobs"),
-        widget=forms.CheckboxSelectMultiple,
-        choices=[
-            (BULLETIN, gettext_lazy("Quarterly bulletin")),
-            (NOTICES, gettext_lazy("Quarterly notices")),
-        ],
-    )
-
-    def __init__(self, *args, committees=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["committee"].widget.choices = [(c.pk, c.name) for c in committees]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("year") and data.get("quarter"):
-            check_quarter(year=data["year"], quarter=data["quarter"])  # a quarter that has begun
-        return data
 
 
 def _require_job_role(user) -> list:
@@ -86,11 +65,11 @@ def job_list(request):
         runs = runs.filter(status=status)
     else:
         status = ""
-    page = Paginator(runs.order_by("-started_at", "-pk"), PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, runs.order_by("-started_at", "-pk"))
     for run in page:
         run.label = TASK_LABELS.get(run.task_name, run.task_name)
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
-    form = GenerateForm(initial={"year": year, "quarter": quarter, "jobs": [BULLETIN]}, committees=committees)
+    form = JobStartForm(initial={"year": year, "quarter": quarter, "jobs": [BULLETIN]}, committees=committees)
     filters = [
         {"value": value, "label": JobStatus(value).label, "count": counts[value]} for value in STATUS_FILTERS
     ]
@@ -111,15 +90,14 @@ def job_list(request):
 @require_POST
 def job_generate(request):
     committees = _require_job_role(request.user)
-    form = GenerateForm(request.POST, committees=committees)
+    form = JobStartForm(request.POST, committees=committees)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("reports:job_list")
     committee = get_organization_for_user_or_404(request.user, form.cleaned_data["committee"])
     if committee.kind != OrgKind.COMMITTEE:
         raise Http404
-    if not any(has_role_on(request.user, role, committee) for role in JOB_ROLES):
-        raise PermissionDenied(_("Your role does not allow this action."))
+    require_role(request.user, COMMITTEE_MANAGERS, committee)
     year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
     tasks = {BULLETIN: generate_bulletin_task, NOTICES: send_quarterly_notices_task}
     sent = [enqueue(tasks[job], committee.pk, year, quarter) for job in form.cleaned_data["jobs"]]

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from ..services_notices import get_own_notice_or_404, mark_all_read, mark_read, notices_for
+from ..selectors import get_own_notice_or_404, notices_for
+from ..services.notices import mark_all_read, mark_read
 
 PAGE_SIZE = 20
 

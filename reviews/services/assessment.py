@@ -1,9 +1,9 @@
 """The branch's self-assessment (支部自评): drafts, evidence files and submission.
 
 Veto items (一票否决项) carry no points; the branch only says whether one applies. That
-answer is kept in ``SelfScore.score``: ``0`` means "applies" (the item is failed, scoring
-nothing and capping the star level), ``NULL`` or no row means "does not apply". A checkbox is
-always answered, so a veto item never counts as unscored. When a veto applies, the
+answer is kept in ``SelfScore.score`` as the mark of ``scoring.arithmetic`` (``VETO_APPLIES``:
+the item is failed, scoring nothing and capping the star level); ``NULL`` or no row means
+"does not apply". A checkbox is always answered, so a veto item never counts as unscored. When a veto applies, the
 explanation must say what happened before the assessment can be submitted; otherwise the
 explanation is optional, as for every other item.
 """
@@ -21,27 +21,29 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import Role
-from scoring.arithmetic import VETO, ScoreError, StandardRules, star_for, total_score, validate_item_score
+from branches.errors import WorkflowError
+from branches.roles import SECRETARIES
+from branches.selectors import require_role
+from scoring.arithmetic import (
+    VETO,
+    ScoreEntry,
+    ScoreError,
+    StandardRules,
+    star_for,
+    total_score,
+    validate_item_score,
+    veto_applies,
+    veto_mark,
+)
 from scoring.models import Item, ItemKind
 from scoring.selectors import rules_from_standard
 
-from ..evidence import check_upload
-from ..models import (
-    Assessment,
-    AssessmentStatus,
-    CycleStatus,
-    Evidence,
-    SelfScore,
-    SubmissionRound,
-)
+from ..models import Assessment, AssessmentStatus, CycleStatus, Evidence, SelfScore, SubmissionRound
+from ..uploads import check_upload
 from ..workflow import EDITABLE_BY_BRANCH
 from . import core
-from .core import WorkflowError, check_role
 
-SECRETARY: Final = frozenset({Role.BRANCH_SECRETARY})
 EXPLANATION_MAX_LENGTH: Final = SelfScore._meta.get_field("explanation").max_length
-VETO_APPLIES: Final = Decimal("0")
 
 
 class _Unchanged:
@@ -50,16 +52,6 @@ class _Unchanged:
 
 
 UNCHANGED: Final = _Unchanged()
-
-# A normal or bonus item takes a score (None or "" = not scored yet); a veto item takes
-# True ("applies") or False/None ("does not apply").
-ScoreValue = Decimal | str | int | bool | None
-ScoreEntry = tuple[ScoreValue, str]
-
-
-def veto_applies(score: Decimal | None) -> bool:
-    """Whether a veto item's stored self-score says the veto applies (see the module docstring)."""
-    return score is not None
 
 
 def check_editable(assessment: Assessment) -> None:
@@ -79,14 +71,14 @@ def check_editable(assessment: Assessment) -> None:
 def _lock_for_editing(assessment_id: int, actor, *, start: bool = True) -> Assessment:
     """Lock the row, check role and state, and move a first edit from "not started" to "draft"."""
     locked = Assessment.objects.select_for_update().select_related("branch", "cycle").get(pk=assessment_id)
-    check_role(actor, SECRETARY, locked.branch)
+    require_role(actor, SECRETARIES, locked.branch)
     check_editable(locked)
     if start and locked.status == AssessmentStatus.NOT_STARTED:
         locked = core.move(assessment_id=locked.pk, action="start", actor=actor)
     return locked
 
 
-def _clean_entry(item: Item, value: ScoreValue, explanation: str | None) -> tuple[Decimal | None, str]:
+def _clean_entry(item: Item, value: object, explanation: str | None) -> tuple[Decimal | None, str]:
     explanation = (explanation or "").strip()
     if len(explanation) > EXPLANATION_MAX_LENGTH:
         raise ScoreError(
@@ -95,7 +87,7 @@ def _clean_entry(item: Item, value: ScoreValue, explanation: str | None) -> tupl
     if item.kind == ItemKind.VETO:
         if value is not None and not isinstance(value, bool):
             raise ScoreError(_("A veto item is marked as applying or not, not scored."))
-        return (VETO_APPLIES if value else None), explanation
+        return veto_mark(bool(value)), explanation
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, explanation
     return validate_item_score(value, item.max_score), explanation
@@ -121,7 +113,8 @@ def save_self_assessment(
 ) -> Assessment:
     """Save a draft of self-scores and explanations (and, if given, the declared star level).
 
-    ``scores`` maps item ids to ``(score, explanation)``. All or nothing: any invalid entry
+    ``scores`` maps item ids to ``ScoreEntry(score, explanation)``; a normal or bonus item takes
+    a score (None or "" = not scored yet), a veto item True ("applies") or False/None. All or nothing: any invalid entry
     raises ValidationError keyed by item id and nothing is saved, so callers that want to
     keep the valid part of a form pass only its valid fields. The first save moves the
     assessment from "not started" to "draft"; later saves leave the status and the event log
@@ -184,7 +177,7 @@ def add_evidence(*, assessment: Assessment, item: Item, actor, uploaded_file: Up
     """Check an uploaded file (evidence.check_upload) and attach it to one item."""
     # Role and state first, unlocked: nobody learns how their file would have been judged
     # where they may not upload at all. Both are checked again under the lock.
-    check_role(actor, SECRETARY, assessment.branch)
+    require_role(actor, SECRETARIES, assessment.branch)
     check_editable(assessment)
     # Reading and sniffing the file happens before the row is locked: it can take a while.
     checked = check_upload(uploaded_file)
@@ -364,7 +357,6 @@ def _snapshot(
 
 __all__ = [
     "UNCHANGED",
-    "VETO_APPLIES",
     "SelfResult",
     "add_evidence",
     "check_editable",
@@ -373,5 +365,4 @@ __all__ = [
     "save_self_assessment",
     "self_result",
     "submit_self_assessment",
-    "veto_applies",
 ]

@@ -2,27 +2,14 @@
 
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from branches.scoping import has_role_on
+from branches.errors import WorkflowError
+from branches.selectors import require_role
 
 from ..models import Assessment, AssessmentEvent
 from ..workflow import TRANSITIONS
-
-
-class WorkflowError(Exception):
-    """An action that the assessment's current state does not allow (HTTP 409)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def check_role(actor, roles, branch) -> None:
-    if not any(has_role_on(actor, role, branch) for role in roles):
-        raise PermissionDenied(_("Your role does not allow this action."))
 
 
 @transaction.atomic
@@ -43,7 +30,7 @@ def move(
     assessment = (
         Assessment.objects.select_for_update().select_related("branch", "cycle").get(pk=assessment_id)
     )
-    check_role(actor, spec.roles, assessment.branch)
+    require_role(actor, spec.roles, assessment.branch)
     if assessment.status not in spec.sources:
         raise WorkflowError(
             _("This assessment is “%(status)s”; the action “%(action)s” is not possible now.")

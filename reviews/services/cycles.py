@@ -7,15 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from branches.models import Organization, OrgKind, Role
+from branches.models import Organization, OrgKind
+from branches.roles import COMMITTEE_MANAGERS
+from branches.selectors import require_role
 from scoring.models import MAX_STARS, MIN_STARS, Standard
 from scoring.selectors import published_standards_for
 
 from ..models import Assessment, Cycle
-from .core import check_role
-
-# Who may open a cycle for a committee.
-OPEN_ROLES = frozenset({Role.COMMITTEE_APPROVER, Role.STAFF})
 
 # Rows per INSERT: well under SQLite's bound-parameter limit, few round trips on PostgreSQL.
 BULK_BATCH = 1000
@@ -78,7 +76,7 @@ def open_cycle(
     """Open a cycle pinned to a published standard, with one assessment per active branch."""
     if committee.kind != OrgKind.COMMITTEE:
         raise ValidationError(_("Only a working committee runs certification cycles."))
-    check_role(actor, OPEN_ROLES, committee)
+    require_role(actor, COMMITTEE_MANAGERS, committee)
     errors = deadline_errors(self_assessment_deadline, preliminary_deadline, scoring_deadline)
     if standard is None or not published_standards_for(committee).filter(pk=standard.pk).exists():
         errors["standard"] = _("Choose a published standard available to this committee.")

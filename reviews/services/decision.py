@@ -16,7 +16,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from branches.models import Organization, OrgKind, Role
+from branches.errors import WorkflowError
+from branches.models import Organization, OrgKind
+from branches.roles import APPROVERS, COMMITTEE_MANAGERS
+from branches.selectors import require_role
 from scoring.models import MAX_STARS, MIN_STARS
 
 from ..models import (
@@ -32,15 +35,9 @@ from ..models import (
     StarEventKind,
 )
 from ..workflow import TRANSITIONS
-from .core import WorkflowError, check_role, move
+from .core import move
 
 BULK_BATCH = 1000
-
-# Who may record an objection received during the public notice, and who rules on it.
-OBJECTION_RECORD_ROLES = frozenset({Role.COMMITTEE_APPROVER, Role.STAFF})
-OBJECTION_RESOLVE_ROLES = frozenset({Role.COMMITTEE_APPROVER})
-# Lowering or revoking a star is the committee's decision (DOMAIN, "Roles and scope").
-DYNAMIC_ROLES = frozenset({Role.COMMITTEE_APPROVER})
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -138,7 +135,7 @@ def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str 
 def publicize_cycle(*, cycle: Cycle, actor) -> Cycle:
     """Publish the decided star levels for the public notice period (公示)."""
     cycle = _lock_cycle(cycle)
-    check_role(actor, TRANSITIONS["publicize"].roles, cycle.committee)
+    require_role(actor, TRANSITIONS["publicize"].roles, cycle.committee)
     if cycle.status != CycleStatus.OPEN:
         raise WorkflowError(_("The public notice of this cycle has already been published."))
     undecided = cycle.assessments.filter(status=AssessmentStatus.SCORED).count()
@@ -166,7 +163,7 @@ def record_objection(*, assessment: Assessment, actor, received_from: str, conte
     # The cycle lock orders this against certification, which checks for open objections.
     cycle = _lock_cycle(assessment.cycle)
     assessment = Assessment.objects.select_related("branch").get(pk=assessment.pk)
-    check_role(actor, OBJECTION_RECORD_ROLES, assessment.branch)
+    require_role(actor, COMMITTEE_MANAGERS, assessment.branch)
     if cycle.status != CycleStatus.PUBLICITY or assessment.status != AssessmentStatus.PUBLICIZED:
         raise WorkflowError(_("Objections are recorded only for results under public notice."))
     if timezone.now() > cycle.publicity_ends_at:
@@ -188,7 +185,7 @@ def resolve_objection(*, objection: Objection, actor, resolution: str) -> Object
         .select_related("assessment__branch", "assessment__cycle")
         .get(pk=objection.pk)
     )
-    check_role(actor, OBJECTION_RESOLVE_ROLES, objection.assessment.branch)
+    require_role(actor, APPROVERS, objection.assessment.branch)
     if objection.resolved_at is not None:
         raise WorkflowError(_("This objection has already been resolved."))
     if objection.assessment.cycle.status == CycleStatus.CERTIFIED:
@@ -211,7 +208,7 @@ def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
     superseded, and the change is a certification ``StarEvent``.
     """
     cycle = _lock_cycle(cycle)
-    check_role(actor, TRANSITIONS["certify"].roles, cycle.committee)
+    require_role(actor, TRANSITIONS["certify"].roles, cycle.committee)
     if cycle.status == CycleStatus.CERTIFIED:
         raise WorkflowError(_("This cycle has already been certified."))
     if cycle.status != CycleStatus.PUBLICITY:
@@ -288,18 +285,6 @@ def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
 # --- Dynamic management -------------------------------------------------------------------
 
 
-def current_certificate(branch: Organization, today: datetime.date | None = None) -> Certificate | None:
-    """The branch's certificate in force today, or None when the branch is unrated."""
-    today = today or timezone.localdate()
-    return (
-        Certificate.objects.filter(
-            branch_id=branch.pk, status=CertificateStatus.VALID, valid_until__gte=today
-        )
-        .select_related("assessment__cycle")
-        .first()
-    )
-
-
 def _lock_current_certificate(branch: Organization) -> Certificate:
     if branch.kind != OrgKind.BRANCH:
         raise ValidationError(_("Only a party branch holds a star level."))
@@ -327,7 +312,7 @@ def _dynamic_texts(reason: str, violation: str) -> tuple[str, str]:
 @transaction.atomic
 def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str, violation: str) -> StarEvent:
     """Lower a branch's current star level after a violation."""
-    check_role(actor, DYNAMIC_ROLES, branch)
+    require_role(actor, APPROVERS, branch)
     reason, violation = _dynamic_texts(reason, violation)
     certificate = _lock_current_certificate(branch)
     try:
@@ -360,7 +345,7 @@ def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str,
 @transaction.atomic
 def revoke_branch(*, branch: Organization, actor, reason: str, violation: str) -> StarEvent:
     """Revoke a branch's star level after a violation; the branch is unrated afterwards."""
-    check_role(actor, DYNAMIC_ROLES, branch)
+    require_role(actor, APPROVERS, branch)
     reason, violation = _dynamic_texts(reason, violation)
     certificate = _lock_current_certificate(branch)
     certificate.status = CertificateStatus.REVOKED

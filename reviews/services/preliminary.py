@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.errors import WorkflowError
+
 from ..models import Assessment, SubmissionRound
-from .core import WorkflowError, move
+from .core import move
 
 MAX_TEXT = 2000
 

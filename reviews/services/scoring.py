@@ -8,11 +8,10 @@ Versions: a reviewer's sheet is written as ReviewScore rows of version 1 (drafts
 them until submission, which sets ``assignment.version`` to 1). A revision after discussion
 writes the whole sheet again as version + 1; older versions are kept and shown as history.
 The rules for the consolidated score, disagreements and vetoes are in
-``reviews.selectors_scoring``.
+``scoring.arithmetic`` and ``reviews.selectors``.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,15 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import Role, User
-from scoring.arithmetic import ScoreError, validate_item_score
+from branches.errors import WorkflowError
+from branches.models import User
+from branches.roles import COMMITTEE_MANAGERS, TEAM_REVIEWERS
+from branches.selectors import require_role
+from scoring.arithmetic import VETO_APPLIES, VETO_DOES_NOT_APPLY, ScoreEntry, ScoreError, validate_item_score
 from scoring.models import Item, ItemKind
 
 from ..models import Assessment, AssessmentStatus, Cycle, ReviewerAssignment, ReviewScore
-from ..selectors_scoring import (
-    COMMITTEE_ROLES,
-    VETO_APPLIES,
-    VETO_DOES_NOT_APPLY,
+from ..selectors import (
     conflicts_for,
     cycle_loads,
     held_roles,
@@ -37,18 +36,9 @@ from ..selectors_scoring import (
     standard_items,
     team_reviewers,
 )
-from .core import WorkflowError, check_role, move
+from .core import move
 
 MAX_COMMENT = 2000
-
-
-@dataclass(frozen=True)
-class ScoreEntry:
-    """What a reviewer wrote for one item. For a veto item, ``score`` is 1 (applies) or 0."""
-
-    score: Decimal | None
-    comment: str = ""
-
 
 Entries = Mapping[int, ScoreEntry]  # keyed by Item pk
 
@@ -60,7 +50,7 @@ def _committee_check(actor, assessment_or_cycle) -> None:
     # core.move checks the role on the branch, where staff of a party committee would also
     # pass; assigning is the committee's own business, so check on the committee itself.
     committee = getattr(assessment_or_cycle, "committee", None) or assessment_or_cycle.cycle.committee
-    check_role(actor, COMMITTEE_ROLES, committee)
+    require_role(actor, COMMITTEE_MANAGERS, committee)
 
 
 def _names(users: Iterable[User]) -> str:
@@ -198,7 +188,7 @@ def _clean_entries(items: list[Item], entries: Entries, *, complete: bool) -> di
     cleaned: dict[int, ScoreEntry] = {}
     for item in items:
         entry = entries.get(item.pk) or ScoreEntry(None, "")
-        comment = (entry.comment or "").strip()
+        comment = (entry.text or "").strip()
         if len(comment) > MAX_COMMENT:
             errors[item.code] = _("Please keep the comment under %(max)s characters.") % {"max": MAX_COMMENT}
             continue
@@ -238,10 +228,10 @@ def _write_sheet(assignment: ReviewerAssignment, version: int, sheet: dict[int, 
             item_id=item_id,
             version=version,
             score=entry.score,
-            comment=entry.comment,
+            comment=entry.text,
         )
         for item_id, entry in sheet.items()
-        if entry.score is not None or entry.comment
+        if entry.score is not None or entry.text
     )
 
 
@@ -255,7 +245,7 @@ def _lock_for_reviewer(assignment: ReviewerAssignment, actor) -> tuple[Assessmen
     current = ReviewerAssignment.objects.get(pk=assignment.pk)
     if current.reviewer_id != getattr(actor, "pk", None):
         raise PermissionDenied(_("Only the assigned reviewer may enter these scores."))
-    check_role(actor, [Role.ASSESSMENT_REVIEWER], assessment.branch)
+    require_role(actor, TEAM_REVIEWERS, assessment.branch)
     return assessment, current
 
 
@@ -335,7 +325,7 @@ def revise_scores(*, assignment: ReviewerAssignment, actor, entries: Entries, no
     changed = [
         item.code
         for item in items
-        if before.get(item.pk, (None, "")) != (sheet[item.pk].score, sheet[item.pk].comment)
+        if before.get(item.pk, (None, "")) != (sheet[item.pk].score, sheet[item.pk].text)
     ]
     if not changed:
         raise ValidationError(_("Nothing was changed."))
@@ -361,7 +351,6 @@ def revise_scores(*, assignment: ReviewerAssignment, actor, entries: Entries, no
 
 
 __all__ = [
-    "ScoreEntry",
     "assign_reviewers",
     "auto_assign",
     "revise_scores",

@@ -1,82 +1,51 @@
-"""The committee's pages: cycles, decisions, public notice, certification, branch star history.
+"""The committee's pages: cycles, decisions, public notice, certification.
 
 Every page runs a fixed number of queries whatever the number of branches: lists are
 paginated and whatever a row shows is fetched for the whole page at once.
 """
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, F
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import OrgKind, Role
-from branches.scoping import get_organization_for_user_or_404, has_role_on, organizations_visible_to
-from scoring.arithmetic import ScoreError, total_score
-from scoring.models import MAX_STARS, MIN_STARS, ItemKind
-from scoring.selectors import rules_from_standard
+from branches.models import OrgKind
+from branches.roles import APPROVERS, COMMITTEE_MANAGERS, Role
+from branches.selectors import (
+    committees_for_roles,
+    get_organization_for_user_or_404,
+    has_role_on,
+    require_role,
+)
+from scoring.models import MAX_STARS, MIN_STARS
 
-from ..forms_committee import (
-    CycleOpenForm,
-    DecisionForm,
-    DowngradeForm,
-    ObjectionForm,
-    ResolutionForm,
-    RevokeForm,
+from ..forms.committee import CycleOpenForm, DecisionForm, ObjectionForm, ResolutionForm
+from ..models import Assessment, AssessmentStatus, CycleStatus, Objection
+from ..selectors import (
+    DECISION_POOL,
+    StarShare,
+    assessments_visible_to,
+    cycles_visible_to,
+    get_cycle_for_user_or_404,
+    reviewer_totals,
+    scoring_summary,
+    star_shares,
 )
-from ..models import (
-    Assessment,
-    AssessmentStatus,
-    CycleStatus,
-    Objection,
-    ReviewerAssignment,
-    ReviewScore,
-    StarEvent,
-)
-from ..selectors import assessments_visible_to, cycles_visible_to, get_cycle_for_user_or_404
-from ..selectors_scoring import scoring_summary
 from ..services import cycles as cycle_services
 from ..services import decision as decision_services
-from ..services.core import WorkflowError, check_role
 from ..workflow import FUNNEL
-from .common import done, workflow_action
+from .common import add_service_errors, done, page_of, query_without_page, workflow_action
 
 S = AssessmentStatus
-MANAGE_ROLES = frozenset({Role.COMMITTEE_APPROVER, Role.STAFF})
-# Assessments that have reached the committee's decision, in any later state.
-DECISION_POOL = (S.SCORED, S.DECIDED, S.PUBLICIZED, S.CERTIFIED)
 NOTICE_POOL = (S.PUBLICIZED, S.CERTIFIED)
-PER_PAGE = 25
-
-
-def _page(request, queryset, per_page=PER_PAGE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, under the field it names if the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages_ in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages_)
 
 
 def _role_flags(user, org) -> tuple[bool, bool]:
@@ -103,98 +72,10 @@ def _cycle_assessment_or_404(user, cycle, pk) -> Assessment:
         raise Http404 from None
 
 
-# --- Star caps -------------------------------------------------------------------------------
-
-
-@dataclass
-class StarShare:
-    stars: int
-    count: int
-    share: Decimal
-    cap: Decimal | None
-
-    @property
-    def exceeded(self) -> bool:
-        return self.cap is not None and self.share > self.cap
-
-
-def star_shares(cycle) -> dict[int, StarShare]:
-    """Each level's share of the decided (else proposed) stars of the cycle, against its cap."""
-    counts = dict(
-        cycle.assessments.filter(status__in=DECISION_POOL)
-        .annotate(effective=Coalesce("decided_stars", "proposed_stars"))
-        .filter(effective__isnull=False)
-        .order_by()
-        .values("effective")
-        .annotate(n=Count("pk"))
-        .values_list("effective", "n")
-    )
-    total = sum(counts.values())
-    shares = {}
-    for stars in range(MAX_STARS, MIN_STARS - 1, -1):
-        count = counts.get(stars, 0)
-        share = (Decimal(count) * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
-        shares[stars] = StarShare(stars=stars, count=count, share=share, cap=cycle.cap_for(stars))
-    return shares
-
-
-# --- Reviewers' scores -----------------------------------------------------------------------
-
-
-@dataclass
-class ReviewerTotal:
-    reviewer: object
-    total: Decimal | None
-    submitted: bool
-
-
-def reviewer_totals(cycle, assessment_ids) -> dict[int, list[ReviewerTotal]]:
-    """Each assigned reviewer's total for the given assessments, in four queries.
-
-    The same rules as ``selectors_scoring.scoring_summary``, for a whole page at once: only
-    submitted sheets count, at their submitted version; veto marks carry no points.
-    """
-    rules = rules_from_standard(cycle.standard)
-    assignments = list(
-        ReviewerAssignment.objects.filter(assessment_id__in=assessment_ids)
-        .select_related("reviewer")
-        .order_by("assessment_id", "assigned_at", "pk")
-    )
-    scores: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    # Ordered by version, so the last row seen per item is the latest submitted one.
-    for assignment_id, code, score in (
-        ReviewScore.objects.filter(
-            assignment__assessment_id__in=assessment_ids,
-            assignment__submitted_at__isnull=False,
-            version__lte=F("assignment__version"),
-        )
-        .exclude(item__kind=ItemKind.VETO)
-        .order_by("assignment_id", "item_id", "version")
-        .values_list("assignment_id", "item__code", "score")
-    ):
-        if score is None:
-            scores[assignment_id].pop(code, None)
-        else:
-            scores[assignment_id][code] = score
-    result: dict[int, list[ReviewerTotal]] = defaultdict(list)
-    for assignment in assignments:
-        submitted = assignment.submitted_at is not None
-        total = None
-        if submitted:
-            try:
-                total = total_score(rules, scores.get(assignment.pk, {}))
-            except ScoreError:
-                total = None
-        result[assignment.assessment_id].append(
-            ReviewerTotal(reviewer=assignment.reviewer, total=total, submitted=submitted)
-        )
-    return result
-
-
 @dataclass
 class DecisionRow:
     assessment: Assessment
-    reviewers: list[ReviewerTotal] = field(default_factory=list)
+    reviewers: list = field(default_factory=list)
     over_cap: StarShare | None = None
 
     @property
@@ -224,11 +105,11 @@ def cycle_list(request):
         .annotate(assessment_count=Count("assessments"))
         .order_by("-opened_at", "-pk")
     )
-    can_open = organizations_visible_to(request.user, MANAGE_ROLES).filter(kind=OrgKind.COMMITTEE).exists()
+    can_open = committees_for_roles(request.user, COMMITTEE_MANAGERS).exists()
     return render(
         request,
         "reviews/committee/cycle_list.html",
-        {"page": _page(request, cycles, 20), "can_open": can_open},
+        {"page": page_of(request, cycles, 20), "can_open": can_open},
     )
 
 
@@ -241,11 +122,9 @@ def cycle_open(request):
         committee = get_organization_for_user_or_404(user, committee_pk)
         if committee.kind != OrgKind.COMMITTEE:
             raise Http404
-        check_role(user, MANAGE_ROLES, committee)
+        require_role(user, COMMITTEE_MANAGERS, committee)
     else:
-        committees = list(
-            organizations_visible_to(user, MANAGE_ROLES).filter(kind=OrgKind.COMMITTEE).order_by("name")[:50]
-        )
+        committees = list(committees_for_roles(user, COMMITTEE_MANAGERS).order_by("name")[:50])
         if not committees:
             raise PermissionDenied(_("Your role does not allow this action."))
         if len(committees) > 1:
@@ -257,7 +136,7 @@ def cycle_open(request):
         try:
             cycle = cycle_services.open_cycle(committee=committee, actor=user, **form.service_kwargs())
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             return done(
                 request,
@@ -291,8 +170,8 @@ def cycle_detail(request, pk):
             "cycle": cycle,
             "funnel": funnel,
             "total": sum(counts.values()),
-            "page": _page(request, assessments),
-            "query": _query_without_page(request),
+            "page": page_of(request, assessments),
+            "query": query_without_page(request),
             "status_filter": status_filter,
             "statuses": S.choices,
             "is_approver": approver,
@@ -315,7 +194,7 @@ def cycle_decisions(request, pk):
         pool = pool.filter(status=S.SCORED)
     else:
         show = ""
-    page = _page(request, pool.select_related("branch", "branch__parent").order_by("branch__path"))
+    page = page_of(request, pool.select_related("branch", "branch__parent").order_by("branch__path"))
     shares = star_shares(cycle)
     return render(
         request,
@@ -328,7 +207,7 @@ def cycle_decisions(request, pk):
             "has_caps": any(share.cap is not None for share in shares.values()),
             "can_decide": approver and cycle.status == CycleStatus.OPEN,
             "show": show,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "star_choices": DecisionForm.base_fields["stars"].choices,
         },
     )
@@ -357,7 +236,7 @@ def assessment_decide(request, pk, assessment_pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Decision recorded for %(branch)s.") % {"branch": assessment.branch})
             page = request.POST.get("page", "")
@@ -423,7 +302,7 @@ def cycle_publicity(request, pk):
     distribution = dict(
         notice.order_by().values("decided_stars").annotate(n=Count("pk")).values_list("decided_stars", "n")
     )
-    page = _page(
+    page = page_of(
         request, notice.select_related("branch", "branch__parent").order_by("-decided_stars", "branch__path")
     )
     objections = (
@@ -456,13 +335,13 @@ def cycle_publicity(request, pk):
 def objection_record(request, pk, assessment_pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     assessment = _cycle_assessment_or_404(request.user, cycle, assessment_pk)
-    check_role(request.user, decision_services.OBJECTION_RECORD_ROLES, assessment.branch)
+    require_role(request.user, COMMITTEE_MANAGERS, assessment.branch)
     form = ObjectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             decision_services.record_objection(assessment=assessment, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             return done(request, _("The objection is recorded."), "reviews:cycle_publicity", cycle.pk)
     return render(
@@ -486,7 +365,7 @@ def objection_resolve(request, pk, objection_pk):
         )
     except (Objection.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    check_role(request.user, decision_services.OBJECTION_RESOLVE_ROLES, objection.assessment.branch)
+    require_role(request.user, APPROVERS, objection.assessment.branch)
     form = ResolutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -494,7 +373,7 @@ def objection_resolve(request, pk, objection_pk):
                 objection=objection, actor=request.user, resolution=form.cleaned_data["resolution"]
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             return done(request, _("The objection is resolved."), "reviews:cycle_publicity", cycle.pk)
     return render(
@@ -508,7 +387,7 @@ def objection_resolve(request, pk, objection_pk):
 @workflow_action
 def cycle_certify(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
-    check_role(request.user, {Role.COMMITTEE_APPROVER}, cycle.committee)
+    require_role(request.user, APPROVERS, cycle.committee)
     if request.method == "POST":
         cycle = decision_services.certify_cycle(cycle=cycle, actor=request.user)
         return done(
@@ -530,86 +409,6 @@ def cycle_certify(request, pk):
     )
 
 
-# --- Branch page and dynamic management ------------------------------------------------------
-
-
-def _branch_or_404(user, pk):
-    branch = get_organization_for_user_or_404(user, pk)
-    if branch.kind != OrgKind.BRANCH:
-        raise Http404
-    return branch
-
-
-@login_required
-def branch_detail(request, pk):
-    """A branch's current star, stage, certificate and its star history as a timeline."""
-    branch = _branch_or_404(request.user, pk)
-    certificate = decision_services.current_certificate(branch)
-    events = (
-        StarEvent.objects.filter(branch_id=branch.pk)
-        .select_related("actor", "certificate__assessment__cycle")
-        .order_by("-at", "-pk")
-    )
-    latest = (
-        Assessment.objects.filter(branch_id=branch.pk)
-        .select_related("cycle")
-        .order_by("-cycle__opened_at", "-pk")
-        .first()
-    )
-    can_manage = certificate is not None and has_role_on(request.user, Role.COMMITTEE_APPROVER, branch)
-    return render(
-        request,
-        "reviews/branch/detail.html",
-        {
-            "branch": branch,
-            "certificate": certificate,
-            "page": _page(request, events, 20),
-            "latest": latest,
-            "can_manage": can_manage,
-        },
-    )
-
-
-def _dynamic_view(request, pk, *, form_class, template):
-    branch = _branch_or_404(request.user, pk)
-    check_role(request.user, decision_services.DYNAMIC_ROLES, branch)
-    certificate = decision_services.current_certificate(branch)
-    if certificate is None:
-        raise WorkflowError(_("This branch holds no star certificate in force."))
-    extra = {}
-    if form_class is DowngradeForm:
-        if certificate.stars <= MIN_STARS:
-            raise WorkflowError(_("One star is the lowest level; revoke the star level instead."))
-        extra["current_stars"] = certificate.stars
-    form = form_class(request.POST or None, **extra)
-    if request.method == "POST" and form.is_valid():
-        data = {key: value for key, value in form.cleaned_data.items() if key != "confirm"}
-        try:
-            if form_class is DowngradeForm:
-                decision_services.downgrade_branch(branch=branch, actor=request.user, **data)
-                message = _("The star level of %(branch)s is lowered.")
-            else:
-                decision_services.revoke_branch(branch=branch, actor=request.user, **data)
-                message = _("The star level of %(branch)s is revoked.")
-        except ValidationError as error:
-            _add_service_errors(form, error)
-        else:
-            return done(request, message % {"branch": branch}, "reviews:branch_detail", branch.pk)
-    return render(request, template, {"branch": branch, "certificate": certificate, "form": form})
-
-
-@login_required
-@workflow_action
-def branch_downgrade(request, pk):
-    return _dynamic_view(request, pk, form_class=DowngradeForm, template="reviews/branch/downgrade.html")
-
-
-@login_required
-@workflow_action
-def branch_revoke(request, pk):
-    return _dynamic_view(request, pk, form_class=RevokeForm, template="reviews/branch/revoke.html")
-
-
 urlpatterns = [
     path("cycles/", cycle_list, name="cycle_list"),
     path("cycles/open/", cycle_open, name="cycle_open"),
@@ -629,7 +428,4 @@ urlpatterns = [
         name="objection_resolve",
     ),
     path("cycles/<int:pk>/certify/", cycle_certify, name="cycle_certify"),
-    path("branches/<int:pk>/", branch_detail, name="branch_detail"),
-    path("branches/<int:pk>/downgrade/", branch_downgrade, name="branch_downgrade"),
-    path("branches/<int:pk>/revoke/", branch_revoke, name="branch_revoke"),
 ]

@@ -1,11 +1,13 @@
-"""Helpers shared by the workflow views: refusals become 409 pages, never 500s."""
+"""Helpers shared by the workflow views: refusals become 409 pages, never 500s; pages; form errors."""
 
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from ..services.core import WorkflowError
+from branches.errors import WorkflowError
 
 
 def refuse_conflict(request, error: WorkflowError):
@@ -29,3 +31,26 @@ def workflow_action(view):
 def done(request, message: str, to: str, *args):
     messages.success(request, message)
     return redirect(to, *args)
+
+
+PER_PAGE = 25
+
+
+def page_of(request, queryset, per_page: int = PER_PAGE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    """The request's query string without ``page``, for the pager's links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, under the field it names if the form has it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages_ in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages_)

@@ -1,63 +1,32 @@
 """The preliminary review (初审) by the parent organization: the queue, one review, forward, return."""
 
-from collections import defaultdict
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.models import Role
-from branches.scoping import has_role_on, role_set
+from branches.roles import Role
+from branches.selectors import has_role_on, role_set
 
-from ..forms_review import ForwardForm, ReturnForm
-from ..models import Assessment, AssessmentStatus, Evidence, SelfScore, SubmissionRound
-from ..selectors import assessments_visible_to, get_assessment_for_user_or_404
-from ..selectors_scoring import standard_items
+from ..forms.parent import ForwardForm, ReturnForm
+from ..models import Assessment, AssessmentStatus
+from ..selectors import (
+    QUEUE_STATES,
+    get_assessment_for_user_or_404,
+    queue_for,
+    self_assessment_data,
+    standard_items,
+)
 from ..services.preliminary import forward_assessment, return_assessment
-from .common import done, workflow_action
-
-PAGE_SIZE = 25
-
-QUEUE_STATES = {
-    "pending": [AssessmentStatus.SUBMITTED],
-    "done": [
-        AssessmentStatus.RETURNED,
-        AssessmentStatus.FORWARDED,
-        AssessmentStatus.SCORING,
-        AssessmentStatus.SCORED,
-        AssessmentStatus.DECIDED,
-        AssessmentStatus.PUBLICIZED,
-        AssessmentStatus.CERTIFIED,
-    ],
-}
+from .common import done, page_of, workflow_action
 
 
 def _require_parent_reviewer(user) -> None:
     if not user.is_superuser and Role.PARENT_REVIEWER not in role_set(user):
         raise PermissionDenied(_("Only a preliminary reviewer can open this page."))
-
-
-def _latest_round(field: str) -> Subquery:
-    return Subquery(
-        SubmissionRound.objects.filter(assessment_id=OuterRef("pk")).order_by("-number").values(field)[:1]
-    )
-
-
-def queue_for(user, state: str = "pending"):
-    """Assessments of the reviewer's branches in ``state``, with their latest round (one query)."""
-    return (
-        assessments_visible_to(user, [Role.PARENT_REVIEWER])
-        .filter(status__in=QUEUE_STATES[state])
-        .select_related("branch", "branch__parent", "cycle")
-        .annotate(round_number=_latest_round("number"), round_submitted_at=_latest_round("submitted_at"))
-        .order_by("-cycle__opened_at", "branch__path", "pk")
-    )
 
 
 @login_required
@@ -68,7 +37,7 @@ def preliminary_queue(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "pending")
     if state not in QUEUE_STATES:
         state = "pending"
-    page = Paginator(queue_for(request.user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, queue_for(request.user, state))
     context = {"page": page, "state": state, "query": f"state={state}"}
     return render(request, "reviews/parent/queue.html", context)
 
@@ -82,12 +51,11 @@ def _reviewable_or_404(request, pk) -> Assessment:
 
 
 def _review_page(request, assessment: Assessment, *, forward_form=None, return_form=None, status=200):
-    items = standard_items(assessment)
-    self_scores = {s.item_id: s for s in SelfScore.objects.filter(assessment_id=assessment.pk)}
-    evidence = defaultdict(list)
-    for file in Evidence.objects.filter(assessment_id=assessment.pk).order_by("uploaded_at", "pk"):
-        evidence[file.item_id].append(file)
-    rows = [(item, self_scores.get(item.pk), evidence.get(item.pk, [])) for item in items]
+    own = self_assessment_data(assessment)
+    rows = [
+        (item, own.self_scores.get(item.pk), own.evidence.get(item.pk, []))
+        for item in standard_items(assessment)
+    ]
     rounds = assessment.rounds.select_related("submitted_by", "reviewed_by").order_by("-number")
     events = assessment.events.select_related("actor").order_by("-at", "-pk")
     context = {

@@ -16,19 +16,19 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from branches.models import Role
-from branches.scoping import has_role_on
-from scoring.arithmetic import StandardRules
+from branches.errors import WorkflowError
+from branches.roles import Role
+from branches.selectors import has_role_on
+from scoring.arithmetic import StandardRules, veto_applies
 from scoring.models import Dimension, Item, ItemKind
 from scoring.selectors import rules_from_standard
+from scoring.templatetags.stars import star_label
 
-from ..evidence import ACCEPT_ATTRIBUTE, allowed_types_text
-from ..forms_secretary import SelfAssessmentForm, evidence_field_name
+from ..forms.secretary import SelfAssessmentForm, evidence_field_name
 from ..models import Assessment, AssessmentStatus, Evidence, SelfScore, SubmissionRound
-from ..selectors import evidence_of, get_evidence_for_user_or_404, get_readable_assessment_or_404
+from ..selectors import get_evidence_for_user_or_404, get_readable_assessment_or_404, self_assessment_data
 from ..services.assessment import (
     add_evidence,
     check_editable,
@@ -36,9 +36,8 @@ from ..services.assessment import (
     save_self_assessment,
     self_result,
     submit_self_assessment,
-    veto_applies,
 )
-from ..services.core import WorkflowError
+from ..uploads import ACCEPT_ATTRIBUTE, allowed_types_text
 from .common import workflow_action
 
 
@@ -64,14 +63,12 @@ def _load(assessment: Assessment) -> PageData:
         .order_by("order", "code")
         .prefetch_related(Prefetch("items", queryset=Item.objects.order_by("order", "code")))
     )
-    evidence: dict[int, list[Evidence]] = {}
-    for row in evidence_of(assessment):
-        evidence.setdefault(row.item_id, []).append(row)
+    own = self_assessment_data(assessment)
     return PageData(
         dimensions=dimensions,
         items=[item for dimension in dimensions for item in dimension.items.all()],
-        self_scores={row.item_id: row for row in SelfScore.objects.filter(assessment_id=assessment.pk)},
-        evidence=evidence,
+        self_scores=own.self_scores,
+        evidence=own.evidence,
         rules=rules_from_standard(standard),
     )
 
@@ -121,9 +118,7 @@ def _js_config(
         "updatedAtMs": int(assessment.updated_at.timestamp() * 1000),
         "clearDraft": clear_draft,
         "hasErrors": has_errors,
-        "starLabels": {
-            str(n): ngettext("%(count)d star", "%(count)d stars", n) % {"count": n} for n in range(1, 6)
-        },
+        "starLabels": {str(n): star_label(n) for n in range(1, 6)},
     }
     if rules is not None:
         config.update(

@@ -1,43 +1,33 @@
 """The assessment team (考核组): the committee assigns reviewers, reviewers score, revise, compare."""
 
-from collections import defaultdict
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from branches.models import Role
-from branches.scoping import role_set
+from branches.roles import COMMITTEE_MANAGERS, Role
+from branches.selectors import require_role, role_set
 
-from ..forms_review import ReviewerChoiceForm, ScoreSheetForm
-from ..models import Assessment, AssessmentStatus, Evidence, SelfScore
-from ..selectors import get_assessment_for_user_or_404, get_cycle_for_user_or_404
-from ..selectors_scoring import (
-    COMMITTEE_ROLES,
+from ..forms.team import ReviewerChoiceForm, ScoreSheetForm
+from ..models import Assessment, AssessmentStatus
+from ..selectors import (
+    get_assessment_for_user_or_404,
     get_assignment_for_reviewer_or_404,
+    get_cycle_for_user_or_404,
     latest_own_scores,
     reviewer_assignments,
     reviewer_options,
     scoring_summary,
+    self_assessment_data,
     standard_items,
     team_assessments,
+    team_scores_visibility,
 )
-from ..services.core import check_role
-from ..services.scoring import (
-    assign_reviewers,
-    auto_assign,
-    revise_scores,
-    save_draft_scores,
-    submit_scores,
-)
-from .common import done, workflow_action
-
-PAGE_SIZE = 25
+from ..services.scoring import assign_reviewers, auto_assign, revise_scores, save_draft_scores, submit_scores
+from .common import done, page_of, workflow_action
 
 OVERVIEW_FILTERS = {
     "all": None,
@@ -53,7 +43,7 @@ OVERVIEW_FILTERS = {
 def _committee_assessment_or_404(request, pk) -> Assessment:
     """In scope → the assessment; without an approver's or staff role on the committee → 403."""
     assessment = get_assessment_for_user_or_404(request.user, pk)
-    check_role(request.user, COMMITTEE_ROLES, assessment.cycle.committee)
+    require_role(request.user, COMMITTEE_MANAGERS, assessment.cycle.committee)
     return assessment
 
 
@@ -62,14 +52,14 @@ def _committee_assessment_or_404(request, pk) -> Assessment:
 def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """A cycle's forwarded assessments with their reviewers; the automatic assignment button."""
     cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
-    check_role(request.user, COMMITTEE_ROLES, cycle.committee)
+    require_role(request.user, COMMITTEE_MANAGERS, cycle.committee)
     shown = request.GET.get("show", "all")
     if shown not in OVERVIEW_FILTERS:
         shown = "all"
     assessments = team_assessments(cycle)
     if OVERVIEW_FILTERS[shown]:
         assessments = assessments.filter(status__in=OVERVIEW_FILTERS[shown])
-    page = Paginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, assessments)
     context = {
         "cycle": cycle,
         "page": page,
@@ -132,6 +122,9 @@ def assign_reviewers_view(request: HttpRequest, pk: int) -> HttpResponse:
 def team_scores(request: HttpRequest, pk: int) -> HttpResponse:
     """The committee's view of every reviewer's scores, with the disagreements flagged."""
     assessment = _committee_assessment_or_404(request, pk)
+    if not team_scores_visibility(request.user, assessment).scores:
+        # A committee member who is also one of the reviewers scores blind like the others.
+        raise PermissionDenied(_("Submit your own scores before looking at the team's."))
     summary = scoring_summary(assessment)
     return render(request, "reviews/team/scores.html", {"assessment": assessment, "summary": summary})
 
@@ -145,23 +138,20 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
     """A reviewer's home: what they are to score, the deadline, and whether they have submitted."""
     if not request.user.is_superuser and Role.ASSESSMENT_REVIEWER not in role_set(request.user):
         raise PermissionDenied(_("Only members of the assessment team have assignments."))
-    page = Paginator(reviewer_assignments(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, reviewer_assignments(request.user))
     return render(request, "reviews/team/my_assignments.html", {"page": page, "query": ""})
 
 
 def _sheet_rows(assessment, form, summary):
-    self_scores = {s.item_id: s for s in SelfScore.objects.filter(assessment_id=assessment.pk)}
-    evidence = defaultdict(list)
-    for file in Evidence.objects.filter(assessment_id=assessment.pk).order_by("uploaded_at", "pk"):
-        evidence[file.item_id].append(file)
+    own = self_assessment_data(assessment)
     by_item = {row.item.pk: row for row in summary.items} if summary else {}
     return [
         {
             "item": item,
             "score_field": score_field,
             "comment_field": comment_field,
-            "self": self_scores.get(item.pk),
-            "files": evidence.get(item.pk, []),
+            "self": own.self_scores.get(item.pk),
+            "files": own.evidence.get(item.pk, []),
             "summary": by_item.get(item.pk),
         }
         for item, score_field, comment_field in form.rows()
@@ -214,7 +204,7 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     submitted = assignment.submitted_at is not None
-    summary = scoring_summary(assessment) if submitted else None
+    summary = scoring_summary(assessment) if team_scores_visibility(request.user, assessment).scores else None
     if not submitted and assessment.status == AssessmentStatus.SCORING:
         mode = "edit"
     elif submitted and assessment.status == AssessmentStatus.SCORED:

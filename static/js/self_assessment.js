@@ -10,6 +10,115 @@
 (function () {
   "use strict";
 
+  // --- Arithmetic (mirrors scoring.arithmetic) ---------------------------------------------
+  //
+  // Pure functions of the page's config (the shape of reviews.views.secretary._js_config:
+  // maxScore, bonusCap, allowAboveMax, thresholds [[stars, "min"], ...], items {id: {code, kind,
+  // max, vetoCap}}) and of what was typed. Exposed as window.DangjianArithmetic before the page
+  // checks below, so tests/browser/test_arithmetic_parity.py runs this very code against Python.
+
+  var FULL_WIDTH_DIGITS = /[\uFF10-\uFF19]/g;
+
+  /** "4.5" → 45; "" → null; anything that is not a one-decimal, non-negative number → NaN. */
+  function toTenths(raw) {
+    var text = String(raw === null || raw === undefined ? "" : raw)
+      .trim()
+      .replace(/[．。]/g, ".")
+      .replace(FULL_WIDTH_DIGITS, function (digit) {
+        return String.fromCharCode(digit.charCodeAt(0) - 0xfee0);
+      });
+    if (text === "") {
+      return null;
+    }
+    var match = /^\+?(\d*)(?:\.(\d*))?$/.exec(text);
+    if (!match || (match[1] === "" && !match[2])) {
+      return NaN;
+    }
+    var fraction = (match[2] || "").replace(/0+$/, "");
+    if (fraction.length > 1) {
+      return NaN;
+    }
+    return parseInt(match[1] || "0", 10) * 10 + (fraction ? parseInt(fraction, 10) : 0);
+  }
+
+  function formatTenths(tenths) {
+    return Math.floor(tenths / 10) + "." + (tenths % 10);
+  }
+
+  /** A typed score for the item in tenths: null if empty, NaN if invalid or above its points. */
+  function scoreTenths(item, raw) {
+    var tenths = toTenths(raw);
+    if (tenths === null || isNaN(tenths)) {
+      return tenths;
+    }
+    return tenths <= toTenths(item.max) ? tenths : NaN;
+  }
+
+  /**
+   * The total in tenths for scores typed as {itemId: "4.5"}: normal points plus bonus points
+   * capped by bonusCap, capped at maxScore unless allowAboveMax. An empty or invalid score
+   * counts 0, as on the server; veto items carry no points.
+   */
+  function total(rules, scores) {
+    var normal = 0;
+    var bonus = 0;
+    Object.keys(scores).forEach(function (itemId) {
+      var item = rules.items[itemId];
+      if (!item || item.kind === "veto") {
+        return;
+      }
+      var tenths = scoreTenths(item, scores[itemId]);
+      if (tenths === null || isNaN(tenths)) {
+        return;
+      }
+      if (item.kind === "bonus") {
+        bonus += tenths;
+      } else {
+        normal += tenths;
+      }
+    });
+    var bonusCap = toTenths(rules.bonusCap); // null: no cap
+    if (bonusCap !== null) {
+      bonus = Math.min(bonus, bonusCap);
+    }
+    var sum = normal + bonus;
+    if (!rules.allowAboveMax) {
+      sum = Math.min(sum, toTenths(rules.maxScore));
+    }
+    return sum;
+  }
+
+  /** The highest star level the total (tenths) reaches, 1 below all, capped by the veto caps. */
+  function starFor(rules, totalTenths, vetoCaps) {
+    var thresholds = rules.thresholds
+      .map(function (pair) {
+        return { stars: pair[0], min: toTenths(pair[1]) };
+      })
+      .sort(function (a, b) {
+        return b.stars - a.stars;
+      });
+    var stars = 1;
+    for (var i = 0; i < thresholds.length; i += 1) {
+      if (totalTenths >= thresholds[i].min) {
+        stars = thresholds[i].stars;
+        break;
+      }
+    }
+    (vetoCaps || []).forEach(function (cap) {
+      stars = Math.min(stars, cap);
+    });
+    return stars;
+  }
+
+  var arithmetic = {
+    toTenths: toTenths,
+    formatTenths: formatTenths,
+    scoreTenths: scoreTenths,
+    total: total,
+    starFor: starFor,
+  };
+  window.DangjianArithmetic = arithmetic;
+
   var configElement = document.getElementById("self-assessment-config");
   if (!configElement) {
     return;
@@ -42,60 +151,6 @@
   var form = document.getElementById("self-assessment-form");
   if (!form || !config.items) {
     return; // the read-only page only clears the copy
-  }
-
-  // --- Arithmetic (mirrors scoring.arithmetic) ---------------------------------------------
-
-  var FULL_WIDTH_DIGITS = /[\uFF10-\uFF19]/g;
-
-  /** "4.5" → 45; "" → null; anything that is not a one-decimal, non-negative number → NaN. */
-  function toTenths(raw) {
-    var text = String(raw === null || raw === undefined ? "" : raw)
-      .trim()
-      .replace(/[．。]/g, ".")
-      .replace(FULL_WIDTH_DIGITS, function (digit) {
-        return String.fromCharCode(digit.charCodeAt(0) - 0xfee0);
-      });
-    if (text === "") {
-      return null;
-    }
-    var match = /^\+?(\d*)(?:\.(\d*))?$/.exec(text);
-    if (!match || (match[1] === "" && !match[2])) {
-      return NaN;
-    }
-    var fraction = (match[2] || "").replace(/0+$/, "");
-    if (fraction.length > 1) {
-      return NaN;
-    }
-    return parseInt(match[1] || "0", 10) * 10 + (fraction ? parseInt(fraction, 10) : 0);
-  }
-
-  function formatTenths(tenths) {
-    return Math.floor(tenths / 10) + "." + (tenths % 10);
-  }
-
-  var maxTotal = toTenths(config.maxScore);
-  var bonusCap = config.bonusCap === null ? null : toTenths(config.bonusCap);
-  var thresholds = config.thresholds
-    .map(function (pair) {
-      return { stars: pair[0], min: toTenths(pair[1]) };
-    })
-    .sort(function (a, b) {
-      return b.stars - a.stars;
-    });
-
-  function starFor(total, vetoCaps) {
-    var stars = 1;
-    for (var i = 0; i < thresholds.length; i += 1) {
-      if (total >= thresholds[i].min) {
-        stars = thresholds[i].stars;
-        break;
-      }
-    }
-    vetoCaps.forEach(function (cap) {
-      stars = Math.min(stars, cap);
-    });
-    return stars;
   }
 
   // --- The page ------------------------------------------------------------------------------
@@ -133,8 +188,7 @@
   }
 
   function recompute() {
-    var normal = 0;
-    var bonus = 0;
+    var scores = {};
     var vetoCaps = [];
     Object.keys(config.items).forEach(function (itemId) {
       var item = config.items[itemId];
@@ -149,28 +203,14 @@
       if (!input) {
         return;
       }
-      var tenths = toTenths(input.value);
-      var valid = tenths === null || (!isNaN(tenths) && tenths <= toTenths(item.max));
-      markScore(input, valid);
-      if (!valid || tenths === null) {
-        return; // an invalid or empty score counts 0, as on the server
-      }
-      if (item.kind === "bonus") {
-        bonus += tenths;
-      } else {
-        normal += tenths;
-      }
+      var tenths = arithmetic.scoreTenths(item, input.value);
+      markScore(input, tenths === null || !isNaN(tenths));
+      scores[itemId] = input.value; // an invalid or empty score counts 0, as on the server
     });
-    if (bonusCap !== null) {
-      bonus = Math.min(bonus, bonusCap);
-    }
-    var total = normal + bonus;
-    if (!config.allowAboveMax) {
-      total = Math.min(total, maxTotal);
-    }
-    var stars = starFor(total, vetoCaps);
+    var total = arithmetic.total(config, scores);
+    var stars = arithmetic.starFor(config, total, vetoCaps);
     if (totalElement) {
-      totalElement.textContent = formatTenths(total);
+      totalElement.textContent = arithmetic.formatTenths(total);
     }
     if (starsElement) {
       var icons = starsElement.querySelectorAll(".bi");

@@ -1,7 +1,8 @@
 import pytest
 
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 
 
 @pytest.fixture

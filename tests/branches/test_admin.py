@@ -2,8 +2,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from branches.models import Organization, OrgKind, Role, RoleAssignment, User
-from branches.services import assign_role
+from branches.models import Organization, OrgKind, RoleAssignment, User
+from branches.roles import Role
+from branches.services.organizations import assign_role
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 import pytest
 from django.http import Http404
 
-from branches import scoping
-from branches.models import Role, User
+from branches import selectors as scoping
+from branches.models import User
+from branches.roles import Role
 
 ALL_C1 = {"C1", "P1", "P2", "G1", "B1", "B2", "B3", "B4"}
 
@@ -62,7 +63,7 @@ def test_a_role_reaches_only_where_it_is_held(tree, people):
 
 
 def test_branches_for_role_ignores_other_roles_of_the_same_user(tree, people):
-    from branches.services import assign_role
+    from branches.services.organizations import assign_role
 
     user = people["secretary"]
     assign_role(user=user, role=Role.STAFF, organization=tree["P2"])
@@ -85,7 +86,7 @@ def test_inactive_user_sees_nothing(people):
 
 
 def test_scope_is_one_query_however_many_roles(tree, people, django_assert_num_queries):
-    from branches.services import assign_role
+    from branches.services.organizations import assign_role
 
     user = people["staff"]
     for code in ["P1", "B1", "Q1"]:

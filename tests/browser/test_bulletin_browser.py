@@ -9,7 +9,7 @@ from branches.demo import COMMITTEE_NAME, DEMO_PASSWORD
 from branches.demo import load_demo as load_organizations
 from branches.models import Organization
 from reports.models import Bulletin, BulletinStatus
-from reports.services_bulletin import generate_bulletin
+from reports.services.bulletins import generate_bulletin
 from reviews.demo import load_demo as load_cycles
 from tests.browser.test_login_smoke import sign_in
 

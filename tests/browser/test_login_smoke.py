@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from branches.models import Role
-from branches.services import assign_role
+from branches.roles import Role
+from branches.services.organizations import assign_role
 from tests.conftest import PASSWORD
 from tests.test_shell import DJANGO_WRONG_PASSWORD_ZH
 

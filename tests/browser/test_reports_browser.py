@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from branches.models import Role
+from branches.roles import Role
 from reports.models import Notice
-from reports.services_notices import send_quarterly_notices
+from reports.services.notices import send_quarterly_notices
 from reviews.models import Certificate
 from scoring.models import Standard, StandardStatus
 from tests.browser.test_login_smoke import sign_in

@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reports import branch_pdfs
 from reviews.demo import DEMO_PDF
 from reviews.models import (
@@ -36,11 +37,13 @@ from reviews.models import (
     Cycle,
     ReviewerAssignment,
 )
+from reviews.selectors import ScoresVisibility
 from reviews.services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import certify_cycle, decide_assessment, publicize_cycle, revoke_branch
 from reviews.services.preliminary import forward_assessment
-from reviews.services.scoring import ScoreEntry, assign_reviewers, submit_scores
+from reviews.services.scoring import assign_reviewers, submit_scores
+from scoring.arithmetic import ScoreEntry
 from scoring.models import Item, ItemKind, Standard, StandardStatus
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -301,7 +304,9 @@ def test_the_assessment_form_has_every_item_each_reviewers_score_and_comment_and
 
 
 def test_the_assessment_form_renders_without_missing_glyphs(world, tmp_path):
-    data = branch_pdfs.assessment_report_data(world.certified, show_scores=True, show_names=True)
+    data = branch_pdfs.assessment_report_data(
+        world.certified, visibility=ScoresVisibility(scores=True, names=True)
+    )
     with translation.override("zh-hans"):
         result = branch_pdfs.render_assessment_report(data, tmp_path)
 
@@ -315,7 +320,9 @@ def test_the_form_data_takes_the_same_few_queries_with_two_or_three_reviewers(wo
     for pk in (world.scoring.pk, world.certified.pk):  # two reviewers (one submitted), three
         assessment = Assessment.objects.select_related("branch", "cycle__standard").get(pk=pk)
         with CaptureQueriesContext(connection) as queries:
-            branch_pdfs.assessment_report_data(assessment, show_scores=True, show_names=True)
+            branch_pdfs.assessment_report_data(
+                assessment, visibility=ScoresVisibility(scores=True, names=True)
+            )
         counts.append(len(queries.captured_queries))
 
     assert counts[0] == counts[1] <= 8

@@ -35,14 +35,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from pypdf import PdfReader
 
-from branches.models import CommitteePolicy, Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
-from reports import services_bulletin
-from reports.bulletin import bulletin_data, bulletin_html, previous_quarter, quarter_of
-from reports.excel import bulletin_xlsx
+from branches.errors import WorkflowError
+from branches.models import CommitteePolicy, Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
+from reports.bulletin import pdf as pdf_renderer
+from reports.bulletin.data import bulletin_data
+from reports.bulletin.html import bulletin_html
+from reports.bulletin.xlsx import bulletin_xlsx
 from reports.models import Bulletin, BulletinStatus
 from reports.pdf import PdfResult
-from reports.services_bulletin import generate_bulletin, publish_bulletin
+from reports.quarters import previous_quarter, quarter_of
+from reports.services.bulletins import generate_bulletin, publish_bulletin
 from reviews.models import (
     Assessment,
     AssessmentStatus,
@@ -53,7 +57,6 @@ from reviews.models import (
     StarEvent,
     StarEventKind,
 )
-from reviews.services.core import WorkflowError
 from scoring.models import Standard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -566,7 +569,7 @@ def test_a_pdf_with_missing_glyphs_is_refused(world, media, monkeypatch):
             path=Path(target), pages=1, notdef_warnings=["No glyph for U+4E00 .notdef glyph rendered"]
         )
 
-    monkeypatch.setattr(services_bulletin, "render_pdf", boxes)
+    monkeypatch.setattr(pdf_renderer, "render_pdf", boxes)
     with time_machine.travel(NOW):
         bulletin = generate_bulletin(committee_id=world.committee.pk, year=YEAR, quarter=QUARTER)
     assert bulletin.status == BulletinStatus.FAILED
@@ -579,7 +582,7 @@ def test_an_unexpected_error_marks_the_bulletin_failed_and_propagates(world, mon
     def broken(*args, **kwargs):
         raise RuntimeError("pango exploded")
 
-    monkeypatch.setattr(services_bulletin, "render_pdf", broken)
+    monkeypatch.setattr(pdf_renderer, "render_pdf", broken)
     with time_machine.travel(NOW), pytest.raises(RuntimeError):
         generate_bulletin(committee_id=world.committee.pk, year=YEAR, quarter=QUARTER)
     bulletin = Bulletin.objects.get(committee=world.committee)
@@ -738,7 +741,7 @@ def test_two_concurrent_generations_make_one_bulletin_rendered_once(monkeypatch,
         Path(target).write_bytes(b"%PDF-1.4 slow")
         return PdfResult(path=Path(target), pages=1)
 
-    monkeypatch.setattr(services_bulletin, "render_pdf", slow_render)
+    monkeypatch.setattr(pdf_renderer, "render_pdf", slow_render)
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -765,7 +768,7 @@ def test_two_concurrent_generations_make_one_bulletin_rendered_once(monkeypatch,
 
 
 def test_the_web_preview_cuts_long_lists_and_says_how_many_rows_the_files_hold(data):
-    from reports.bulletin import document_html
+    from reports.bulletin.html import document_html
 
     data = {**data, "language": "en"}  # the bulletin renders in its own language
     cut = str(document_html(data, row_limit=1))

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from branches.models import User
-from reports.bulletin import bulletin_data
+from reports.bulletin.data import bulletin_data
 from reports.models import Bulletin, BulletinStatus
-from reports.services_bulletin import bulletin_file_name
+from reports.services.bulletins import bulletin_file_name
 
 from .test_bulletin import NOW, QUARTER, TODAY, YEAR, World, build_committee, build_world
 

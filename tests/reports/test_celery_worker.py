@@ -34,13 +34,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from branches.models import Organization, OrgKind
-from branches.services import create_organization
+from branches.services.organizations import create_organization
 from config.celery import app
-from reports.bulletin import quarter_days
 from reports.jobs import LOST_MESSAGE, TASK_ID_KEY
 from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
-from reports.services_bulletin import previous_quarter, quarter_of
-from reports.tasks import TEST_RENDER_DELAY_ENV, generate_bulletin_task, quarter_end_jobs
+from reports.quarters import previous_quarter, quarter_days, quarter_of
+from reports.tasks import generate_bulletin_task, quarter_end_jobs
 from reviews.models import Certificate, StarEvent, StarEventKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -151,10 +150,10 @@ def start_worker(broker, settings, media, tmp_path):
     _reset_connections()
     workers: list[Worker] = []
 
-    def start(**extra_env: str) -> Worker:
+    def start(app_module: str = "config", **extra_env: str) -> Worker:
         name = f"reports-test-{uuid.uuid4().hex[:8]}@%h"
         log = tmp_path / f"worker-{len(workers)}.log"
-        env = {key: value for key, value in os.environ.items() if key != TEST_RENDER_DELAY_ENV}
+        env = dict(os.environ)
         env.update(
             CELERY_BROKER_URL=broker,
             DATABASE_URL=database_url_of_this_test(),
@@ -163,7 +162,7 @@ def start_worker(broker, settings, media, tmp_path):
             PYTHONUNBUFFERED="1",
             **extra_env,
         )
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork"]
+        command = [sys.executable, "-m", "celery", "-A", app_module, "worker", "--pool", "prefork"]
         command += ["--concurrency", "2", "--loglevel", "INFO", "-n", name]
         command += ["--without-gossip", "--without-mingle"]
         with log.open("wb") as out:
@@ -319,7 +318,7 @@ def test_a_worker_killed_in_the_middle_of_a_bulletin_leaves_no_partial_file_and_
     committee = small_committee("QCK")
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
     # Every PDF write waits 4 s with its temporary file in place: time to kill the child there.
-    worker = start_worker(**{TEST_RENDER_DELAY_ENV: "4"})
+    worker = start_worker("tests.reports.slow_worker", SLOW_PDF_SECONDS="4")
 
     result = generate_bulletin_task.delay(committee.pk, year, quarter)
     stale = wait_for(lambda: part_files(media), "the render's temporary file", log=worker.log)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
@@ -29,11 +30,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import create_organization
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import create_organization
 from reports.context_processors import unread_notices
 from reports.models import Notice, NoticeKind
-from reports.services_notices import quarter_bounds, quarter_of, send_quarterly_notices
+from reports.quarters import quarter_days, quarter_of
+from reports.services.notices import send_quarterly_notices
 from reviews.models import Certificate, CertificateStatus
 from reviews.services.decision import revoke_branch
 from scoring.models import Standard, StandardStatus
@@ -190,16 +193,16 @@ def test_the_world_has_the_certificates_as_drawn(world):
 
 
 def test_quarters_have_their_first_and_last_days():
-    assert quarter_bounds(2025, 1) == (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
-    assert quarter_bounds(2024, 1)[1] == datetime.date(2024, 3, 31)
-    assert quarter_bounds(2025, 4) == (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
+    assert quarter_days(2025, 1) == (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
+    assert quarter_days(2024, 1)[1] == datetime.date(2024, 3, 31)
+    assert quarter_days(2025, 4) == (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
     assert quarter_of(datetime.date(2025, 4, 1)) == (2025, 2)
     assert quarter_of(datetime.date(2025, 12, 31)) == (2025, 4)
 
 
 @pytest.mark.parametrize(("year", "quarter"), [(2025, 0), (2025, 5), (1999, 1), (2025, "2")])
 def test_a_quarter_that_does_not_exist_is_refused(world, year, quarter):
-    with pytest.raises(ValueError, match="must be"):
+    with pytest.raises(ValidationError, match="Choose a quarter"):
         send_quarterly_notices(committee_id=world.tree["C1"].pk, year=year, quarter=quarter)
     assert not Notice.objects.exists()
 

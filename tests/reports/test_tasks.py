@@ -18,8 +18,9 @@ from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 import reports.tasks
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from config.celery import app
 from reports.jobs import LOST_MESSAGE, TASK_ID_KEY
 from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus, Notice
@@ -386,9 +387,7 @@ def test_the_schedule_migration_is_applied_and_creates_the_quarterly_rows(db):
             2027, 1, 1, int(hour), 0, tzinfo=SHANGHAI
         )
 
-    import reviews.tasks  # noqa: F401 - the worker autodiscovers it; here it is imported by hand
-
-    expiry = rows["reviews.tasks.expire_certificates"]
+    expiry = rows["reports.tasks.expire_certificates"]
     assert expiry.enabled and expiry.task in app.tasks
     cron = expiry.crontab
     assert (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year) == ("30", "0", "*", "*")
@@ -407,7 +406,7 @@ def test_the_schedule_migration_keeps_times_staff_have_changed(db):
 
     migration.create_schedule(apps, None)
 
-    assert PeriodicTask.objects.filter(task__startswith="reports.tasks.").count() == 2
+    assert PeriodicTask.objects.filter(task__startswith="reports.tasks.").count() == 3
     assert PeriodicTask.objects.get(task="reports.tasks.quarter_start_jobs").crontab == later
 
 

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reviews.models import Assessment, AssessmentStatus, Cycle
 from reviews.services.cycles import open_cycle
 from scoring.models import Standard, StandardStatus

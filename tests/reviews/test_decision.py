@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.errors import WorkflowError
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -29,7 +31,6 @@ from reviews.models import (
     StarEvent,
     StarEventKind,
 )
-from reviews.services.core import WorkflowError
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import (
     certify_cycle,

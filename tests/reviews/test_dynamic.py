@@ -8,19 +8,14 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
-from reviews.models import (
-    Assessment,
-    Certificate,
-    CertificateStatus,
-    StarEvent,
-    StarEventKind,
-)
-from reviews.services.core import WorkflowError
+from branches.errors import WorkflowError
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
+from reports.tasks import expire_certificates
+from reviews.models import Assessment, Certificate, CertificateStatus, StarEvent, StarEventKind
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import downgrade_branch, expire_due_certificates, revoke_branch
-from reviews.tasks import expire_certificates
 from scoring.models import Standard, StandardStatus
 
 pytestmark = pytest.mark.usefixtures("english")

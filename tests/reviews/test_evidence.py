@@ -19,9 +19,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from branches.models import Role
-from branches.services import assign_role
-from reviews.evidence import check_file_name, check_upload
+from branches.errors import WorkflowError
+from branches.roles import Role
+from branches.services.organizations import assign_role
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -37,7 +37,7 @@ from reviews.services.assessment import (
     save_self_assessment,
     submit_self_assessment,
 )
-from reviews.services.core import WorkflowError
+from reviews.uploads import check_file_name, check_upload
 from reviews.views.secretary import evidence_upload
 from scoring.models import Item, Standard
 

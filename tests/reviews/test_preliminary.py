@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.errors import WorkflowError
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -22,7 +24,6 @@ from reviews.models import (
     SelfScore,
     SubmissionRound,
 )
-from reviews.services.core import WorkflowError
 from reviews.services.preliminary import forward_assessment, return_assessment
 from scoring.models import Item, Standard
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from branches.models import Role
-from branches.services import assign_role
+from branches.errors import WorkflowError
+from branches.roles import Role
+from branches.services.organizations import assign_role
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -25,11 +26,10 @@ from reviews.models import (
     SubmissionRound,
 )
 from reviews.services.assessment import save_self_assessment, submit_self_assessment
-from reviews.services.core import WorkflowError
-from scoring import services as scoring_services
-from scoring.arithmetic import total_score
+from scoring.arithmetic import VETO_APPLIES, total_score
 from scoring.models import Dimension, Item, ItemKind, Standard, StarThreshold
 from scoring.selectors import rules_from_standard
+from scoring.services import standards as scoring_services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
@@ -523,7 +523,7 @@ def veto_assessment(cycle, org_tree, veto_standard) -> Assessment:
     return Assessment.objects.create(cycle=cycle, branch=org_tree.branch_one)
 
 
-def test_a_veto_item_is_a_checkbox_stored_as_zero_when_it_applies(
+def test_a_veto_item_is_a_checkbox_stored_as_the_veto_mark_when_it_applies(
     client, veto_assessment, veto_standard, secretary
 ):
     codes = by_code(list(Item.objects.filter(dimension__standard=veto_standard)))
@@ -546,7 +546,7 @@ def test_a_veto_item_is_a_checkbox_stored_as_zero_when_it_applies(
         "1.1": (D("10.0"), ""),
         "1.2": (D("9.5"), ""),
         "B1": (D("3.0"), ""),
-        "V1": (D("0"), ""),
+        "V1": (VETO_APPLIES, ""),
     }
 
     client.post(self_url(veto_assessment), {f"score_{codes['1.1'].pk}": "10", "action": "save"})

@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import OrgKind, Role, User
-from branches.services import assign_role, create_organization
+from branches.errors import WorkflowError
+from branches.models import OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from reviews.models import (
     Assessment,
     AssessmentStatus,
@@ -22,16 +24,15 @@ from reviews.models import (
     SelfScore,
     SubmissionRound,
 )
-from reviews.selectors_scoring import disagreement_limit, is_disagreement, scoring_summary, veto_applies
-from reviews.services.core import WorkflowError
+from reviews.selectors import scoring_summary
 from reviews.services.scoring import (
-    ScoreEntry,
     assign_reviewers,
     auto_assign,
     revise_scores,
     save_draft_scores,
     submit_scores,
 )
+from scoring.arithmetic import ScoreEntry, disagreement_limit, is_disagreement, majority_applies
 from scoring.models import Item, Standard
 
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -511,7 +512,7 @@ def test_a_fraction_that_is_not_a_written_third_is_taken_as_it_is():
     [([True, True, False], True), ([True, False], False), ([True, False, False], False), ([True], True)],
 )
 def test_a_veto_applies_only_when_most_reviewers_mark_it(marks, applies):
-    assert veto_applies(marks) is applies
+    assert majority_applies(marks) is applies
 
 
 # ---------------------------------------------------------------------------- revision

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
-from branches.models import Organization, OrgKind, Role, User
-from branches.services import assign_role, create_organization
-from scoring import services
+from branches.models import Organization, OrgKind, User
+from branches.roles import Role
+from branches.services.organizations import assign_role, create_organization
 from scoring.models import Dimension, Item, ItemKind, Standard, StarThreshold
+from scoring.services import standards as services
 
 DEFAULT_NAME = "党支部建设星级管理考核细则"
 

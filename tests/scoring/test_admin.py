@@ -6,8 +6,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from scoring import services
 from scoring.models import Item, Standard, StandardStatus
+from scoring.services import standards as services
 
 from .conftest import DEFAULT_NAME, build_draft
 

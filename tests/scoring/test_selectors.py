@@ -6,9 +6,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from branches.models import Role
-from branches.services import assign_role
-from scoring import services
+from branches.roles import Role
+from branches.services.organizations import assign_role
 from scoring.arithmetic import ItemRule
 from scoring.models import Dimension, Item
 from scoring.selectors import (
@@ -19,6 +18,7 @@ from scoring.selectors import (
     standards_editable_by,
     standards_visible_to,
 )
+from scoring.services import standards as services
 
 from .conftest import build_draft
 

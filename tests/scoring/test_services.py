@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from scoring import services
 from scoring.models import Dimension, Item, ItemKind, Standard, StandardStatus, StarThreshold
-from scoring.services import PublishedStandardError
+from scoring.services import standards as services
+from scoring.services.standards import PublishedStandardError
 
 from .conftest import DEFAULT_NAME, build_draft
 

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from branches import scoping
-from branches.models import Organization, OrgKind, Role, RoleAssignment, User
+from branches import selectors as scoping
+from branches.models import Organization, OrgKind, RoleAssignment, User
+from branches.roles import Role
 
 
 class Rollback(Exception):

@@ -30,7 +30,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from branches.models import CommitteePolicy, Organization, OrgKind, Role, RoleAssignment, User
+from branches.models import CommitteePolicy, Organization, OrgKind, RoleAssignment, User
+from branches.roles import Role
 from reviews.models import (
     Assessment,
     AssessmentStatus,

@@ -1,4 +1,4 @@
-"""The quarterly bulletin (季度通报): one data function, then renderers (HTML here, PDF, Excel).
+"""The data of the quarterly bulletin (季度通报), which every renderer works from.
 
 ``bulletin_data`` gathers everything the bulletin shows into plain JSON-ready data (strings,
 ints, booleans, lists and dicts; decimals and dates as strings). It is frozen in
@@ -31,12 +31,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from branches.models import PARENT_KINDS, CommitteePolicy, Organization, OrgKind
 from reviews.models import (
@@ -49,6 +45,9 @@ from reviews.models import (
     StarEventKind,
 )
 from reviews.workflow import FUNNEL
+from scoring.templatetags.stars import star_label
+
+from ..quarters import previous_quarter, quarter_days, quarter_label
 
 DATA_VERSION = 1
 STAR_LEVELS = (5, 4, 3, 2, 1)
@@ -57,33 +56,6 @@ TREND_QUARTERS = 8
 RANKING_SIZE = 10
 # An assessment is ranked once the committee has decided its level.
 RANKED_STATUSES = (AssessmentStatus.DECIDED, AssessmentStatus.PUBLICIZED, AssessmentStatus.CERTIFIED)
-
-
-# --- Quarters ----------------------------------------------------------------------------------
-
-
-def quarter_of(day: datetime.date) -> tuple[int, int]:
-    """(year, quarter) of a date."""
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def previous_quarter(year: int, quarter: int, *, steps: int = 1) -> tuple[int, int]:
-    """The quarter ``steps`` quarters before (year, quarter)."""
-    index = year * 4 + (quarter - 1) - steps
-    return index // 4, index % 4 + 1
-
-
-def quarter_days(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    """First and last day of a quarter."""
-    if not 1 <= quarter <= 4:
-        raise ValueError(f"quarter must be 1 to 4, got {quarter!r}")
-    first = datetime.date(year, 3 * (quarter - 1) + 1, 1)
-    next_year, next_quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    return first, datetime.date(next_year, 3 * (next_quarter - 1) + 1, 1) - datetime.timedelta(days=1)
-
-
-def quarter_label(year: int, quarter: int) -> str:
-    return _("Q%(quarter)s %(year)s") % {"year": year, "quarter": quarter}
 
 
 def _zone():
@@ -110,14 +82,6 @@ def _decimal_str(value: Decimal) -> str:
     """80.00 → "80", 66.50 → "66.5": a configured number as people wrote it."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def star_label(stars: int) -> str:
-    return ngettext("%(n)d star", "%(n)d stars", stars) % {"n": stars}
-
-
-def _level_label(stars: int | None) -> str:
-    return star_label(stars) if stars else _("Unrated")
 
 
 # --- Star levels at an instant ---------------------------------------------------------------
@@ -373,8 +337,8 @@ def _changes(committee, orgs, parent_name, start, end) -> dict:
                 "kind_label": str(StarEventKind(kind).label),
                 "from_stars": from_stars,
                 "to_stars": to_stars,
-                "from_label": _level_label(from_stars),
-                "to_label": _level_label(to_stars),
+                "from_label": star_label(from_stars),
+                "to_label": star_label(to_stars),
                 "reason": reason,
                 "violation": violation,
             }
@@ -471,7 +435,7 @@ def _ranking(committee, orgs, parent_name, instant) -> dict:
                 "parent": parent_name(branch),
                 "score": str(score),
                 "stars": stars,
-                "stars_label": _level_label(stars),
+                "stars_label": star_label(stars),
                 "cycle": cycle_name,
             }
         )
@@ -510,58 +474,3 @@ def _five_goods(orgs, branches, levels, minimum: Decimal) -> list[dict]:
             }
         )
     return rows
-
-
-# --- HTML ---------------------------------------------------------------------------------------
-
-DOCUMENT_TEMPLATE = "reports/bulletin/document.html"
-PDF_TEMPLATE = "reports/bulletin/pdf.html"
-
-
-def document_context(data: dict, *, row_limit: int | None = None) -> dict:
-    """What the document template needs: the data, its charts and long lists cut to ``row_limit``.
-
-    The PDF shows every row (``row_limit=None``); the web preview cuts the long lists and says
-    how many more rows the PDF and the Excel file hold.
-    """
-    from .charts import distribution_chart, trend_chart
-
-    def cut(rows: list) -> dict:
-        if row_limit is None or len(rows) <= row_limit:
-            return {"rows": rows, "more": 0}
-        return {"rows": rows[:row_limit], "more": len(rows) - row_limit}
-
-    return {
-        "data": data,
-        "distribution_chart": distribution_chart(data),
-        "trend_chart": trend_chart(data),
-        "commendations": [{**group, **cut(group["branches"])} for group in data["commendations"]],
-        "changes": cut(data["changes"]["rows"]),
-        "five_goods": cut(data["five_goods"]),
-        "ranking_tables": [
-            (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
-            (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
-        ],
-        "generated_at": data["generated_at"][:16].replace("T", " "),
-        "yes": _("Eligible"),
-        "no": _("Not eligible"),
-    }
-
-
-def _language(data: dict) -> str:
-    return data.get("language") or settings.LANGUAGE_CODE
-
-
-def document_html(data: dict, *, row_limit: int | None = None) -> SafeString:
-    """The bulletin body, in the bulletin's language whatever the reader's: the web preview
-    shows what the PDF shows."""
-    with translation.override(_language(data)):
-        return mark_safe(  # noqa: S308 - a rendered template, autoescaped
-            render_to_string(DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit))
-        )
-
-
-def bulletin_html(data: dict) -> str:
-    """The whole HTML document WeasyPrint renders."""
-    with translation.override(_language(data)):
-        return render_to_string(PDF_TEMPLATE, {"data": data, "document": document_html(data)})

@@ -25,15 +25,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from branches.models import Organization, OrgKind, Role, RoleAssignment, User
-from reports.bulletin import quarter_days, quarter_of
+from branches.models import Organization, OrgKind, RoleAssignment, User
+from branches.roles import Role
 from reviews.models import (
     Assessment,
     AssessmentStatus,
@@ -45,7 +44,8 @@ from reviews.models import (
 )
 from reviews.workflow import EDITABLE_BY_BRANCH
 
-from .models import Notice, NoticeKind
+from ..models import Notice, NoticeKind
+from ..quarters import check_quarter, quarter_days
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +54,6 @@ logger = logging.getLogger(__name__)
 BULK_BATCH = 1000
 EMAIL_BATCH = 200
 TITLE_MAX = Notice._meta.get_field("title").max_length
-
-
-# ---------------------------------------------------------------------------- quarters
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    """The first and the last day of a calendar quarter (validated for notices)."""
-    _check_quarter(year, quarter)
-    return quarter_days(year, quarter)
-
-
-def _check_quarter(year: int, quarter: int) -> None:
-    if not isinstance(year, int) or not 2000 <= year <= 9999:
-        raise ValueError(f"year must be between 2000 and 9999, got {year!r}")
-    if not isinstance(quarter, int) or not 1 <= quarter <= 4:
-        raise ValueError(f"quarter must be 1, 2, 3 or 4, got {quarter!r}")
 
 
 # ---------------------------------------------------------------------------- composing
@@ -324,9 +308,9 @@ def send_quarterly_notices(*, committee_id: int, year: int, quarter: int) -> int
     count is of the notices missing when this run started (two runs at the very same moment
     may both count a notice only one of them wrote; the database still holds one).
     """
-    _check_quarter(year, quarter)
+    check_quarter(year=year, quarter=quarter)
     committee = Organization.objects.get(pk=committee_id, kind=OrgKind.COMMITTEE)
-    first, last = quarter_bounds(year, quarter)
+    first, last = quarter_days(year, quarter)
     with translation.override(settings.LANGUAGE_CODE):
         today = timezone.localdate()
         existing = set(
@@ -442,28 +426,6 @@ def email_notices(*, committee_id: int, year: int, quarter: int) -> int:
             raise error
 
 
-# ---------------------------------------------------------------------------- reading
-
-
-def notices_for(user: User) -> QuerySet[Notice]:
-    """The user's own notices, newest first; nobody else's are ever listed."""
-    return (
-        Notice.objects.filter(recipient_id=user.pk).select_related("committee").order_by("-created_at", "-pk")
-    )
-
-
-def get_own_notice_or_404(user: User, pk) -> Notice:
-    """The same 404 for "no such notice" and "someone else's"."""
-    try:
-        return notices_for(user).get(pk=pk)
-    except (Notice.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def unread_count(user: User) -> int:
-    return Notice.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
-
-
 def mark_read(*, notice: Notice) -> bool:
     """Mark one notice read; True if it was unread. A conditional update, so it happens once."""
     now = timezone.now()
@@ -480,13 +442,8 @@ def mark_all_read(*, user: User) -> int:
 
 __all__ = [
     "email_notices",
-    "get_own_notice_or_404",
     "mark_all_read",
     "mark_read",
     "notice_email",
-    "notices_for",
-    "quarter_bounds",
-    "quarter_of",
     "send_quarterly_notices",
-    "unread_count",
 ]

@@ -1,4 +1,4 @@
-"""Who may see and act on which organizations. Every other app asks only this module.
+"""Who may see and act on which organizations (scoped reads). Every other app asks only this module.
 
 A role is held on an organization and reaches its whole subtree. Superusers see
 everything. Everything here returns lazy querysets built as a single SQL query (the
@@ -8,11 +8,13 @@ can filter, paginate and count them further without extra round trips.
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.lookups import StartsWith
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from .models import Organization, OrgKind, Role, RoleAssignment, User
+from .models import Organization, OrgKind, RoleAssignment, User
 
 
 def _roles_filter(roles: Iterable[str] | None) -> dict:
@@ -64,6 +66,12 @@ def has_role_on(user: User, role: str, org: Organization) -> bool:
     ).exists()
 
 
+def require_role(user: User, roles: Iterable[str], org: Organization) -> None:
+    """PermissionDenied (403) unless ``user`` holds one of ``roles`` on ``org`` or above it."""
+    if not any(has_role_on(user, role, org) for role in roles):
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
 def roles_of(user: User) -> QuerySet[RoleAssignment]:
     """The user's own role assignments, with their organizations, for display."""
     if not user.is_authenticated:
@@ -94,16 +102,41 @@ def committees_for_role(user: User, role: str) -> QuerySet[Organization]:
     return organizations_for_role(user, role).filter(kind=OrgKind.COMMITTEE)
 
 
+def committees_for_roles(user: User, roles: Iterable[str]) -> QuerySet[Organization]:
+    """The committees on which ``user`` holds one of ``roles`` (everything for superusers)."""
+    return organizations_visible_to(user, roles).filter(kind=OrgKind.COMMITTEE)
+
+
+def _branch_count_in_subtree() -> Subquery:
+    """COUNT of the branches under the outer role assignment's organization (itself included)."""
+    branches = (
+        Organization.objects.filter(kind=OrgKind.BRANCH)
+        .filter(StartsWith(F("path"), OuterRef("organization__path")))
+        .order_by()
+        # COUNT without GROUP BY: one row holding the number of matching branches.
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    return Subquery(branches, output_field=IntegerField())
+
+
+def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
+    """The user's role assignments, each with ``branch_count``: the branches it reaches (one query)."""
+    return roles_of(user).annotate(branch_count=_branch_count_in_subtree())
+
+
 __all__ = [
-    "Role",
     "branches_for_role",
     "branches_visible_to",
     "can_see",
     "committees_for_role",
+    "committees_for_roles",
     "get_organization_for_user_or_404",
     "has_role_on",
     "organizations_for_role",
     "organizations_visible_to",
+    "require_role",
     "role_set",
     "roles_of",
+    "roles_with_reach",
 ]

@@ -1,4 +1,4 @@
-"""Forms of the committee's pages: opening a cycle, deciding, objections, dynamic management.
+"""Forms of the committee's pages: opening a cycle, deciding, objections.
 
 They validate input and show messages; the services make the final checks and the writes.
 """
@@ -7,22 +7,20 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from scoring.models import MAX_STARS, MIN_STARS
 from scoring.selectors import published_standards_for
+from scoring.templatetags.stars import star_label
 
-from .models import Cycle
-from .services.cycles import deadline_errors
+from ..models import Cycle
+from ..services.cycles import deadline_errors
 
 STAR_LEVELS = range(MAX_STARS, MIN_STARS - 1, -1)
 
 
 def star_choices(levels=STAR_LEVELS):
     """Star levels, most first, labelled in the language of the request (hence called late)."""
-    return [
-        (stars, ngettext("%(stars)s star", "%(stars)s stars", stars) % {"stars": stars}) for stars in levels
-    ]
+    return [(stars, star_label(stars)) for stars in levels]
 
 
 class DateInput(forms.DateInput):
@@ -129,33 +127,3 @@ class ResolutionForm(forms.Form):
     resolution = forms.CharField(
         label=_("Resolution"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-class _DynamicForm(forms.Form):
-    violation = forms.CharField(
-        label=_("Violation cited"),
-        max_length=200,
-        help_text=_("The violation of discipline (违规违纪) that causes the change."),
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    confirm = forms.BooleanField(
-        label=_("I confirm this change; it is recorded in the branch's star history and cannot be undone."),
-        required=True,
-    )
-
-
-class DowngradeForm(_DynamicForm):
-    field_order = ["to_stars", "violation", "reason", "confirm"]
-
-    def __init__(self, *args, current_stars: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to_stars"] = forms.TypedChoiceField(
-            label=_("New star level"),
-            choices=star_choices(range(current_stars - 1, MIN_STARS - 1, -1)),
-            coerce=int,
-        )
-        self.order_fields(self.field_order)
-
-
-class RevokeForm(_DynamicForm):
-    pass

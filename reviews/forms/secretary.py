@@ -11,14 +11,15 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
-from scoring.arithmetic import ScoreError, validate_item_score
+from scoring.arithmetic import ScoreEntry, ScoreError, validate_item_score, veto_applies
 from scoring.models import Dimension, Item, ItemKind
+from scoring.templatetags.stars import star_label
 
-from .models import Evidence, SelfScore
-from .services.assessment import EXPLANATION_MAX_LENGTH, ScoreEntry, veto_applies
+from ..models import Evidence, SelfScore
+from ..services.assessment import EXPLANATION_MAX_LENGTH
 
 
 class ScoreField(forms.CharField):
@@ -56,9 +57,7 @@ def evidence_field_name(item: Item) -> str:
     return f"evidence_{item.pk}"
 
 
-STAR_CHOICES = [("", _("— choose —"))] + [
-    (str(n), ngettext_lazy("%(n)d star", "%(n)d stars", "n") % {"n": n}) for n in range(1, 6)
-]
+STAR_CHOICES = [("", _("— choose —"))] + [(str(n), lazy(star_label, str)(n)) for n in range(1, 6)]
 
 
 class SelfAssessmentForm(forms.Form):
@@ -118,7 +117,7 @@ class SelfAssessmentForm(forms.Form):
             if item.kind != ItemKind.VETO and score == "":
                 score = None
             explanation = self._valid_or_saved(explanation_field_name(item)) or ""
-            result[item.pk] = (score, explanation)
+            result[item.pk] = ScoreEntry(score, explanation)
         return result
 
     def declared_stars_value(self) -> int | None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organization
 
-from .models import Dimension, Item, ItemKind, Standard, StandardStatus, StarThreshold
+from ..models import Dimension, Item, ItemKind, Standard, StandardStatus, StarThreshold
 
 
 class PublishedStandardError(ValidationError):

@@ -12,7 +12,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .pdf import FONT_FAMILY
+from ..pdf import FONT_FAMILY
 
 SVG_FONTS = f"'{FONT_FAMILY}', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 BAR_COLOURS = {5: "#c8102e", 4: "#dd4b39", 3: "#ee8a4f", 2: "#f2b866", 1: "#f6d89a"}

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
-from .models import CommitteePolicy, Organization, OrgKind, Role, RoleAssignment, User
+from ..models import CommitteePolicy, Organization, OrgKind, RoleAssignment, User
+from ..roles import Role
 
 
 def _path_for(org: Organization, parent: Organization | None) -> tuple[str, int]:

@@ -11,23 +11,22 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from branches.models import Organization, OrgKind, Role
-from branches.scoping import has_role_on
-from reviews.services.core import WorkflowError
+from branches.errors import WorkflowError
+from branches.models import Organization, OrgKind
 
-from .bulletin import bulletin_data, bulletin_html, previous_quarter, quarter_days, quarter_of
-from .excel import bulletin_xlsx
-from .models import Bulletin, BulletinStatus
-from .pdf import render_pdf
+from ..bulletin.data import bulletin_data
+from ..bulletin.pdf import bulletin_pdf
+from ..bulletin.xlsx import bulletin_xlsx
+from ..models import Bulletin, BulletinStatus
+from ..quarters import check_quarter
+from ..selectors import can_manage_bulletins
 
 logger = logging.getLogger(__name__)
-
-PUBLISH_ROLES = (Role.STAFF, Role.COMMITTEE_APPROVER)
 
 
 def bulletin_file_name(*, committee_id: int, year: int, quarter: int, suffix: str) -> str:
@@ -37,19 +36,6 @@ def bulletin_file_name(*, committee_id: int, year: int, quarter: int, suffix: st
 
 def _media_path(name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / name
-
-
-def check_quarter(*, year: int, quarter: int) -> None:
-    """A bulletin covers a quarter that has begun."""
-    if not 1 <= quarter <= 4 or year < 2000:
-        raise ValidationError(_("Choose a quarter from 1 to 4 of a year from 2000."))
-    if quarter_days(year, quarter)[0] > timezone.localdate():
-        raise ValidationError(_("A bulletin can only cover a quarter that has begun."))
-
-
-def can_manage_bulletins(user, committee: Organization) -> bool:
-    """Party-affairs staff and approvers of the committee generate, publish and export bulletins."""
-    return any(has_role_on(user, role, committee) for role in PUBLISH_ROLES)
 
 
 def generate_bulletin(*, committee_id: int, year: int, quarter: int) -> Bulletin:
@@ -106,7 +92,7 @@ def _fill(bulletin: Bulletin, committee: Organization) -> None:
     }
     with translation.override(settings.LANGUAGE_CODE):
         data = bulletin_data(committee=committee, year=bulletin.year, quarter=bulletin.quarter)
-        result = render_pdf(bulletin_html(data), _media_path(names["pdf"]))
+        result = bulletin_pdf(data, _media_path(names["pdf"]))
         if result.notdef_warnings:
             _media_path(names["pdf"]).unlink(missing_ok=True)
             bulletin.status = BulletinStatus.FAILED
@@ -152,10 +138,6 @@ def publish_bulletin(*, bulletin: Bulletin, actor) -> Bulletin:
 
 __all__ = [
     "bulletin_file_name",
-    "can_manage_bulletins",
-    "check_quarter",
     "generate_bulletin",
-    "previous_quarter",
     "publish_bulletin",
-    "quarter_of",
 ]

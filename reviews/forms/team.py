@@ -1,4 +1,4 @@
-"""Forms of the preliminary review and the assessment-team scoring; services do the real checks."""
+"""Forms of the assessment team: choosing reviewers and the score sheet; services do the real checks."""
 
 from decimal import Decimal
 
@@ -6,34 +6,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from scoring.arithmetic import VETO_APPLIES, VETO_DOES_NOT_APPLY, ScoreEntry, veto_applies
 from scoring.models import Item, ItemKind
 
-from .selectors_scoring import VETO_APPLIES, VETO_DOES_NOT_APPLY, ReviewerOption
-from .services.scoring import MAX_COMMENT, ScoreEntry
-
-MAX_TEXT = 2000
-
-
-def _textarea(rows: int = 3, **attrs) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows, "class": "form-control", **attrs})
-
-
-class ForwardForm(forms.Form):
-    recommendation = forms.CharField(
-        label=_("Recommendation to the committee"),
-        max_length=MAX_TEXT,
-        widget=_textarea(4),
-        help_text=_("Why the branch deserves the level it declares, or what the committee should check."),
-    )
-
-
-class ReturnForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for returning"),
-        max_length=MAX_TEXT,
-        widget=_textarea(4),
-        help_text=_("The branch sees this reason and can correct its self-assessment."),
-    )
+from ..selectors import ReviewerOption
+from ..services.scoring import MAX_COMMENT
+from .widgets import textarea as _textarea
 
 
 class ReviewerChoiceForm(forms.Form):
@@ -111,7 +89,7 @@ class ScoreSheetForm(forms.Form):
             if row is None:
                 continue
             if item.kind == ItemKind.VETO:
-                initial[f"veto_{item.pk}"] = row.score == VETO_APPLIES
+                initial[f"veto_{item.pk}"] = veto_applies(row.score)
             else:
                 initial[f"score_{item.pk}"] = row.score
             initial[f"comment_{item.pk}"] = row.comment
@@ -154,4 +132,4 @@ class ScoreSheetForm(forms.Form):
                 self.add_error(target, messages)
 
 
-__all__ = ["ForwardForm", "ReturnForm", "ReviewerChoiceForm", "ScoreSheetForm"]
+__all__ = ["ReviewerChoiceForm", "ScoreSheetForm"]

@@ -1,0 +1,1 @@
+"""Writes to the organization tree and role assignments; views, admin and commands call these."""

@@ -1,0 +1,61 @@
+"""The bulletin as HTML: the web preview and the whole document WeasyPrint prints."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .charts import distribution_chart, trend_chart
+from .data import RANKING_SIZE
+
+DOCUMENT_TEMPLATE = "reports/bulletin/document.html"
+PDF_TEMPLATE = "reports/bulletin/pdf.html"
+
+
+def document_context(data: dict, *, row_limit: int | None = None) -> dict:
+    """What the document template needs: the data, its charts and long lists cut to ``row_limit``.
+
+    The PDF shows every row (``row_limit=None``); the web preview cuts the long lists and says
+    how many more rows the PDF and the Excel file hold.
+    """
+
+    def cut(rows: list) -> dict:
+        if row_limit is None or len(rows) <= row_limit:
+            return {"rows": rows, "more": 0}
+        return {"rows": rows[:row_limit], "more": len(rows) - row_limit}
+
+    return {
+        "data": data,
+        "distribution_chart": distribution_chart(data),
+        "trend_chart": trend_chart(data),
+        "commendations": [{**group, **cut(group["branches"])} for group in data["commendations"]],
+        "changes": cut(data["changes"]["rows"]),
+        "five_goods": cut(data["five_goods"]),
+        "ranking_tables": [
+            (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
+            (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
+        ],
+        "generated_at": data["generated_at"][:16].replace("T", " "),
+        "yes": _("Eligible"),
+        "no": _("Not eligible"),
+    }
+
+
+def _language(data: dict) -> str:
+    return data.get("language") or settings.LANGUAGE_CODE
+
+
+def document_html(data: dict, *, row_limit: int | None = None) -> SafeString:
+    """The bulletin body, in the bulletin's language whatever the reader's: the web preview
+    shows what the PDF shows."""
+    with translation.override(_language(data)):
+        return mark_safe(  # noqa: S308 - a rendered template, autoescaped
+            render_to_string(DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit))
+        )
+
+
+def bulletin_html(data: dict) -> str:
+    """The whole HTML document WeasyPrint renders."""
+    with translation.override(_language(data)):
+        return render_to_string(PDF_TEMPLATE, {"data": data, "document": document_html(data)})

@@ -1,0 +1,1 @@
+"""Writes of the reports: bulletins (generate, publish) and notices (send, e-mail, read)."""

@@ -1,0 +1,1 @@
+"""Every write to standards, thresholds, dimensions and items."""
