@@ -112,6 +112,12 @@ STAFF_PERMISSION_MODELS = {
     "scoring": ["standard", "dimension", "item", "starthreshold"],
     "django_celery_beat": ["periodictask", "crontabschedule"],  # the quarterly schedule
 }
+# The status histories are read-only: staff see who moved what, nobody edits it.
+STAFF_VIEW_MODELS = {
+    "scoring": ["standardevent"],
+    "reviews": ["cycleevent"],
+    "reports": ["bulletinevent"],
+}
 
 
 def _org(code: str, name: str, kind: str, parent: Organization | None, **extra) -> Organization:
@@ -124,9 +130,17 @@ def _org(code: str, name: str, kind: str, parent: Organization | None, **extra) 
 def _staff_group() -> Group:
     group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
     perms = Permission.objects.filter(
-        content_type__app_label__in=STAFF_PERMISSION_MODELS.keys(),
-    )
-    wanted = [p for p in perms if p.content_type.model in STAFF_PERMISSION_MODELS[p.content_type.app_label]]
+        content_type__app_label__in=STAFF_PERMISSION_MODELS.keys() | STAFF_VIEW_MODELS.keys(),
+    ).select_related("content_type")
+    wanted = [
+        p
+        for p in perms
+        if p.content_type.model in STAFF_PERMISSION_MODELS.get(p.content_type.app_label, ())
+        or (
+            p.content_type.model in STAFF_VIEW_MODELS.get(p.content_type.app_label, ())
+            and p.codename.startswith("view_")
+        )
+    ]
     missing = set(wanted) - set(group.permissions.all())
     if missing:
         group.permissions.add(*missing)

@@ -1,4 +1,4 @@
-"""Admin for background-job runs: read-only, and scoped like the job list for non-superusers.
+"""Admin for background-job runs and bulletin events: read-only, and scoped for non-superusers.
 
 The quarterly schedule itself is django-celery-beat's "Periodic tasks" (its own admin);
 staff who are not superusers need the ``django_celery_beat`` permissions on periodic tasks
@@ -8,8 +8,8 @@ and crontabs to edit it (the demo staff group has them).
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import JobRun, JobStatus
-from .selectors import committees_for_jobs, job_runs_visible_to
+from .models import BulletinEvent, JobRun, JobStatus
+from .selectors import committees_for_jobs, job_runs_visible_to, managed_committees
 
 
 @admin.register(JobRun)
@@ -53,3 +53,29 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and (obj is None or obj.status != JobStatus.RUNNING)
+
+
+@admin.register(BulletinEvent)
+class BulletinEventAdmin(admin.ModelAdmin):
+    """Who generated and published which bulletin when: read-only, for the committees one manages."""
+
+    list_display = ["at", "bulletin", "action", "from_status", "to_status", "actor"]
+    list_filter = ["action"]
+    search_fields = ["bulletin__committee__name"]
+    list_select_related = ["bulletin__committee", "actor"]
+    raw_id_fields = ["bulletin", "actor"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(bulletin__committee__in=managed_committees(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

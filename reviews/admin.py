@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from branches.selectors import organizations_visible_to
 
-from .models import Assessment, AssessmentEvent, Certificate, Cycle, Objection, StarEvent
+from .models import Assessment, AssessmentEvent, Certificate, Cycle, CycleEvent, Objection, StarEvent
 
 
 class ReadOnlyScopedAdmin(admin.ModelAdmin):
@@ -41,6 +41,16 @@ class CycleAdmin(ReadOnlyScopedAdmin):
     search_fields = ["name"]
     list_select_related = ["committee", "standard"]
     date_hierarchy = "opened_at"
+
+
+@admin.register(CycleEvent)
+class CycleEventAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "cycle__committee"
+    list_display = ["at", "cycle", "action", "from_status", "to_status", "actor"]
+    list_filter = ["action"]
+    search_fields = ["cycle__name"]
+    list_select_related = ["cycle", "actor"]
+    raw_id_fields = ["cycle", "actor"]
 
 
 @admin.register(Assessment)

@@ -1,8 +1,9 @@
 """Star-rating cycles: self-assessment, preliminary review, scoring, decision, certificates.
 
-State lives in one status field per assessment, moved only by ``reviews.services``
-following ``workflow.TRANSITIONS``; every move writes an ``AssessmentEvent`` and every
-change of a branch's star a ``StarEvent``.
+State lives in one status field per assessment and per cycle, moved only by
+``reviews.services`` following ``workflow.TRANSITIONS`` and ``workflow.CYCLE_TRANSITIONS``;
+every move writes an ``AssessmentEvent`` or a ``CycleEvent``, and every change of a branch's
+star a ``StarEvent``.
 """
 
 import secrets
@@ -380,6 +381,25 @@ class AssessmentEvent(models.Model):
     class Meta:
         verbose_name = _("assessment event")
         verbose_name_plural = _("assessment events")
+        ordering = ["at", "pk"]
+
+
+class CycleEvent(models.Model):
+    """Every move of a cycle (public notice, certification): who, when, from, to, why."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=20, choices=CycleStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=CycleStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("cycle event")
+        verbose_name_plural = _("cycle events")
         ordering = ["at", "pk"]
 
 

@@ -61,6 +61,7 @@ from .models import (
     Cycle,
     CycleStatus,
     Evidence,
+    Objection,
     ReviewerAssignment,
     ReviewScore,
     SelfScore,
@@ -70,6 +71,8 @@ from .workflow import FUNNEL
 
 S = AssessmentStatus
 ACTIVE_CYCLES = [CycleStatus.OPEN, CycleStatus.PUBLICITY]
+# Assessments the parent organization has forwarded, in any later state.
+FORWARDED_ON = (S.FORWARDED, S.SCORING, S.SCORED, S.DECIDED, S.PUBLICIZED, S.CERTIFIED)
 # Assessments that have reached the committee's decision, in any later state.
 DECISION_POOL = (S.SCORED, S.DECIDED, S.PUBLICIZED, S.CERTIFIED)
 # From the public notice on, the result is no secret: the branch and its parent organization
@@ -131,6 +134,18 @@ def get_readable_assessment_or_404(user, pk) -> Assessment:
         return assessment
 
 
+def get_objection_for_user_or_404(user, cycle: Cycle, pk) -> Objection:
+    """An objection to a result of ``cycle`` whose branch the user reaches; 404 otherwise."""
+    try:
+        return (
+            Objection.objects.filter(assessment__in=assessments_visible_to(user), assessment__cycle=cycle)
+            .select_related("assessment__branch", "recorded_by")
+            .get(pk=pk)
+        )
+    except (Objection.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def evidence_of(assessment: Assessment) -> QuerySet[Evidence]:
     return (
         Evidence.objects.filter(assessment_id=assessment.pk)
@@ -177,16 +192,8 @@ def self_assessment_data(assessment: Assessment) -> SelfAssessmentData:
 # ---------------------------------------------------------------------------- the preliminary review
 
 QUEUE_STATES = {
-    "pending": [AssessmentStatus.SUBMITTED],
-    "done": [
-        AssessmentStatus.RETURNED,
-        AssessmentStatus.FORWARDED,
-        AssessmentStatus.SCORING,
-        AssessmentStatus.SCORED,
-        AssessmentStatus.DECIDED,
-        AssessmentStatus.PUBLICIZED,
-        AssessmentStatus.CERTIFIED,
-    ],
+    "pending": [S.SUBMITTED],
+    "done": [S.RETURNED, *FORWARDED_ON],
 }
 
 
@@ -512,14 +519,7 @@ def team_assessments(cycle: Cycle) -> QuerySet[Assessment]:
     return (
         Assessment.objects.filter(
             cycle_id=cycle.pk,
-            status__in=[
-                AssessmentStatus.FORWARDED,
-                AssessmentStatus.SCORING,
-                AssessmentStatus.SCORED,
-                AssessmentStatus.DECIDED,
-                AssessmentStatus.PUBLICIZED,
-                AssessmentStatus.CERTIFIED,
-            ],
+            status__in=FORWARDED_ON,
         )
         .select_related("branch", "branch__parent")
         .prefetch_related("assignments__reviewer")

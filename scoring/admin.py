@@ -14,11 +14,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from branches.errors import WorkflowError
 from branches.models import OrgKind
 from branches.selectors import organizations_visible_to
 
-from .models import Dimension, Item, Standard, StarThreshold
-from .selectors import can_edit_standard, standards_editable_by, standards_visible_to
+from .models import Dimension, Item, Standard, StandardEvent, StarThreshold
+from .selectors import can_edit_standard, can_move_standard, standards_editable_by, standards_visible_to
 from .services import standards as services
 
 
@@ -154,7 +155,7 @@ class StandardAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
                 continue
-            if not _editable(request, standard):
+            if not can_move_standard(request.user, standard, "publish"):
                 self.message_user(
                     request,
                     gettext("You may not publish “%(standard)s”.") % {"standard": standard},
@@ -162,7 +163,7 @@ class StandardAdmin(admin.ModelAdmin):
                 )
                 continue
             try:
-                services.publish_standard(standard=standard)
+                services.publish_standard(standard=standard, actor=request.user)
             except ValidationError as exc:
                 self.message_user(
                     request,
@@ -170,6 +171,8 @@ class StandardAdmin(admin.ModelAdmin):
                     % {"standard": standard, "problems": " ".join(exc.messages)},
                     messages.ERROR,
                 )
+            except WorkflowError as exc:  # published by someone else since the page was loaded
+                self.message_user(request, exc.message, messages.WARNING)
             else:
                 self.message_user(
                     request,
@@ -204,6 +207,29 @@ class StandardAdmin(admin.ModelAdmin):
                 % {"standard": standard, "copy": copy},
                 messages.SUCCESS,
             )
+
+
+@admin.register(StandardEvent)
+class StandardEventAdmin(admin.ModelAdmin):
+    """Who published which standard when: read-only, for the standards the user can see."""
+
+    list_display = ("at", "standard", "action", "from_status", "to_status", "actor")
+    list_filter = ("action",)
+    list_select_related = ("standard", "actor")
+    search_fields = ("standard__name",)
+    raw_id_fields = ("standard", "actor")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(standard__in=standards_visible_to(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class StandardListFilter(admin.SimpleListFilter):

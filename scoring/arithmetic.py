@@ -7,6 +7,7 @@ score any number of branches without touching the database.
 """
 
 import itertools
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
@@ -64,6 +65,12 @@ class ScoreError(ValueError):
     """A score, total or rule that the arithmetic cannot accept; the message is for people."""
 
 
+# A number as people write it: digits with at most one point and an optional sign. Decimal
+# also reads "1e1", "NaN" and "Infinity"; nobody types those as a score, and the page's own
+# arithmetic (static/js/self_assessment.js) refuses them too, so the server does the same.
+_WRITTEN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
+
+
 def _as_decimal(value: object) -> Decimal:
     # Floats are refused rather than converted: 0.1 as a float is not 0.1, and a silent
     # conversion would hide the caller's mistake. Strings and ints are exact, so welcome.
@@ -71,9 +78,14 @@ def _as_decimal(value: object) -> Decimal:
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ScoreError(_("A score must be a decimal number."))
+    if isinstance(value, int):
+        return Decimal(value)
+    text = value.strip()
+    if not _WRITTEN_NUMBER.fullmatch(text):
+        raise ScoreError(_("“%(value)s” is not a number.") % {"value": value})
     try:
-        return Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only what Decimal reads
         raise ScoreError(_("“%(value)s” is not a number.") % {"value": value}) from None
 
 
@@ -181,7 +193,7 @@ def validate_item_score(score: Decimal | int | str, max_score: Decimal) -> Decim
     """The score as a one-decimal Decimal, or ScoreError if it is not a valid 0…max score."""
     value = _as_decimal(score)
     _require_finite(value)
-    if value < 0:
+    if value < 0 or value.is_signed():  # "-0" too: a minus sign is never a score
         raise ScoreError(_("A score cannot be negative."))
     if value > max_score:
         raise ScoreError(
@@ -190,8 +202,7 @@ def validate_item_score(score: Decimal | int | str, max_score: Decimal) -> Decim
         )
     if not _has_at_most_one_decimal(value):
         raise ScoreError(_("A score may have at most one decimal place."))
-    # copy_abs turns "-0" into 0 so that no negative zero is ever stored or shown.
-    return value.quantize(ONE_DECIMAL).copy_abs()
+    return value.quantize(ONE_DECIMAL)
 
 
 def total_score(rules: StandardRules, scores: Mapping[str, Decimal]) -> Decimal:

@@ -4,10 +4,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from branches.models import Organization, OrgKind, User
-from branches.selectors import organizations_visible_to
+from branches.selectors import has_role_on, organizations_visible_to
 
 from .arithmetic import ItemRule, StandardRules
 from .models import Item, Standard, StandardStatus, StarThreshold
+from .workflow import STANDARD_TRANSITIONS
 
 
 def standards_visible_to(user: User) -> QuerySet[Standard]:
@@ -30,6 +31,22 @@ def standards_editable_by(user: User) -> QuerySet[Standard]:
 
 def can_edit_standard(user: User, standard: Standard) -> bool:
     return standards_editable_by(user).filter(pk=standard.pk).exists()
+
+
+def can_move_standard(user: User, standard: Standard, action: str) -> bool:
+    """Whether ``user`` may take ``action`` (e.g. publish) on ``standard``, whatever its status.
+
+    Superusers may act on every standard; a global standard (no committee) is theirs alone.
+    A committee's standard is its own: a holder of one of the action's roles on that
+    committee may act on it. Nobody (``None``) may: a standard has no moves of the system's.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if standard.committee_id is None:
+        return False
+    return any(has_role_on(user, role, standard.committee) for role in STANDARD_TRANSITIONS[action].roles)
 
 
 def get_standard_for_user_or_404(user: User, pk: int) -> Standard:
@@ -71,6 +88,7 @@ def rules_from_standard(standard: Standard) -> StandardRules:
 
 __all__ = [
     "can_edit_standard",
+    "can_move_standard",
     "get_standard_for_user_or_404",
     "published_standards_for",
     "rules_from_standard",

@@ -1,14 +1,9 @@
-"""Fixtures shared by the shell and browser tests: a small organization tree and its people."""
-
-from dataclasses import dataclass
+"""Fixtures every suite shares: the named world of tests/factories.py, the default standard, settings."""
 
 import pytest
 
-from branches.models import Organization, OrgKind, User
-from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
-
-PASSWORD = "correct-horse-battery-staple"
+from tests import factories
+from tests.factories import World, build_world
 
 
 def pytest_configure(config):
@@ -18,51 +13,16 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
 
-@dataclass
-class OrgTree:
-    committee: Organization
-    party_committee: Organization
-    branch_one: Organization
-    branch_two: Organization
-    branch_under_committee: Organization
+@pytest.fixture
+def world(db) -> World:
+    """The committee, its party committees and branches, one person per role, the other committee."""
+    return build_world()
 
 
 @pytest.fixture
-def org_tree(db) -> OrgTree:
-    """市直机关工委 → 教育局机关党委 → two branches, plus one branch directly under the committee."""
-    committee = create_organization(name="市直机关工委", code="C1", kind=OrgKind.COMMITTEE)
-    party_committee = create_organization(
-        name="市教育局机关党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=committee
-    )
-    return OrgTree(
-        committee=committee,
-        party_committee=party_committee,
-        branch_one=create_organization(
-            name="教育局第一党支部", code="B1", kind=OrgKind.BRANCH, parent=party_committee
-        ),
-        branch_two=create_organization(
-            name="教育局第二党支部", code="B2", kind=OrgKind.BRANCH, parent=party_committee
-        ),
-        branch_under_committee=create_organization(
-            name="工委机关党支部", code="B3", kind=OrgKind.BRANCH, parent=committee
-        ),
-    )
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username: str, real_name: str = "", **extra) -> User:
-        return User.objects.create_user(username=username, password=PASSWORD, real_name=real_name, **extra)
-
-    return make
-
-
-@pytest.fixture
-def secretary(make_user, org_tree) -> User:
-    """张伟, secretary of 教育局第一党支部."""
-    user = make_user("zhangwei", "张伟")
-    assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=org_tree.branch_one)
-    return user
+def default_standard(db):
+    """The standard shipped by the data migration."""
+    return factories.default_standard()
 
 
 @pytest.fixture(autouse=True)

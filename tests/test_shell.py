@@ -2,10 +2,9 @@
 
 from django.urls import reverse
 
-from branches.models import OrgKind
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
-from tests.conftest import PASSWORD
+from branches.services.organizations import assign_role
+from tests.factories import PASSWORD, make_branch, make_user
 
 # Django's own zh_Hans translation of AuthenticationForm's "invalid_login" message, with the
 # User model's username label (用户名) filled in.
@@ -39,7 +38,7 @@ def test_login_page_follows_an_english_browser(client, db):
     assert "Sign in" in response.text
 
 
-def test_wrong_password_shows_djangos_error_in_chinese(client, secretary):
+def test_wrong_password_shows_djangos_error_in_chinese(client, world):
     response = login(client, "zhangwei", "wrong password")
 
     assert response.status_code == 200
@@ -47,16 +46,16 @@ def test_wrong_password_shows_djangos_error_in_chinese(client, secretary):
     assert "_auth_user_id" not in client.session
 
 
-def test_right_password_signs_in_and_lands_on_the_home_page(client, secretary):
+def test_right_password_signs_in_and_lands_on_the_home_page(client, world):
     response = login(client, "zhangwei", PASSWORD)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
-    assert client.session["_auth_user_id"] == str(secretary.pk)
+    assert client.session["_auth_user_id"] == str(world.secretary.pk)
 
 
 def test_sixth_attempt_after_five_failures_is_locked_out_even_with_the_right_password(
-    client, secretary, settings
+    client, world, settings
 ):
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_COOLOFF_TIME = 0.5  # hours
@@ -72,28 +71,27 @@ def test_sixth_attempt_after_five_failures_is_locked_out_even_with_the_right_pas
     assert "_auth_user_id" not in client.session
 
 
-def test_lockout_of_one_account_leaves_other_accounts_alone(client, secretary, make_user, settings):
+def test_lockout_of_one_account_leaves_other_accounts_alone(client, world, settings):
     settings.AXES_FAILURE_LIMIT = 5
-    make_user("lina", "李娜")
     for _ in range(5):
         login(client, "zhangwei", "wrong password")
 
-    response = login(client, "lina", PASSWORD)
+    response = login(client, world.sibling_secretary.username, PASSWORD)
 
     assert response.status_code == 302
 
 
-def test_logout_refuses_get(client, secretary):
-    client.force_login(secretary)
+def test_logout_refuses_get(client, world):
+    client.force_login(world.secretary)
 
     response = client.get(reverse("logout"))
 
     assert response.status_code == 405
-    assert client.session["_auth_user_id"] == str(secretary.pk)
+    assert client.session["_auth_user_id"] == str(world.secretary.pk)
 
 
-def test_logout_by_post_signs_out_and_returns_to_the_login_page(client, secretary):
-    client.force_login(secretary)
+def test_logout_by_post_signs_out_and_returns_to_the_login_page(client, world):
+    client.force_login(world.secretary)
 
     response = client.post(reverse("logout"))
 
@@ -102,8 +100,8 @@ def test_logout_by_post_signs_out_and_returns_to_the_login_page(client, secretar
     assert "_auth_user_id" not in client.session
 
 
-def test_layout_offers_logout_as_a_post_form(client, secretary):
-    client.force_login(secretary)
+def test_layout_offers_logout_as_a_post_form(client, world):
+    client.force_login(world.secretary)
 
     response = client.get(reverse("home"))
 
@@ -117,11 +115,10 @@ def test_language_switch_changes_the_page_language(client, db):
     assert '<html lang="en">' in response.text
 
 
-def test_home_lists_each_role_with_its_organization_and_scope(client, org_tree, make_user):
-    user = make_user("wangfang", "王芳")
-    assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=org_tree.branch_one)
-    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
-    assign_role(user=user, role=Role.STAFF, organization=org_tree.committee)
+def test_home_lists_each_role_with_its_organization_and_scope(client, world):
+    user = world.secretary
+    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=world.party_committee)
+    assign_role(user=user, role=Role.STAFF, organization=world.committee)
     client.force_login(user)
 
     response = client.get(reverse("home"), **ENGLISH)
@@ -131,23 +128,23 @@ def test_home_lists_each_role_with_its_organization_and_scope(client, org_tree, 
         (a.get_role_display(), a.organization.name, a.branch_count) for a in response.context["assignments"]
     ]
     assert rows == [
-        ("Party-affairs staff", "市直机关工委", 3),
+        ("Party-affairs staff", "市直机关工委", 4),
         ("Preliminary reviewer", "市教育局机关党委", 2),
         ("Branch secretary", "教育局第一党支部", 1),
     ]
     text = response.text
-    assert "王芳" in text
+    assert "张伟" in text
     for label in ("Party-affairs staff", "Preliminary reviewer", "Branch secretary"):
         assert label in text
     for kind in ("Working committee", "Party committee", "Party branch"):
         assert kind in text
-    assert "Scope: 3 party branches" in text
+    assert "Scope: 4 party branches" in text
     assert "Scope: 2 party branches" in text
     assert "Scope: 1 party branch<" in text.replace("\n", "").replace("  ", "")
 
 
-def test_home_shows_an_empty_state_to_a_user_without_roles(client, make_user):
-    client.force_login(make_user("newcomer", "新同志"))
+def test_home_shows_an_empty_state_to_a_user_without_roles(client, world):
+    client.force_login(world.outsider)
 
     response = client.get(reverse("home"), **ENGLISH)
 
@@ -155,35 +152,27 @@ def test_home_shows_an_empty_state_to_a_user_without_roles(client, make_user):
     assert "No role has been assigned to you yet; ask your party-affairs staff." in response.text
 
 
-def test_home_counts_only_branches_in_the_subtree_of_the_role(client, org_tree, make_user):
-    other_committee = create_organization(name="区委机关工委", code="C2", kind=OrgKind.COMMITTEE)
-    create_organization(name="区直第一党支部", code="X1", kind=OrgKind.BRANCH, parent=other_committee)
-    user = make_user("reviewer")
-    assign_role(user=user, role=Role.ASSESSMENT_REVIEWER, organization=org_tree.committee)
-    client.force_login(user)
+def test_home_counts_only_branches_in_the_subtree_of_the_role(client, world):
+    # The other committee's branch is not counted.
+    client.force_login(world.reviewers[0])
 
     response = client.get(reverse("home"))
 
-    assert [a.branch_count for a in response.context["assignments"]] == [3]
+    assert [a.branch_count for a in response.context["assignments"]] == [4]
 
 
-def test_home_runs_a_fixed_number_of_queries_whatever_the_number_of_roles(client, org_tree, make_user):
+def test_home_runs_a_fixed_number_of_queries_whatever_the_number_of_roles(client, world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    user = make_user("busy")
-    assign_role(user=user, role=Role.STAFF, organization=org_tree.committee)
-    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
+    user = make_user(
+        "busy", roles=((Role.STAFF, world.committee), (Role.PARENT_REVIEWER, world.party_committee))
+    )
     client.force_login(user)
     counts = []
     for number in range(7):
         if number:
-            branch = create_organization(
-                name=f"新建第{number}党支部",
-                code=f"N{number}",
-                kind=OrgKind.BRANCH,
-                parent=org_tree.party_committee,
-            )
+            branch = make_branch(f"新建第{number}党支部", f"N{number}", parent=world.party_committee)
             assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=branch)
         if number in (1, 6):
             with CaptureQueriesContext(connection) as ctx:
@@ -194,16 +183,16 @@ def test_home_runs_a_fixed_number_of_queries_whatever_the_number_of_roles(client
     assert counts[0] == counts[1]
 
 
-def test_admin_link_is_shown_only_to_staff_users(client, make_user):
-    client.force_login(make_user("plain"))
+def test_admin_link_is_shown_only_to_staff_users(client, world):
+    client.force_login(world.outsider)
     assert reverse("admin:index") not in client.get(reverse("home")).text
 
-    client.force_login(make_user("admin", is_staff=True))
+    client.force_login(world.staff)  # a Django staff user
     assert reverse("admin:index") in client.get(reverse("home")).text
 
 
-def test_password_change_then_done_page(client, secretary):
-    client.force_login(secretary)
+def test_password_change_then_done_page(client, world):
+    client.force_login(world.secretary)
 
     response = client.post(
         reverse("password_change"),
@@ -217,5 +206,5 @@ def test_password_change_then_done_page(client, secretary):
 
     assert response.redirect_chain[-1][0] == reverse("password_change_done")
     assert "registration/password_change_done.html" in [t.name for t in response.templates]
-    secretary.refresh_from_db()
-    assert secretary.check_password("a-new-Passw0rd-2025")
+    world.secretary.refresh_from_db()
+    assert world.secretary.check_password("a-new-Passw0rd-2025")

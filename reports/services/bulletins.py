@@ -5,26 +5,30 @@ first and lets the unique constraint stop a second one (an ``exists()`` check do
 concurrent duplicates), then computes the data, freezes it and renders the PDF and the
 Excel file from it. While one worker generates, it holds the row locked; a concurrent call
 finds it locked and returns the row as it stands instead of rendering a second time.
+
+Every change of a bulletin's status goes through ``move_bulletin`` along
+``reports.workflow.BULLETIN_TRANSITIONS`` and is recorded as a ``BulletinEvent``.
 """
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from branches.errors import WorkflowError
 from branches.models import Organization, OrgKind
+from branches.selectors import require_role
+from branches.workflow import actor_or_none, check_source
 
 from ..bulletin.data import bulletin_data
 from ..bulletin.pdf import bulletin_pdf
 from ..bulletin.xlsx import bulletin_xlsx
-from ..models import Bulletin, BulletinStatus
+from ..models import Bulletin, BulletinEvent, BulletinStatus
 from ..quarters import check_quarter
-from ..selectors import can_manage_bulletins
+from ..workflow import BULLETIN_TRANSITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,49 @@ def bulletin_file_name(*, committee_id: int, year: int, quarter: int, suffix: st
 
 def _media_path(name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / name
+
+
+@transaction.atomic
+def move_bulletin(
+    *,
+    bulletin_id: int,
+    action: str,
+    actor,
+    note: str = "",
+    apply: Callable[[Bulletin], None] | None = None,
+) -> Bulletin:
+    """Lock the bulletin, check role and state, run ``apply``, set the status, log a ``BulletinEvent``.
+
+    The only writer of a bulletin's status. A worker's moves (generate, fail) have no role
+    and no actor; a person's (publish) needs a managing role on the bulletin's committee.
+    ``apply`` does the action's own writes while the row is locked; it may raise to refuse,
+    and then nothing is written.
+    """
+    spec = BULLETIN_TRANSITIONS[action]
+    bulletin = Bulletin.objects.select_for_update().select_related("committee").get(pk=bulletin_id)
+    if not spec.by_system:
+        require_role(actor, spec.roles, bulletin.committee)
+    check_source(
+        spec,
+        bulletin.status,
+        generic=_("This bulletin is “%(status)s”; the action “%(action)s” is not possible now.")
+        % {"status": bulletin.get_status_display(), "action": spec.label},
+        status=bulletin.get_status_display(),
+    )
+    old_status = bulletin.status
+    if apply is not None:
+        apply(bulletin)
+    bulletin.status = spec.target
+    bulletin.save()
+    BulletinEvent.objects.create(
+        bulletin=bulletin,
+        actor=actor_or_none(actor),
+        action=action,
+        from_status=old_status,
+        to_status=spec.target,
+        note=note,
+    )
+    return bulletin
 
 
 def generate_bulletin(*, committee_id: int, year: int, quarter: int) -> Bulletin:
@@ -69,21 +116,26 @@ def generate_bulletin(*, committee_id: int, year: int, quarter: int) -> Bulletin
             return bulletin
         try:
             with transaction.atomic():  # a savepoint: a database error still lets us record the failure
-                _fill(bulletin, committee)
+                bulletin = _fill(bulletin, committee)
         except Exception as exc:
             logger.exception("Bulletin %s %sQ%s failed", committee.pk, year, quarter)
             failure = exc
-            bulletin.status = BulletinStatus.FAILED
-            bulletin.error = f"{type(exc).__name__}: {exc}"[:4000]
-            bulletin.pdf = bulletin.xlsx = ""
-            bulletin.save(update_fields=["status", "error", "pdf", "xlsx"])
+            error = f"{type(exc).__name__}: {exc}"[:4000]
+
+            def record(locked: Bulletin) -> None:
+                locked.error = error
+                locked.pdf = locked.xlsx = ""
+
+            bulletin = move_bulletin(
+                bulletin_id=bulletin.pk, action="fail", actor=None, note=error, apply=record
+            )
     if failure is not None:
         raise failure
     return bulletin
 
 
-def _fill(bulletin: Bulletin, committee: Organization) -> None:
-    """Compute the data, render the PDF (refusing missing glyphs) and the workbook, save the row."""
+def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
+    """Compute the data, render the PDF (refusing missing glyphs) and the workbook, move the row."""
     names = {
         suffix: bulletin_file_name(
             committee_id=committee.pk, year=bulletin.year, quarter=bulletin.quarter, suffix=suffix
@@ -95,49 +147,47 @@ def _fill(bulletin: Bulletin, committee: Organization) -> None:
         result = bulletin_pdf(data, _media_path(names["pdf"]))
         if result.notdef_warnings:
             _media_path(names["pdf"]).unlink(missing_ok=True)
-            bulletin.status = BulletinStatus.FAILED
-            bulletin.error = _(
+            error = _(
                 "The PDF was refused: the font lacks characters it needs (%(count)s missing-glyph "
                 "warnings, e.g. “%(first)s”)."
             ) % {"count": len(result.notdef_warnings), "first": result.notdef_warnings[0]}
-            bulletin.data, bulletin.pdf, bulletin.xlsx = data, "", ""
-            bulletin.generated_at = timezone.now()
-            bulletin.save(update_fields=["status", "error", "data", "pdf", "xlsx", "generated_at"])
-            return
+
+            def refuse(locked: Bulletin) -> None:
+                locked.error = error
+                locked.data, locked.pdf, locked.xlsx = data, "", ""
+                locked.generated_at = timezone.now()
+
+            return move_bulletin(bulletin_id=bulletin.pk, action="fail", actor=None, note=error, apply=refuse)
         bulletin_xlsx(data, _media_path(names["xlsx"]))
-    bulletin.data = data
-    bulletin.pdf, bulletin.xlsx = names["pdf"], names["xlsx"]
-    bulletin.status = BulletinStatus.DRAFT
-    bulletin.error = ""
-    bulletin.generated_at = timezone.now()
-    bulletin.save(update_fields=["data", "pdf", "xlsx", "status", "error", "generated_at"])
+
+    def keep(locked: Bulletin) -> None:
+        locked.data = data
+        locked.pdf, locked.xlsx = names["pdf"], names["xlsx"]
+        locked.error = ""
+        locked.generated_at = timezone.now()
+
+    bulletin = move_bulletin(bulletin_id=bulletin.pk, action="generate", actor=None, apply=keep)
     logger.info(
         "Bulletin %s %sQ%s generated: %s pages", committee.pk, bulletin.year, bulletin.quarter, result.pages
     )
+    return bulletin
 
 
 def publish_bulletin(*, bulletin: Bulletin, actor) -> Bulletin:
     """Publish a draft. Afterwards it never changes; a second click changes nothing and is refused."""
-    if not can_manage_bulletins(actor, bulletin.committee):
-        raise PermissionDenied(_("Your role does not allow this action."))
-    now = timezone.now()
-    changed = Bulletin.objects.filter(pk=bulletin.pk, status=BulletinStatus.DRAFT).update(
-        status=BulletinStatus.PUBLISHED, published_at=now, published_by=actor
-    )
-    bulletin.refresh_from_db()
-    if not changed:
-        if bulletin.status == BulletinStatus.PUBLISHED:
-            raise WorkflowError(_("This bulletin has already been published."))
-        raise WorkflowError(
-            _("This bulletin is “%(status)s”; only a draft can be published.")
-            % {"status": bulletin.get_status_display()}
-        )
-    logger.info("Bulletin %s published by %s", bulletin.pk, actor.pk)
-    return bulletin
+
+    def stamp(locked: Bulletin) -> None:
+        locked.published_at = timezone.now()
+        locked.published_by = actor
+
+    published = move_bulletin(bulletin_id=bulletin.pk, action="publish", actor=actor, apply=stamp)
+    logger.info("Bulletin %s published by %s", published.pk, actor.pk)
+    return published
 
 
 __all__ = [
     "bulletin_file_name",
     "generate_bulletin",
+    "move_bulletin",
     "publish_bulletin",
 ]

@@ -1,4 +1,4 @@
-"""The one place that moves an assessment's status: locked, checked, recorded."""
+"""Where assessments and cycles change status: one guarded move each, locked, checked, recorded."""
 
 from collections.abc import Callable
 
@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 
 from branches.errors import WorkflowError
 from branches.selectors import require_role
+from branches.workflow import actor_or_none, check_source
 
-from ..models import Assessment, AssessmentEvent
-from ..workflow import TRANSITIONS
+from ..models import Assessment, AssessmentEvent, Cycle, CycleEvent
+from ..workflow import CYCLE_TRANSITIONS, TRANSITIONS
 
 
 @transaction.atomic
@@ -43,10 +44,52 @@ def move(
     assessment.save()
     AssessmentEvent.objects.create(
         assessment=assessment,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_or_none(actor),
         action=action,
         from_status=old_status,
         to_status=spec.target,
         note=note,
     )
     return assessment
+
+
+@transaction.atomic
+def move_cycle(
+    *,
+    cycle_id: int,
+    action: str,
+    actor,
+    note: str = "",
+    apply: Callable[[Cycle], None] | None = None,
+) -> Cycle:
+    """Lock the cycle, check role and state, run ``apply``, set the status, log a ``CycleEvent``.
+
+    The role is checked on the cycle's committee. The lock is what orders two approvers
+    pressing the same button: the second one waits, then finds the cycle moved on and is
+    refused. ``apply`` does the action's own writes
+    (the bulk moves of the cycle's assessments) while the cycle is locked; it may raise to
+    refuse, and then nothing is written.
+    """
+    spec = CYCLE_TRANSITIONS[action]
+    cycle = Cycle.objects.select_for_update().select_related("committee").get(pk=cycle_id)
+    require_role(actor, spec.roles, cycle.committee)
+    check_source(
+        spec,
+        cycle.status,
+        generic=_("This cycle is “%(status)s”; the action “%(action)s” is not possible now.")
+        % {"status": cycle.get_status_display(), "action": spec.label},
+    )
+    old_status = cycle.status
+    if apply is not None:
+        apply(cycle)
+    cycle.status = spec.target
+    cycle.save()
+    CycleEvent.objects.create(
+        cycle=cycle,
+        actor=actor_or_none(actor),
+        action=action,
+        from_status=old_status,
+        to_status=spec.target,
+        note=note,
+    )
+    return cycle

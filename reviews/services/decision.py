@@ -1,10 +1,12 @@
 """Decision, public notice (公示), objections, certification, and dynamic management (动态管理).
 
 Every change of a branch's star level is a ``StarEvent``. The cycle-wide moves (publish the
-notice, certify) go through the same ``workflow.TRANSITIONS`` as ``core.move`` and write the
-same ``AssessmentEvent`` rows, but in bulk: a committee of 20,000 branches certifies in a few
-statements instead of a dozen queries per branch. The cycle row is locked first, so two
-approvers pressing the button at once make one change.
+notice, certify) are the cycle's own moves (``core.move_cycle`` along
+``workflow.CYCLE_TRANSITIONS``, one ``CycleEvent``), and inside them its assessments move along
+the same ``workflow.TRANSITIONS`` as ``core.move`` and get the same ``AssessmentEvent`` rows,
+but in bulk: a committee of 20,000 branches certifies in a few statements instead of a dozen
+queries per branch. The cycle row is locked first, so two approvers pressing the button at
+once make one change.
 """
 
 import calendar
@@ -20,6 +22,7 @@ from branches.errors import WorkflowError
 from branches.models import Organization, OrgKind
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS
 from branches.selectors import require_role
+from branches.workflow import actor_or_none
 from scoring.models import MAX_STARS, MIN_STARS
 
 from ..models import (
@@ -35,7 +38,7 @@ from ..models import (
     StarEventKind,
 )
 from ..workflow import TRANSITIONS
-from .core import move
+from .core import move, move_cycle
 
 BULK_BATCH = 1000
 
@@ -45,10 +48,6 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _require_text(value: str, field: str, message: str) -> str:
@@ -82,7 +81,7 @@ def _bulk_move(*, cycle: Cycle, action: str, actor, now: datetime.datetime, note
     )
     if moved != len(rows):  # pragma: no cover - the rows are locked; a mismatch is a bug
         raise WorkflowError(_("The assessments changed while they were being updated; try again."))
-    actor = _actor_or_none(actor)
+    actor = actor_or_none(actor)
     AssessmentEvent.objects.bulk_create(
         (
             AssessmentEvent(
@@ -134,26 +133,23 @@ def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str 
 @transaction.atomic
 def publicize_cycle(*, cycle: Cycle, actor) -> Cycle:
     """Publish the decided star levels for the public notice period (公示)."""
-    cycle = _lock_cycle(cycle)
-    require_role(actor, TRANSITIONS["publicize"].roles, cycle.committee)
-    if cycle.status != CycleStatus.OPEN:
-        raise WorkflowError(_("The public notice of this cycle has already been published."))
-    undecided = cycle.assessments.filter(status=AssessmentStatus.SCORED).count()
-    if undecided:
-        raise WorkflowError(
-            _(
-                "%(count)s scored assessments have no decision yet; decide every one before publishing the notice."
+
+    def apply(locked: Cycle) -> None:
+        undecided = locked.assessments.filter(status=AssessmentStatus.SCORED).count()
+        if undecided:
+            raise WorkflowError(
+                _(
+                    "%(count)s scored assessments have no decision yet; decide every one before publishing the notice."
+                )
+                % {"count": undecided}
             )
-            % {"count": undecided}
-        )
-    now = timezone.now()
-    if not _bulk_move(cycle=cycle, action="publicize", actor=actor, now=now):
-        raise WorkflowError(_("No assessment has been decided yet; there is nothing to publish."))
-    cycle.status = CycleStatus.PUBLICITY
-    cycle.publicity_started_at = now
-    cycle.publicity_ends_at = now + datetime.timedelta(days=cycle.publicity_days)
-    cycle.save(update_fields=["status", "publicity_started_at", "publicity_ends_at"])
-    return cycle
+        now = timezone.now()
+        if not _bulk_move(cycle=locked, action="publicize", actor=actor, now=now):
+            raise WorkflowError(_("No assessment has been decided yet; there is nothing to publish."))
+        locked.publicity_started_at = now
+        locked.publicity_ends_at = now + datetime.timedelta(days=locked.publicity_days)
+
+    return move_cycle(cycle_id=cycle.pk, action="publicize", actor=actor, apply=apply)
 
 
 @transaction.atomic
@@ -207,79 +203,74 @@ def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
     Each branch gets a certificate valid for the cycle's validity; its previous valid one is
     superseded, and the change is a certification ``StarEvent``.
     """
-    cycle = _lock_cycle(cycle)
-    require_role(actor, TRANSITIONS["certify"].roles, cycle.committee)
-    if cycle.status == CycleStatus.CERTIFIED:
-        raise WorkflowError(_("This cycle has already been certified."))
-    if cycle.status != CycleStatus.PUBLICITY:
-        raise WorkflowError(_("Publish the public notice first; certification follows its end."))
-    now = timezone.now()
-    if now < cycle.publicity_ends_at:
-        raise WorkflowError(
-            _("The public notice runs until %(end)s; certification is possible only after it ends.")
-            % {"end": date_format(timezone.localtime(cycle.publicity_ends_at), "DATETIME_FORMAT")}
-        )
-    open_objections = Objection.objects.filter(assessment__cycle=cycle, resolved_at__isnull=True).count()
-    if open_objections:
-        raise WorkflowError(
-            _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
-            % {"count": open_objections}
-        )
 
-    publicized = Assessment.objects.filter(cycle_id=cycle.pk, status=AssessmentStatus.PUBLICIZED)
-    branch_and_stars = {
-        pk: (branch_id, stars)
-        for pk, branch_id, stars in publicized.values_list("pk", "branch_id", "decided_stars")
-    }
-    previous = {
-        cert.branch_id: cert
-        for cert in Certificate.objects.select_for_update().filter(
-            status=CertificateStatus.VALID, branch_id__in=publicized.values("branch_id")
-        )
-    }
-    moved = _bulk_move(cycle=cycle, action="certify", actor=actor, now=now)
-    if not moved:
-        raise WorkflowError(_("No result is under public notice; there is nothing to certify."))
+    def apply(locked: Cycle) -> None:
+        now = timezone.now()
+        if now < locked.publicity_ends_at:
+            raise WorkflowError(
+                _("The public notice runs until %(end)s; certification is possible only after it ends.")
+                % {"end": date_format(timezone.localtime(locked.publicity_ends_at), "DATETIME_FORMAT")}
+            )
+        open_objections = Objection.objects.filter(assessment__cycle=locked, resolved_at__isnull=True).count()
+        if open_objections:
+            raise WorkflowError(
+                _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
+                % {"count": open_objections}
+            )
 
-    if previous:
-        Certificate.objects.filter(pk__in=[cert.pk for cert in previous.values()]).update(
-            status=CertificateStatus.SUPERSEDED
+        publicized = Assessment.objects.filter(cycle_id=locked.pk, status=AssessmentStatus.PUBLICIZED)
+        branch_and_stars = {
+            pk: (branch_id, stars)
+            for pk, branch_id, stars in publicized.values_list("pk", "branch_id", "decided_stars")
+        }
+        previous = {
+            cert.branch_id: cert
+            for cert in Certificate.objects.select_for_update().filter(
+                status=CertificateStatus.VALID, branch_id__in=publicized.values("branch_id")
+            )
+        }
+        moved = _bulk_move(cycle=locked, action="certify", actor=actor, now=now)
+        if not moved:
+            raise WorkflowError(_("No result is under public notice; there is nothing to certify."))
+
+        if previous:
+            Certificate.objects.filter(pk__in=[cert.pk for cert in previous.values()]).update(
+                status=CertificateStatus.SUPERSEDED
+            )
+        valid_until = add_months(timezone.localdate(now), locked.validity_months)
+        certificates = Certificate.objects.bulk_create(
+            (
+                Certificate(
+                    branch_id=branch_and_stars[pk][0],
+                    assessment_id=pk,
+                    certified_stars=branch_and_stars[pk][1],
+                    stars=branch_and_stars[pk][1],
+                    issued_at=now,
+                    valid_until=valid_until,
+                )
+                for pk in moved
+            ),
+            batch_size=BULK_BATCH,
         )
-    valid_until = add_months(timezone.localdate(now), cycle.validity_months)
-    certificates = Certificate.objects.bulk_create(
-        (
-            Certificate(
-                branch_id=branch_and_stars[pk][0],
-                assessment_id=pk,
-                certified_stars=branch_and_stars[pk][1],
-                stars=branch_and_stars[pk][1],
-                issued_at=now,
-                valid_until=valid_until,
-            )
-            for pk in moved
-        ),
-        batch_size=BULK_BATCH,
-    )
-    actor = _actor_or_none(actor)
-    StarEvent.objects.bulk_create(
-        (
-            StarEvent(
-                branch_id=cert.branch_id,
-                certificate_id=cert.pk,
-                kind=StarEventKind.CERTIFICATION,
-                from_stars=previous[cert.branch_id].stars if cert.branch_id in previous else None,
-                to_stars=cert.stars,
-                actor=actor,
-                at=now,
-            )
-            for cert in certificates
-        ),
-        batch_size=BULK_BATCH,
-    )
-    cycle.status = CycleStatus.CERTIFIED
-    cycle.certified_at = now
-    cycle.save(update_fields=["status", "certified_at"])
-    return cycle
+        recorded_actor = actor_or_none(actor)
+        StarEvent.objects.bulk_create(
+            (
+                StarEvent(
+                    branch_id=cert.branch_id,
+                    certificate_id=cert.pk,
+                    kind=StarEventKind.CERTIFICATION,
+                    from_stars=previous[cert.branch_id].stars if cert.branch_id in previous else None,
+                    to_stars=cert.stars,
+                    actor=recorded_actor,
+                    at=now,
+                )
+                for cert in certificates
+            ),
+            batch_size=BULK_BATCH,
+        )
+        locked.certified_at = now
+
+    return move_cycle(cycle_id=cycle.pk, action="certify", actor=actor, apply=apply)
 
 
 # --- Dynamic management -------------------------------------------------------------------

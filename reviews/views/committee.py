@@ -35,6 +35,7 @@ from ..selectors import (
     assessments_visible_to,
     cycles_visible_to,
     get_cycle_for_user_or_404,
+    get_objection_for_user_or_404,
     reviewer_totals,
     scoring_summary,
     star_shares,
@@ -42,7 +43,7 @@ from ..selectors import (
 from ..services import cycles as cycle_services
 from ..services import decision as decision_services
 from ..workflow import FUNNEL
-from .common import add_service_errors, done, page_of, query_without_page, workflow_action
+from .common import add_service_errors, done, handle_form, page_of, query_without_page, workflow_action
 
 S = AssessmentStatus
 NOTICE_POOL = (S.PUBLICIZED, S.CERTIFIED)
@@ -337,14 +338,15 @@ def objection_record(request, pk, assessment_pk):
     assessment = _cycle_assessment_or_404(request.user, cycle, assessment_pk)
     require_role(request.user, COMMITTEE_MANAGERS, assessment.branch)
     form = ObjectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            decision_services.record_objection(assessment=assessment, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return done(request, _("The objection is recorded."), "reviews:cycle_publicity", cycle.pk)
-    return render(
+    response = handle_form(
+        request,
+        form,
+        lambda data: decision_services.record_objection(assessment=assessment, actor=request.user, **data),
+        message=_("The objection is recorded."),
+        to="reviews:cycle_publicity",
+        args=(cycle.pk,),
+    )
+    return response or render(
         request,
         "reviews/committee/objection_form.html",
         {"cycle": cycle, "assessment": assessment, "form": form},
@@ -355,28 +357,20 @@ def objection_record(request, pk, assessment_pk):
 @workflow_action
 def objection_resolve(request, pk, objection_pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
-    try:
-        objection = (
-            Objection.objects.filter(
-                assessment__in=assessments_visible_to(request.user), assessment__cycle=cycle
-            )
-            .select_related("assessment__branch", "recorded_by")
-            .get(pk=objection_pk)
-        )
-    except (Objection.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    objection = get_objection_for_user_or_404(request.user, cycle, objection_pk)
     require_role(request.user, APPROVERS, objection.assessment.branch)
     form = ResolutionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            decision_services.resolve_objection(
-                objection=objection, actor=request.user, resolution=form.cleaned_data["resolution"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return done(request, _("The objection is resolved."), "reviews:cycle_publicity", cycle.pk)
-    return render(
+    response = handle_form(
+        request,
+        form,
+        lambda data: decision_services.resolve_objection(
+            objection=objection, actor=request.user, resolution=data["resolution"]
+        ),
+        message=_("The objection is resolved."),
+        to="reviews:cycle_publicity",
+        args=(cycle.pk,),
+    )
+    return response or render(
         request,
         "reviews/committee/objection_resolve.html",
         {"cycle": cycle, "objection": objection, "form": form},

@@ -54,3 +54,19 @@ def add_service_errors(form, error: ValidationError) -> None:
         return
     for name, messages_ in error.message_dict.items():
         form.add_error(name if name in form.fields else None, messages_)
+
+
+def handle_form(request, form, action, *, message: str, to: str, args: tuple = ()):
+    """On a valid POST run ``action(cleaned_data)`` and redirect with ``message``; else None.
+
+    A ValidationError from the service lands on the form, so the page is shown again with
+    everything the user typed and the reason next to the field it names.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        action(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    return done(request, message, to, *args)

@@ -77,46 +77,48 @@ def preliminary_review(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_page(request, _reviewable_or_404(request, pk))
 
 
+def _decide(request: HttpRequest, pk: int, *, form_class, field: str, service, message: str, page_key: str):
+    """Forward or return: validate the one text field, hand it to the service, or re-show the page."""
+    assessment = _reviewable_or_404(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            service(assessment=assessment, actor=request.user, **{field: form.cleaned_data[field]})
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return done(request, message % {"branch": assessment.branch}, "reviews:preliminary_queue")
+    return _review_page(request, assessment, status=400, **{page_key: form})
+
+
 @login_required
 @require_POST
 @workflow_action
 def preliminary_forward(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _reviewable_or_404(request, pk)
-    form = ForwardForm(request.POST)
-    if form.is_valid():
-        try:
-            forward_assessment(
-                assessment=assessment, actor=request.user, recommendation=form.cleaned_data["recommendation"]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return done(
-                request,
-                _("%(branch)s was forwarded to the committee.") % {"branch": assessment.branch},
-                "reviews:preliminary_queue",
-            )
-    return _review_page(request, assessment, forward_form=form, status=400)
+    return _decide(
+        request,
+        pk,
+        form_class=ForwardForm,
+        field="recommendation",
+        service=forward_assessment,
+        message=_("%(branch)s was forwarded to the committee."),
+        page_key="forward_form",
+    )
 
 
 @login_required
 @require_POST
 @workflow_action
 def preliminary_return(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _reviewable_or_404(request, pk)
-    form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            return_assessment(assessment=assessment, actor=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return done(
-                request,
-                _("%(branch)s was returned to the branch.") % {"branch": assessment.branch},
-                "reviews:preliminary_queue",
-            )
-    return _review_page(request, assessment, return_form=form, status=400)
+    return _decide(
+        request,
+        pk,
+        form_class=ReturnForm,
+        field="reason",
+        service=return_assessment,
+        message=_("%(branch)s was returned to the branch."),
+        page_key="return_form",
+    )
 
 
 urlpatterns = [

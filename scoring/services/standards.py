@@ -9,18 +9,22 @@ the database — never trusting the caller's possibly stale instance — and ref
 
 import enum
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organization
+from branches.workflow import actor_or_none, check_source
 
-from ..models import Dimension, Item, ItemKind, Standard, StandardStatus, StarThreshold
+from ..models import Dimension, Item, ItemKind, Standard, StandardEvent, StandardStatus, StarThreshold
+from ..selectors import can_move_standard
+from ..workflow import STANDARD_TRANSITIONS
 
 
 class PublishedStandardError(ValidationError):
@@ -282,21 +286,63 @@ def _publication_errors(standard: Standard) -> list[ValidationError]:
 
 
 @transaction.atomic
-def publish_standard(*, standard: Standard) -> Standard:
-    """Check a draft for consistency and freeze it; raises ValidationError listing every problem."""
-    stored = Standard.objects.select_for_update().get(pk=standard.pk)
-    if stored.is_published:
-        raise PublishedStandardError(
-            _("“%(standard)s” is already published."), code="already_published", params={"standard": stored}
-        )
-    errors = _publication_errors(stored)
-    if errors:
-        raise ValidationError(errors)
-    stored.status = StandardStatus.PUBLISHED
-    stored.published_at = timezone.now()
-    stored.save(update_fields=["status", "published_at"])
+def move_standard(
+    *,
+    standard_id: int,
+    action: str,
+    actor,
+    note: str = "",
+    apply: Callable[[Standard], None] | None = None,
+) -> Standard:
+    """Lock the standard, check who acts and its state, run ``apply``, set the status, log an event.
+
+    The only writer of a standard's status. ``apply`` does the action's own checks and
+    writes while the row is locked; it may raise to refuse, and then nothing is written.
+    """
+    spec = STANDARD_TRANSITIONS[action]
+    # No join to the committee: it may be NULL, and PostgreSQL locks no outer-joined row.
+    standard = Standard.objects.select_for_update().get(pk=standard_id)
+    if not can_move_standard(actor, standard, action):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    check_source(
+        spec,
+        standard.status,
+        generic=_("This standard is “%(status)s”; the action “%(action)s” is not possible now.")
+        % {"status": standard.get_status_display(), "action": spec.label},
+        standard=standard,
+    )
+    old_status = standard.status
+    if apply is not None:
+        apply(standard)
+    standard.status = spec.target
+    standard.save()
+    StandardEvent.objects.create(
+        standard=standard,
+        actor=actor_or_none(actor),
+        action=action,
+        from_status=old_status,
+        to_status=spec.target,
+        note=note,
+    )
+    return standard
+
+
+@transaction.atomic
+def publish_standard(*, standard: Standard, actor) -> Standard:
+    """Check a draft for consistency and freeze it; raises ValidationError listing every problem.
+
+    ``actor`` publishes: a superuser, or the staff or approver of the standard's committee.
+    """
+
+    def check_and_stamp(locked: Standard) -> None:
+        errors = _publication_errors(locked)
+        if errors:
+            raise ValidationError(errors)
+        locked.published_at = timezone.now()
+
+    stored = move_standard(standard_id=standard.pk, action="publish", actor=actor, apply=check_and_stamp)
     # Keep the caller's instance in step, so it cannot later be saved back as a draft.
-    standard.status, standard.published_at = stored.status, stored.published_at
+    standard.refresh_from_db(fields=["status", "published_at"])
     return stored
 
 
@@ -363,6 +409,7 @@ __all__ = [
     "delete_item",
     "delete_standard",
     "delete_threshold",
+    "move_standard",
     "publish_standard",
     "save_dimension",
     "save_item",

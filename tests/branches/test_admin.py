@@ -2,9 +2,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from branches.models import Organization, OrgKind, RoleAssignment, User
+from branches.models import Organization, OrgKind, RoleAssignment
 from branches.roles import Role
-from branches.services.organizations import assign_role
+from tests.factories import make_user
 
 
 @pytest.fixture
@@ -23,13 +23,13 @@ def test_staff_admin_lists_only_organizations_in_their_subtree(staff_client):
     response = staff_client.get(reverse("admin:branches_organization_changelist"))
     assert response.status_code == 200
     shown = {o.code for o in response.context["cl"].result_list}
-    assert shown == {"P2", "B3"}
+    assert shown == {"P2", "B4"}
 
 
 def test_staff_admin_cannot_open_an_organization_outside_their_subtree(staff_client, tree):
     response = staff_client.get(reverse("admin:branches_organization_change", args=[tree["B1"].pk]))
     assert response.status_code == 302  # the admin's "does not exist" redirect, no form
-    response = staff_client.get(reverse("admin:branches_organization_change", args=[tree["B3"].pk]))
+    response = staff_client.get(reverse("admin:branches_organization_change", args=[tree["B4"].pk]))
     assert response.status_code == 200
 
 
@@ -56,16 +56,15 @@ def test_staff_admin_adds_a_branch_inside_their_subtree_with_its_path(staff_clie
 def test_staff_admin_lists_only_role_assignments_in_scope(staff_client, people):
     response = staff_client.get(reverse("admin:branches_roleassignment_changelist"))
     shown = {a.user.username for a in response.context["cl"].result_list}
-    assert shown == {"staff"}
+    assert shown == {"sunhua"}
 
 
 def test_staff_admin_users_are_those_in_scope_or_without_any_role(staff_client, people, tree):
-    newcomer = User.objects.create_user("newcomer", password="x-unused-x")
-    colleague = User.objects.create_user("colleague", password="x-unused-x")
-    assign_role(user=colleague, role=Role.BRANCH_SECRETARY, organization=tree["B3"])
+    newcomer = make_user("newcomer")
+    colleague = make_user("colleague", roles=((Role.BRANCH_SECRETARY, tree["B4"]),))
     response = staff_client.get(reverse("admin:branches_user_changelist"))
     shown = {u.username for u in response.context["cl"].result_list}
-    assert shown == {"staff", "outsider", newcomer.username, colleague.username}
+    assert shown == {"sunhua", "luren", newcomer.username, colleague.username}
 
 
 def test_staff_admin_cannot_grant_a_role_outside_their_subtree(staff_client, people, tree):

@@ -5,19 +5,19 @@ from branches import selectors as scoping
 from branches.models import User
 from branches.roles import Role
 
-ALL_C1 = {"C1", "P1", "P2", "G1", "B1", "B2", "B3", "B4"}
+ALL_C1 = {"C1", "P1", "P2", "G1", "B1", "B2", "B3", "B4", "B5"}
 
 # Exactly what each user sees: own organization, its children, never a sibling, parent or
 # the other committee.
 VISIBLE = {
     "secretary": {"B1"},
-    "parent_reviewer": {"P1", "G1", "B1", "B2", "B4"},
+    "parent_reviewer": {"P1", "G1", "B1", "B2", "B5"},
     "assessment_reviewer": ALL_C1,
     "approver": ALL_C1,
-    "staff": {"P2", "B3"},
+    "staff": {"P2", "B4"},
     "outsider": set(),
 }
-ORG_CODES = ["C1", "P1", "P2", "G1", "B1", "B2", "B3", "B4", "C2", "Q1", "D1"]
+ORG_CODES = ["C1", "P1", "P2", "G1", "B1", "B2", "B3", "B4", "B5", "C2", "D1"]
 
 
 @pytest.mark.parametrize("who", VISIBLE)
@@ -48,7 +48,7 @@ def test_lookup_of_a_missing_or_malformed_id_answers_404(people):
 
 def test_branches_visible_excludes_parent_organizations(people):
     codes = set(scoping.branches_visible_to(people["parent_reviewer"]).values_list("code", flat=True))
-    assert codes == {"B1", "B2", "B4"}
+    assert codes == {"B1", "B2", "B5"}
 
 
 def test_a_role_reaches_only_where_it_is_held(tree, people):
@@ -57,9 +57,9 @@ def test_a_role_reaches_only_where_it_is_held(tree, people):
     assert not scoping.has_role_on(approver, Role.COMMITTEE_APPROVER, tree["D1"])
     assert not scoping.has_role_on(approver, Role.BRANCH_SECRETARY, tree["B1"])
     reviewer = people["parent_reviewer"]
-    assert scoping.has_role_on(reviewer, Role.PARENT_REVIEWER, tree["B4"])
+    assert scoping.has_role_on(reviewer, Role.PARENT_REVIEWER, tree["B5"])
     assert not scoping.has_role_on(reviewer, Role.PARENT_REVIEWER, tree["C1"])
-    assert not scoping.has_role_on(reviewer, Role.PARENT_REVIEWER, tree["B3"])
+    assert not scoping.has_role_on(reviewer, Role.PARENT_REVIEWER, tree["B4"])
 
 
 def test_branches_for_role_ignores_other_roles_of_the_same_user(tree, people):
@@ -70,7 +70,7 @@ def test_branches_for_role_ignores_other_roles_of_the_same_user(tree, people):
     assert set(scoping.branches_for_role(user, Role.BRANCH_SECRETARY).values_list("code", flat=True)) == {
         "B1"
     }
-    assert set(scoping.branches_visible_to(user).values_list("code", flat=True)) == {"B1", "B3"}
+    assert set(scoping.branches_visible_to(user).values_list("code", flat=True)) == {"B1", "B4"}
 
 
 def test_superuser_sees_everything(tree):
@@ -89,8 +89,8 @@ def test_scope_is_one_query_however_many_roles(tree, people, django_assert_num_q
     from branches.services.organizations import assign_role
 
     user = people["staff"]
-    for code in ["P1", "B1", "Q1"]:
+    for code in ["P1", "B1", "C2"]:
         assign_role(user=user, role=Role.STAFF, organization=tree[code])
     with django_assert_num_queries(1):
         codes = set(scoping.organizations_visible_to(user).values_list("code", flat=True))
-    assert codes == {"P1", "G1", "B1", "B2", "B4", "P2", "B3", "Q1", "D1"}
+    assert codes == {"P1", "G1", "B1", "B2", "B5", "P2", "B4", "C2", "D1"}

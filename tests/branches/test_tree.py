@@ -7,15 +7,15 @@ from branches.services.organizations import assign_role, create_organization, sa
 
 
 def test_paths_encode_the_ancestry(tree):
-    b4 = tree["B4"]
-    assert b4.ancestor_ids == [tree["C1"].pk, tree["P1"].pk, tree["G1"].pk, b4.pk]
-    assert b4.depth == 3
+    b5 = tree["B5"]
+    assert b5.ancestor_ids == [tree["C1"].pk, tree["P1"].pk, tree["G1"].pk, b5.pk]
+    assert b5.depth == 3
 
 
 def test_subtree_is_one_query(tree, django_assert_num_queries):
     with django_assert_num_queries(1):
         codes = {o.code for o in Organization.objects.filter(path__startswith=tree["P1"].path)}
-    assert codes == {"P1", "G1", "B1", "B2", "B4"}
+    assert codes == {"P1", "G1", "B1", "B2", "B5"}
 
 
 def test_moving_an_organization_moves_its_subtree(tree):
@@ -23,9 +23,9 @@ def test_moving_an_organization_moves_its_subtree(tree):
     g1.parent = tree["P2"]
     g1.full_clean()
     save_organization(org=g1)
-    b4 = Organization.objects.get(code="B4")
-    assert b4.path == f"{tree['P2'].path}{g1.pk}/{b4.pk}/"
-    assert b4.depth == 3
+    b5 = Organization.objects.get(code="B5")
+    assert b5.path == f"{tree['P2'].path}{g1.pk}/{b5.pk}/"
+    assert b5.depth == 3
     assert set(
         Organization.objects.filter(path__startswith=tree["P1"].path).values_list("code", flat=True)
     ) == {

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from branches.roles import Role
 from branches.services.organizations import assign_role
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.test_shell import DJANGO_WRONG_PASSWORD_ZH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,9 +25,7 @@ def sign_in(page, live_server, username: str, password: str) -> None:
     page.locator("main form button[type=submit]").click()
 
 
-def test_user_signs_in_through_the_login_page_and_sees_the_home_page(
-    page, live_server, secretary, screenshot
-):
+def test_user_signs_in_through_the_login_page_and_sees_the_home_page(page, live_server, world, screenshot):
     page.goto(f"{live_server.url}/")
 
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
@@ -47,7 +45,7 @@ def test_user_signs_in_through_the_login_page_and_sees_the_home_page(
     screenshot(page, "3-home-page")
 
 
-def test_wrong_password_shows_the_error_on_the_login_page(page, live_server, secretary, screenshot):
+def test_wrong_password_shows_the_error_on_the_login_page(page, live_server, world, screenshot):
     sign_in(page, live_server, "zhangwei", "not the password")
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
@@ -56,7 +54,7 @@ def test_wrong_password_shows_the_error_on_the_login_page(page, live_server, sec
     screenshot(page, "1-error-shown")
 
 
-def test_user_signs_out_from_the_user_menu(page, live_server, secretary, screenshot):
+def test_user_signs_out_from_the_user_menu(page, live_server, world, screenshot):
     sign_in(page, live_server, "zhangwei", PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
 
@@ -70,9 +68,9 @@ def test_user_signs_out_from_the_user_menu(page, live_server, secretary, screens
     screenshot(page, "2-signed-out")
 
 
-def test_home_page_fits_a_phone_with_the_navbar_collapsed(page, live_server, org_tree, secretary, screenshot):
-    assign_role(user=secretary, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
-    assign_role(user=secretary, role=Role.STAFF, organization=org_tree.committee)
+def test_home_page_fits_a_phone_with_the_navbar_collapsed(page, live_server, world, screenshot):
+    assign_role(user=world.secretary, role=Role.PARENT_REVIEWER, organization=world.party_committee)
+    assign_role(user=world.secretary, role=Role.STAFF, organization=world.committee)
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, "zhangwei", PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
@@ -92,7 +90,7 @@ def test_home_page_fits_a_phone_with_the_navbar_collapsed(page, live_server, org
 
 
 def test_sixth_sign_in_after_five_wrong_passwords_shows_the_lockout_page(
-    page, live_server, secretary, screenshot, settings
+    page, live_server, world, screenshot, settings
 ):
     settings.AXES_FAILURE_LIMIT = 5
     for _ in range(5):

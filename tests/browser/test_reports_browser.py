@@ -11,18 +11,20 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from branches.roles import Role
 from reports.models import Notice
 from reports.services.notices import send_quarterly_notices
 from reviews.models import Certificate
-from scoring.models import Standard, StandardStatus
 from tests.browser.test_login_smoke import sign_in
-from tests.conftest import PASSWORD
-from tests.reports.test_branch_reports import certify, make_user, new_cycle, standard_items
+from tests.factories import (
+    CYCLE_NAME,
+    PASSWORD,
+    certify,
+    default_standard,
+    open_default_cycle,
+    standard_items,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CYCLE_NAME = "2025—2026年度星级认定"
 
 
 def badge_count(page) -> str:
@@ -31,13 +33,12 @@ def badge_count(page) -> str:
 
 
 def test_a_secretary_follows_the_badge_to_the_quarterly_notice_and_reads_it(
-    page, live_server, org_tree, secretary, screenshot
+    page, live_server, world, screenshot
 ):
-    approver = make_user("approver", "周审批", (Role.COMMITTEE_APPROVER, org_tree.committee))
-    standard = Standard.objects.get(status=StandardStatus.PUBLISHED)
-    cycle = new_cycle(org_tree.committee, approver, standard, name=CYCLE_NAME)
+    secretary = world.secretary
+    cycle = open_default_cycle(world.committee, world.approver, name=CYCLE_NAME)
     for quarter in (1, 2):
-        send_quarterly_notices(committee_id=org_tree.committee.pk, year=2025, quarter=quarter)
+        send_quarterly_notices(committee_id=world.committee.pk, year=2025, quarter=quarter)
     assert Notice.objects.filter(recipient=secretary).count() == 2
     newest = Notice.objects.filter(recipient=secretary).order_by("-created_at", "-pk").first()
 
@@ -62,7 +63,7 @@ def test_a_secretary_follows_the_badge_to_the_quarterly_notice_and_reads_it(
     screenshot(page, "3-detail")
 
     page.locator("#notice-links a").first.click()
-    assessment = cycle.assessments.get(branch=org_tree.branch_one)
+    assessment = cycle.assessments.get(branch=world.branch)
     expect(page).to_have_url(f"{live_server.url}{reverse('reviews:self_assessment', args=[assessment.pk])}")
 
     page.goto(f"{live_server.url}{reverse('reports:notice_list')}")
@@ -74,27 +75,21 @@ def test_a_secretary_follows_the_badge_to_the_quarterly_notice_and_reads_it(
 
 
 def test_a_visitor_checks_a_certificate_code_and_sees_it_valid(
-    page, live_server, org_tree, secretary, screenshot, settings, tmp_path
+    page, live_server, world, screenshot, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    committee = org_tree.committee
-    approver = make_user("approver", "周审批", (Role.COMMITTEE_APPROVER, committee))
-    parent = make_user("parent", "陈初审", (Role.PARENT_REVIEWER, org_tree.party_committee))
-    reviewers = [
-        make_user(f"reviewer{n}", f"评委{n}", (Role.ASSESSMENT_REVIEWER, committee)) for n in (1, 2, 3)
-    ]
-    standard = Standard.objects.get(status=StandardStatus.PUBLISHED)
-    cycle = new_cycle(committee, approver, standard, name=CYCLE_NAME)
+    standard = default_standard()
+    cycle = open_default_cycle(world.committee, world.approver, standard=standard, name=CYCLE_NAME)
     certify(
         cycle,
-        [cycle.assessments.get(branch=org_tree.branch_one)],
-        secretary=secretary,
-        parent=parent,
-        approver=approver,
-        reviewers=reviewers,
+        [cycle.assessments.get(branch=world.branch)],
+        secretary=world.secretary,
+        parent=world.parent_reviewer,
+        approver=world.approver,
+        reviewers=list(world.reviewers),
         items=standard_items(standard),
     )
-    code = Certificate.objects.get(branch=org_tree.branch_one).verification_code
+    code = Certificate.objects.get(branch=world.branch).verification_code
 
     page.goto(f"{live_server.url}{reverse('reports:verify')}")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")

@@ -7,12 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from branches.models import User
 from reports.bulletin.data import bulletin_data
 from reports.models import Bulletin, BulletinStatus
 from reports.services.bulletins import bulletin_file_name
-
-from .test_bulletin import NOW, QUARTER, TODAY, YEAR, World, build_committee, build_world
+from tests.reports.bulletin_world import NOW, QUARTER, TODAY, YEAR, build_scored_committee
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -21,11 +19,6 @@ pytestmark = pytest.mark.usefixtures("english")
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
 
 
 def make_bulletin(committee, media, status=BulletinStatus.DRAFT, year=YEAR, quarter=QUARTER) -> Bulletin:
@@ -53,8 +46,8 @@ def make_bulletin(committee, media, status=BulletinStatus.DRAFT, year=YEAR, quar
 
 
 @pytest.fixture
-def bulletin(world, media) -> Bulletin:
-    return make_bulletin(world.committee, media)
+def bulletin(bulletin_world, media) -> Bulletin:
+    return make_bulletin(bulletin_world.committee, media)
 
 
 def url(name: str, bulletin: Bulletin) -> str:
@@ -72,8 +65,8 @@ ACCESS = [
 
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
-def test_who_may_open_the_preview(client, world, bulletin, who, expected):
-    client.force_login(world.people[who])
+def test_who_may_open_the_preview(client, bulletin_world, bulletin, who, expected):
+    client.force_login(bulletin_world.people[who])
     assert client.get(url("bulletin_detail", bulletin)).status_code == expected
 
 
@@ -83,13 +76,13 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, bulletin, name):
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_a_bulletin_that_does_not_exist_answers_404(client, world):
-    client.force_login(world.people["staff"])
+def test_a_bulletin_that_does_not_exist_answers_404(client, bulletin_world):
+    client.force_login(bulletin_world.people["staff"])
     assert client.get(reverse("reports:bulletin_detail", args=[999999])).status_code == 404
 
 
-def test_the_preview_shows_the_document_with_both_charts_and_a_publish_form(client, world, bulletin):
-    client.force_login(world.people["staff"])
+def test_the_preview_shows_the_document_with_both_charts_and_a_publish_form(client, bulletin_world, bulletin):
+    client.force_login(bulletin_world.people["staff"])
     html = client.get(url("bulletin_detail", bulletin)).content.decode()
     assert "第一工委" in html and "甲党委下属党总支" in html
     assert html.count("<svg") == 2
@@ -98,9 +91,9 @@ def test_the_preview_shows_the_document_with_both_charts_and_a_publish_form(clie
     assert url("bulletin_pdf", bulletin) in html and url("bulletin_xlsx", bulletin) in html
 
 
-def test_a_published_bulletin_has_no_publish_form(client, world, media):
-    published = make_bulletin(world.committee, media, status=BulletinStatus.PUBLISHED)
-    client.force_login(world.people["staff"])
+def test_a_published_bulletin_has_no_publish_form(client, bulletin_world, media):
+    published = make_bulletin(bulletin_world.committee, media, status=BulletinStatus.PUBLISHED)
+    client.force_login(bulletin_world.people["staff"])
     html = client.get(url("bulletin_detail", published)).content.decode()
     assert 'name="confirm"' not in html and url("bulletin_pdf", published) in html
 
@@ -113,9 +106,11 @@ def test_a_published_bulletin_has_no_publish_form(client, world, media):
     ],
 )
 @pytest.mark.parametrize("status", [BulletinStatus.DRAFT, BulletinStatus.PUBLISHED])
-def test_staff_download_the_files_as_attachments(client, world, media, name, content_type, suffix, status):
-    bulletin = make_bulletin(world.committee, media, status=status)
-    client.force_login(world.people["staff"])
+def test_staff_download_the_files_as_attachments(
+    client, bulletin_world, media, name, content_type, suffix, status
+):
+    bulletin = make_bulletin(bulletin_world.committee, media, status=status)
+    client.force_login(bulletin_world.people["staff"])
     response = client.get(url(name, bulletin))
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
@@ -126,56 +121,58 @@ def test_staff_download_the_files_as_attachments(client, world, media, name, con
 
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
-def test_downloads_follow_the_same_access_rules(client, world, bulletin, who, expected):
-    client.force_login(world.people[who])
+def test_downloads_follow_the_same_access_rules(client, bulletin_world, bulletin, who, expected):
+    client.force_login(bulletin_world.people[who])
     response = client.get(url("bulletin_pdf", bulletin))
     response.close()  # a FileResponse holds the file open until closed
     assert response.status_code == expected
 
 
 @pytest.mark.parametrize("status", [BulletinStatus.FAILED, BulletinStatus.GENERATING])
-def test_a_bulletin_without_good_files_has_nothing_to_download(client, world, bulletin, status):
+def test_a_bulletin_without_good_files_has_nothing_to_download(client, bulletin_world, bulletin, status):
     Bulletin.objects.filter(pk=bulletin.pk).update(status=status)
-    client.force_login(world.people["staff"])
+    client.force_login(bulletin_world.people["staff"])
     assert client.get(url("bulletin_pdf", bulletin)).status_code == 404
 
 
-def test_publishing_needs_the_confirmation_box(client, world, bulletin):
-    client.force_login(world.people["staff"])
+def test_publishing_needs_the_confirmation_box(client, bulletin_world, bulletin):
+    client.force_login(bulletin_world.people["staff"])
     response = client.post(url("bulletin_publish", bulletin))
     assert response.status_code == 302
     assert Bulletin.objects.get(pk=bulletin.pk).status == BulletinStatus.DRAFT
 
 
-def test_publishing_from_the_page_publishes_the_draft_once(client, world, bulletin):
-    client.force_login(world.people["approver"])
+def test_publishing_from_the_page_publishes_the_draft_once(client, bulletin_world, bulletin):
+    client.force_login(bulletin_world.people["approver"])
     response = client.post(url("bulletin_publish", bulletin), {"confirm": "yes"})
     assert response.status_code == 302 and response["Location"] == url("bulletin_detail", bulletin)
     first = Bulletin.objects.get(pk=bulletin.pk)
-    assert first.status == BulletinStatus.PUBLISHED and first.published_by == world.people["approver"]
+    assert (
+        first.status == BulletinStatus.PUBLISHED and first.published_by == bulletin_world.people["approver"]
+    )
 
-    client.force_login(world.people["staff"])
+    client.force_login(bulletin_world.people["staff"])
     response = client.post(url("bulletin_publish", bulletin), {"confirm": "yes"}, follow=True)
     assert "already been published" in response.content.decode()
     second = Bulletin.objects.get(pk=bulletin.pk)
     assert (second.published_by, second.published_at) == (first.published_by, first.published_at)
 
 
-def test_publish_accepts_only_post(client, world, bulletin):
-    client.force_login(world.people["staff"])
+def test_publish_accepts_only_post(client, bulletin_world, bulletin):
+    client.force_login(bulletin_world.people["staff"])
     assert client.get(url("bulletin_publish", bulletin)).status_code == 405
 
 
 @pytest.mark.parametrize(("who", "expected"), [("secretary", 403), ("other_staff", 404)])
-def test_others_cannot_publish_from_the_page(client, world, bulletin, who, expected):
-    client.force_login(world.people[who])
+def test_others_cannot_publish_from_the_page(client, bulletin_world, bulletin, who, expected):
+    client.force_login(bulletin_world.people[who])
     assert client.post(url("bulletin_publish", bulletin), {"confirm": "yes"}).status_code == expected
     assert Bulletin.objects.get(pk=bulletin.pk).status == BulletinStatus.DRAFT
 
 
-def test_the_list_shows_the_committees_bulletins_with_their_status(client, world, bulletin, media):
-    other = make_bulletin(world.orgs["C2"], media)
-    client.force_login(world.people["staff"])
+def test_the_list_shows_the_committees_bulletins_with_their_status(client, bulletin_world, bulletin, media):
+    other = make_bulletin(bulletin_world.orgs["C2"], media)
+    client.force_login(bulletin_world.people["staff"])
     response = client.get(reverse("reports:bulletin_list"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -184,35 +181,35 @@ def test_the_list_shows_the_committees_bulletins_with_their_status(client, world
 
 
 @pytest.mark.parametrize("who", ["secretary", "p2_staff", "outsider"])
-def test_the_list_is_403_without_a_committee_role(client, world, who):
-    client.force_login(world.people[who])
+def test_the_list_is_403_without_a_committee_role(client, bulletin_world, who):
+    client.force_login(bulletin_world.people[who])
     assert client.get(reverse("reports:bulletin_list")).status_code == 403
 
 
 def test_generate_now_generates_the_bulletin_after_the_commit(
-    client, world, media, django_capture_on_commit_callbacks
+    client, bulletin_world, media, django_capture_on_commit_callbacks
 ):
-    client.force_login(world.people["staff"])
+    client.force_login(bulletin_world.people["staff"])
     with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
-            reverse("reports:bulletin_list"), {"committee": world.committee.pk, "quarter": "2026-3"}
+            reverse("reports:bulletin_list"), {"committee": bulletin_world.committee.pk, "quarter": "2026-3"}
         )
     assert response.status_code == 302
     assert len(callbacks) == 1
-    bulletin = Bulletin.objects.get(committee=world.committee, year=2026, quarter=3)
+    bulletin = Bulletin.objects.get(committee=bulletin_world.committee, year=2026, quarter=3)
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
     assert (media / bulletin.pdf.name).is_file()
 
 
 def test_generate_now_leaves_a_published_bulletin_alone(
-    client, world, media, django_capture_on_commit_callbacks
+    client, bulletin_world, media, django_capture_on_commit_callbacks
 ):
-    published = make_bulletin(world.committee, media, status=BulletinStatus.PUBLISHED)
-    client.force_login(world.people["staff"])
+    published = make_bulletin(bulletin_world.committee, media, status=BulletinStatus.PUBLISHED)
+    client.force_login(bulletin_world.people["staff"])
     with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
             reverse("reports:bulletin_list"),
-            {"committee": world.committee.pk, "quarter": "2026-3"},
+            {"committee": bulletin_world.committee.pk, "quarter": "2026-3"},
             follow=True,
         )
     assert callbacks == []
@@ -221,21 +218,21 @@ def test_generate_now_leaves_a_published_bulletin_alone(
 
 
 def test_generate_now_refuses_a_committee_the_user_does_not_manage(
-    client, world, django_capture_on_commit_callbacks
+    client, bulletin_world, django_capture_on_commit_callbacks
 ):
-    client.force_login(world.people["staff"])
+    client.force_login(bulletin_world.people["staff"])
     with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
-            reverse("reports:bulletin_list"), {"committee": world.orgs["C2"].pk, "quarter": "2026-3"}
+            reverse("reports:bulletin_list"), {"committee": bulletin_world.orgs["C2"].pk, "quarter": "2026-3"}
         )
     assert response.status_code == 400
     assert callbacks == [] and not Bulletin.objects.exists()
 
 
 def page_queries(client, n_branches: int, prefix: str, media) -> tuple[int, int]:
-    committee = build_committee(n_branches, prefix)
+    committee, staff = build_scored_committee(n_branches, prefix)
     bulletin = make_bulletin(committee, media)
-    client.force_login(User.objects.get(username=f"{prefix}-staff"))
+    client.force_login(staff)
     counts = []
     for target in (url("bulletin_detail", bulletin), reverse("reports:bulletin_list")):
         with CaptureQueriesContext(connection) as ctx:

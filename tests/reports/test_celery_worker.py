@@ -34,13 +34,13 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from branches.models import Organization, OrgKind
-from branches.services.organizations import create_organization
 from config.celery import app
 from reports.jobs import LOST_MESSAGE, TASK_ID_KEY
 from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
 from reports.quarters import previous_quarter, quarter_days, quarter_of
 from reports.tasks import generate_bulletin_task, quarter_end_jobs
 from reviews.models import Certificate, StarEvent, StarEventKind
+from tests.factories import make_sized_committee
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -201,18 +201,6 @@ def finished_runs(task_name: str, count: int):
     return check
 
 
-def small_committee(code: str) -> Organization:
-    committee = create_organization(name=f"测试工委{code}", code=code, kind=OrgKind.COMMITTEE)
-    parent = create_organization(
-        name=f"{code}机关党委", code=f"{code}-P", kind=OrgKind.PARTY_COMMITTEE, parent=committee
-    )
-    for n in range(1, 4):
-        create_organization(
-            name=f"{code}第{n}党支部", code=f"{code}-B{n}", kind=OrgKind.BRANCH, parent=parent
-        )
-    return committee
-
-
 def part_files(media: Path) -> list[Path]:
     return sorted((media / "bulletins").rglob("*.part")) if (media / "bulletins").exists() else []
 
@@ -294,7 +282,7 @@ def test_the_quarterly_bulletin_of_the_demo_committee_is_made_by_the_worker(star
 
 
 def test_four_triggers_of_the_same_quarter_at_once_make_one_bulletin(start_worker, media):
-    committee = small_committee("QC4")
+    committee = make_sized_committee("QC4", 3).committee
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
     worker = start_worker()
 
@@ -315,7 +303,7 @@ def test_four_triggers_of_the_same_quarter_at_once_make_one_bulletin(start_worke
 def test_a_worker_killed_in_the_middle_of_a_bulletin_leaves_no_partial_file_and_it_is_made_once(
     start_worker, media
 ):
-    committee = small_committee("QCK")
+    committee = make_sized_committee("QCK", 3).committee
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
     # Every PDF write waits 4 s with its temporary file in place: time to kill the child there.
     worker = start_worker("tests.reports.slow_worker", SLOW_PDF_SECONDS="4")

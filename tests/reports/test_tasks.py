@@ -18,9 +18,8 @@ from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 import reports.tasks
-from branches.models import OrgKind, User
+from branches.models import User
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
 from config.celery import app
 from reports.jobs import LOST_MESSAGE, TASK_ID_KEY
 from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus, Notice
@@ -30,6 +29,7 @@ from reports.tasks import (
     quarter_start_jobs,
     send_quarterly_notices_task,
 )
+from tests.factories import make_committee, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -61,31 +61,26 @@ def frozen_clock():
 
 
 @pytest.fixture
-def world(db):
-    """Two committees; C1 → P1 → B1. One person per role; ``other_staff`` is staff of C2."""
-    c1 = create_organization(name="第一工委", code="C1", kind=OrgKind.COMMITTEE)
-    p1 = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
-    b1 = create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=p1)
-    c2 = create_organization(name="第二工委", code="C2", kind=OrgKind.COMMITTEE)
-    closed = create_organization(name="已撤销工委", code="C3", kind=OrgKind.COMMITTEE, is_active=False)
-
-    def person(username, role=None, org=None, **extra):
-        user = User.objects.create_user(username, password="x-unused-x", real_name=username, **extra)
-        if role:
-            assign_role(user=user, role=role, organization=org)
-        return user
-
-    people = {
-        "staff": person("staff", Role.STAFF, c1, is_staff=True),
-        "approver": person("approver", Role.COMMITTEE_APPROVER, c1),
-        "team": person("team", Role.ASSESSMENT_REVIEWER, c1),
-        "secretary": person("secretary", Role.BRANCH_SECRETARY, b1),
-        "p1_staff": person("p1_staff", Role.STAFF, p1, is_staff=True),
-        "other_staff": person("other_staff", Role.STAFF, c2, is_staff=True),
-        "outsider": person("outsider"),
-        "admin": User.objects.create_superuser("admin", password="x-unused-x"),
+def people(world):
+    """The world's people as the job pages see them, and three more; ``other_staff`` is staff of C2."""
+    return {
+        "staff": world.staff,
+        "approver": world.approver,
+        "team": world.reviewers[0],
+        "secretary": world.secretary,
+        "p1_staff": make_user("sunhua", "孙华", roles=((Role.STAFF, world.party_committee),), is_staff=True),
+        "other_staff": make_user(
+            "qianli", "钱力", roles=((Role.STAFF, world.other_committee),), is_staff=True
+        ),
+        "outsider": world.outsider,
+        "admin": User.objects.create_superuser("admin", password=None),
     }
-    return {"c1": c1, "c2": c2, "closed": closed, "p1": p1, "b1": b1, "people": people}
+
+
+@pytest.fixture
+def inactive_committee(world):
+    """A committee that no longer works: the schedulers leave it out."""
+    return make_committee("已撤销工委", "C3", is_active=False)
 
 
 def runs(task=None):
@@ -97,9 +92,9 @@ def runs(task=None):
 
 
 def test_a_bulletin_generated_in_process_is_a_draft_and_its_run_is_recorded(world, media):
-    result = generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+    result = generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
-    bulletin = Bulletin.objects.get(committee=world["c1"], year=2026, quarter=3)
+    bulletin = Bulletin.objects.get(committee=world.committee, year=2026, quarter=3)
     assert result.get() == bulletin.pk
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
     assert (media / bulletin.pdf.name).is_file() and (media / bulletin.xlsx.name).is_file()
@@ -108,7 +103,7 @@ def test_a_bulletin_generated_in_process_is_a_draft_and_its_run_is_recorded(worl
     assert run.status == JobStatus.SUCCEEDED and run.attempt == 1 and run.error == ""
     assert run.finished_at is not None and run.started_at <= run.finished_at
     assert {k: run.arguments[k] for k in ("committee_id", "year", "quarter")} == {
-        "committee_id": world["c1"].pk,
+        "committee_id": world.committee.pk,
         "year": 2026,
         "quarter": 3,
     }
@@ -116,18 +111,18 @@ def test_a_bulletin_generated_in_process_is_a_draft_and_its_run_is_recorded(worl
 
 
 def test_running_the_bulletin_task_twice_makes_one_bulletin(world):
-    first = generate_bulletin_task.delay(world["c1"].pk, 2026, 3).get()
-    second = generate_bulletin_task.delay(world["c1"].pk, 2026, 3).get()
+    first = generate_bulletin_task.delay(world.committee.pk, 2026, 3).get()
+    second = generate_bulletin_task.delay(world.committee.pk, 2026, 3).get()
     assert first == second
     assert Bulletin.objects.count() == 1
     assert [r.status for r in runs()] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
 
 
 def test_the_notices_task_sends_the_quarters_notices_once(world):
-    first = send_quarterly_notices_task.delay(world["c1"].pk, 2026, 4).get()
-    again = send_quarterly_notices_task.delay(world["c1"].pk, 2026, 4).get()
+    first = send_quarterly_notices_task.delay(world.committee.pk, 2026, 4).get()
+    again = send_quarterly_notices_task.delay(world.committee.pk, 2026, 4).get()
     assert again == 0
-    assert Notice.objects.filter(committee=world["c1"], year=2026, quarter=4).count() == first
+    assert Notice.objects.filter(committee=world.committee, year=2026, quarter=4).count() == first
 
 
 def test_a_failed_job_is_recorded_with_the_end_of_its_traceback_and_not_retried(world, monkeypatch):
@@ -136,7 +131,7 @@ def test_a_failed_job_is_recorded_with_the_end_of_its_traceback_and_not_retried(
 
     monkeypatch.setattr(reports.tasks, "generate_bulletin", broken)
     with pytest.raises(ValueError, match="the data function broke"):
-        generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+        generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
     (run,) = runs()
     assert run.status == JobStatus.FAILED and run.attempt == 1
@@ -161,7 +156,7 @@ def test_with_errors_propagating_a_transient_error_reaches_the_caller_and_says_i
 
     monkeypatch.setattr(reports.tasks, "generate_bulletin", down)
     with pytest.raises(Retry):
-        generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+        generate_bulletin_task.delay(world.committee.pk, 2026, 3)
     (run,) = runs()
     assert run.status == JobStatus.FAILED and "OperationalError: the database is away" in run.error
     assert "not retried" in run.error
@@ -181,7 +176,7 @@ def test_a_transient_error_is_retried_three_times_and_every_attempt_is_recorded(
         raise error
 
     monkeypatch.setattr(reports.tasks, "generate_bulletin", flaky)
-    result = generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+    result = generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
     assert result.state == "FAILURE" and isinstance(result.result, type(error))
 
@@ -205,7 +200,7 @@ def test_a_transient_error_that_clears_succeeds_on_the_next_attempt(world, monke
         return real(**kwargs)
 
     monkeypatch.setattr(reports.tasks, "generate_bulletin", once_down)
-    generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+    generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
     assert [(r.attempt, r.status) for r in runs()] == [(1, JobStatus.FAILED), (2, JobStatus.SUCCEEDED)]
     assert Bulletin.objects.get().status == BulletinStatus.DRAFT
@@ -230,9 +225,9 @@ def test_the_worker_settings_keep_a_killed_job_and_never_run_a_slow_one_twice():
 def test_a_run_a_killed_worker_left_running_is_closed_when_its_message_comes_back(world):
     lost = JobRun.objects.create(
         task_name=generate_bulletin_task.name,
-        arguments={"committee_id": world["c1"].pk, "year": 2026, "quarter": 3, TASK_ID_KEY: "same-id"},
+        arguments={"committee_id": world.committee.pk, "year": 2026, "quarter": 3, TASK_ID_KEY: "same-id"},
     )
-    generate_bulletin_task.apply(args=(world["c1"].pk, 2026, 3), task_id="same-id")
+    generate_bulletin_task.apply(args=(world.committee.pk, 2026, 3), task_id="same-id")
 
     lost.refresh_from_db()
     assert lost.status == JobStatus.FAILED and lost.error == LOST_MESSAGE and lost.finished_at
@@ -243,7 +238,7 @@ def test_a_run_still_running_after_the_hard_time_limit_is_closed_by_the_next_job
     with time_machine.travel(NOW - datetime.timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT + 60)):
         old = JobRun.objects.create(task_name="reports.tasks.quarter_end_jobs", arguments={})
     recent = JobRun.objects.create(task_name="reports.tasks.quarter_end_jobs", arguments={})
-    send_quarterly_notices_task.delay(world["c1"].pk, 2026, 4)
+    send_quarterly_notices_task.delay(world.committee.pk, 2026, 4)
 
     old.refresh_from_db()
     recent.refresh_from_db()
@@ -252,15 +247,17 @@ def test_a_run_still_running_after_the_hard_time_limit_is_closed_by_the_next_job
 
 
 def test_stale_temporary_files_of_the_bulletin_are_removed_before_it_is_generated_again(world, media):
-    Bulletin.objects.create(committee=world["c1"], year=2026, quarter=3)  # left "generating" by a killed run
-    folder = media / "bulletins" / str(world["c1"].pk)
+    Bulletin.objects.create(
+        committee=world.committee, year=2026, quarter=3
+    )  # left "generating" by a killed run
+    folder = media / "bulletins" / str(world.committee.pk)
     folder.mkdir(parents=True)
     stale = [folder / ".2026Q3.pdf.k1ll3d.part", folder / ".2026Q3.xlsx.k1ll3d.part"]
     other_quarter = folder / ".2026Q2.pdf.busy.part"
     for path in [*stale, other_quarter]:
         path.write_bytes(b"half a file")
 
-    generate_bulletin_task.delay(world["c1"].pk, 2026, 3)
+    generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
     assert not any(path.exists() for path in stale)
     assert other_quarter.exists()  # another bulletin's file is not ours to touch
@@ -284,7 +281,7 @@ def sent(monkeypatch):
 
 
 def test_quarter_end_jobs_sends_each_active_committees_bulletin_of_the_quarter_just_ended(
-    world, sent, django_capture_on_commit_callbacks
+    world, inactive_committee, sent, django_capture_on_commit_callbacks
 ):
     with (
         time_machine.travel(datetime.datetime(2026, 10, 1, 1, 0, tzinfo=SHANGHAI), tick=False),
@@ -293,15 +290,15 @@ def test_quarter_end_jobs_sends_each_active_committees_bulletin_of_the_quarter_j
         assert quarter_end_jobs.delay().get() == 2
 
     assert sent == [
-        ("reports.tasks.generate_bulletin_task", (world["c1"].pk, 2026, 3)),
-        ("reports.tasks.generate_bulletin_task", (world["c2"].pk, 2026, 3)),
+        ("reports.tasks.generate_bulletin_task", (world.committee.pk, 2026, 3)),
+        ("reports.tasks.generate_bulletin_task", (world.other_committee.pk, 2026, 3)),
     ]
     (run,) = runs(quarter_end_jobs)
     assert run.status == JobStatus.SUCCEEDED and run.arguments == {TASK_ID_KEY: run.arguments[TASK_ID_KEY]}
 
 
 def test_quarter_end_jobs_on_new_year_sends_the_fourth_quarter_of_last_year(
-    world, sent, django_capture_on_commit_callbacks
+    world, inactive_committee, sent, django_capture_on_commit_callbacks
 ):
     with (
         time_machine.travel(datetime.datetime(2027, 1, 1, 1, 0, tzinfo=SHANGHAI), tick=False),
@@ -312,7 +309,7 @@ def test_quarter_end_jobs_on_new_year_sends_the_fourth_quarter_of_last_year(
 
 
 def test_quarter_start_jobs_sends_each_active_committees_notices_of_the_new_quarter(
-    world, sent, django_capture_on_commit_callbacks
+    world, inactive_committee, sent, django_capture_on_commit_callbacks
 ):
     # 01:00 in Shanghai is still the day before in UTC: the quarter is Shanghai's.
     with (
@@ -321,13 +318,13 @@ def test_quarter_start_jobs_sends_each_active_committees_notices_of_the_new_quar
     ):
         assert quarter_start_jobs.delay().get() == 2
     assert sent == [
-        ("reports.tasks.send_quarterly_notices_task", (world["c1"].pk, 2027, 1)),
-        ("reports.tasks.send_quarterly_notices_task", (world["c2"].pk, 2027, 1)),
+        ("reports.tasks.send_quarterly_notices_task", (world.committee.pk, 2027, 1)),
+        ("reports.tasks.send_quarterly_notices_task", (world.other_committee.pk, 2027, 1)),
     ]
 
 
 def test_the_schedulers_send_nothing_before_the_transaction_commits(
-    world, sent, django_capture_on_commit_callbacks
+    world, inactive_committee, sent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         quarter_end_jobs.delay()
@@ -422,9 +419,9 @@ def add_runs(world):
         )
 
     return {
-        "c1_failed": run(JobStatus.FAILED, world["c1"]),
-        "c1_ok": run(JobStatus.SUCCEEDED, world["c1"]),
-        "c2_failed": run(JobStatus.FAILED, world["c2"]),
+        "c1_failed": run(JobStatus.FAILED, world.committee),
+        "c1_ok": run(JobStatus.SUCCEEDED, world.committee),
+        "c2_failed": run(JobStatus.FAILED, world.other_committee),
         "scheduler": run(JobStatus.SUCCEEDED),
     }
 
@@ -441,8 +438,8 @@ def add_runs(world):
         ("outsider", 403),
     ],
 )
-def test_the_job_list_is_for_staff_and_approvers_of_a_committee(client, world, who, status):
-    client.force_login(world["people"][who])
+def test_the_job_list_is_for_staff_and_approvers_of_a_committee(client, people, who, status):
+    client.force_login(people[who])
     assert client.get(reverse("reports:job_list")).status_code == status
 
 
@@ -451,14 +448,14 @@ def test_the_job_list_asks_an_anonymous_visitor_to_sign_in(client, world):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-def test_staff_see_only_their_committees_runs_and_the_failed_ones_with_their_error(client, world):
+def test_staff_see_only_their_committees_runs_and_the_failed_ones_with_their_error(client, world, people):
     made = add_runs(world)
     JobRun.objects.filter(pk=made["c1_failed"].pk).update(error="Traceback …\nValueError: no data for 2026Q3")
-    client.force_login(world["people"]["staff"])
+    client.force_login(people["staff"])
 
     page = client.get(reverse("reports:job_list")).context["page"]
     assert {r.pk for r in page} == {made["c1_failed"].pk, made["c1_ok"].pk}
-    assert {r.committee_name for r in page} == {"第一工委"}
+    assert {r.committee_name for r in page} == {"市直机关工委"}
 
     response = client.get(reverse("reports:job_list"), {"status": "failed"})
     assert [r.pk for r in response.context["page"]] == [made["c1_failed"].pk]
@@ -466,19 +463,21 @@ def test_staff_see_only_their_committees_runs_and_the_failed_ones_with_their_err
     assert "ValueError: no data for 2026Q3" in response.content.decode()
 
 
-def test_a_superuser_sees_every_run_including_the_schedulers(client, world):
+def test_a_superuser_sees_every_run_including_the_schedulers(client, world, people):
     made = add_runs(world)
-    client.force_login(world["people"]["admin"])
+    client.force_login(people["admin"])
     page = client.get(reverse("reports:job_list")).context["page"]
     assert {r.pk for r in page} == {r.pk for r in made.values()}
 
 
-def test_the_job_list_is_paginated(client, world):
+def test_the_job_list_is_paginated(client, world, people):
     JobRun.objects.bulk_create(
-        JobRun(task_name="reports.tasks.generate_bulletin_task", arguments={"committee_id": world["c1"].pk})
+        JobRun(
+            task_name="reports.tasks.generate_bulletin_task", arguments={"committee_id": world.committee.pk}
+        )
         for _ in range(30)
     )
-    client.force_login(world["people"]["staff"])
+    client.force_login(people["staff"])
     first = client.get(reverse("reports:job_list")).context["page"]
     second = client.get(reverse("reports:job_list"), {"page": 2}).context["page"]
     assert len(first) == 25 and len(second) == 5 and second.paginator.num_pages == 2
@@ -486,34 +485,34 @@ def test_the_job_list_is_paginated(client, world):
 
 @pytest.mark.parametrize("who", ["staff", "approver"])
 def test_generate_now_sends_the_bulletin_and_the_notices_after_the_commit(
-    client, world, sent, who, django_capture_on_commit_callbacks
+    client, world, people, sent, who, django_capture_on_commit_callbacks
 ):
-    client.force_login(world["people"][who])
+    client.force_login(people[who])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
             reverse("reports:job_generate"),
-            {"committee": world["c1"].pk, "year": 2026, "quarter": 3, "jobs": ["bulletin", "notices"]},
+            {"committee": world.committee.pk, "year": 2026, "quarter": 3, "jobs": ["bulletin", "notices"]},
             follow=True,
         )
     assert response.redirect_chain == [(reverse("reports:job_list"), 302)]
     assert len(callbacks) == 2
     assert sent == [
-        ("reports.tasks.generate_bulletin_task", (world["c1"].pk, 2026, 3)),
-        ("reports.tasks.send_quarterly_notices_task", (world["c1"].pk, 2026, 3)),
+        ("reports.tasks.generate_bulletin_task", (world.committee.pk, 2026, 3)),
+        ("reports.tasks.send_quarterly_notices_task", (world.committee.pk, 2026, 3)),
     ]
     assert "are started" in response.content.decode()
 
 
 def test_generate_now_runs_the_job_in_process_without_a_broker(
-    client, world, media, django_capture_on_commit_callbacks
+    client, world, people, media, django_capture_on_commit_callbacks
 ):
-    client.force_login(world["people"]["staff"])
+    client.force_login(people["staff"])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("reports:job_generate"),
-            {"committee": world["c1"].pk, "year": 2026, "quarter": 3, "jobs": ["bulletin"]},
+            {"committee": world.committee.pk, "year": 2026, "quarter": 3, "jobs": ["bulletin"]},
         )
-    assert Bulletin.objects.get(committee=world["c1"]).status == BulletinStatus.DRAFT
+    assert Bulletin.objects.get(committee=world.committee).status == BulletinStatus.DRAFT
     assert [r.status for r in runs()] == [JobStatus.SUCCEEDED]
 
 
@@ -526,38 +525,38 @@ def test_generate_now_runs_the_job_in_process_without_a_broker(
         ("outsider", 403),
     ],
 )
-def test_generate_now_refuses_a_committee_outside_the_users_jobs(client, world, sent, who, status):
-    client.force_login(world["people"][who])
+def test_generate_now_refuses_a_committee_outside_the_users_jobs(client, world, people, sent, who, status):
+    client.force_login(people[who])
     response = client.post(
         reverse("reports:job_generate"),
-        {"committee": world["c1"].pk, "year": 2026, "quarter": 3, "jobs": ["bulletin"]},
+        {"committee": world.committee.pk, "year": 2026, "quarter": 3, "jobs": ["bulletin"]},
     )
     assert response.status_code == status
     assert sent == []
 
 
-def test_generate_now_refuses_a_quarter_that_has_not_begun(client, world, sent):
-    client.force_login(world["people"]["staff"])
+def test_generate_now_refuses_a_quarter_that_has_not_begun(client, world, people, sent):
+    client.force_login(people["staff"])
     response = client.post(
         reverse("reports:job_generate"),
-        {"committee": world["c1"].pk, "year": 2027, "quarter": 1, "jobs": ["bulletin"]},
+        {"committee": world.committee.pk, "year": 2027, "quarter": 1, "jobs": ["bulletin"]},
         follow=True,
     )
     assert sent == []
     assert "quarter that has begun" in response.content.decode()
 
 
-def test_the_generate_now_page_is_post_only(client, world):
-    client.force_login(world["people"]["staff"])
+def test_the_generate_now_page_is_post_only(client, people):
+    client.force_login(people["staff"])
     assert client.get(reverse("reports:job_generate")).status_code == 405
 
 
 # --- The admin -------------------------------------------------------------------------------
 
 
-def test_staff_read_their_committees_runs_in_the_admin_and_change_none(client, world):
+def test_staff_read_their_committees_runs_in_the_admin_and_change_none(client, world, people):
     made = add_runs(world)
-    client.force_login(world["people"]["staff"])
+    client.force_login(people["staff"])
     response = client.get(reverse("admin:reports_jobrun_changelist"))
     assert response.status_code == 200
     assert {r.pk for r in response.context["cl"].result_list} == {made["c1_failed"].pk, made["c1_ok"].pk}

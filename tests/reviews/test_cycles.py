@@ -10,12 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import OrgKind, User
-from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
+from branches.models import User
 from reviews.models import Assessment, AssessmentStatus, Cycle
 from reviews.services.cycles import open_cycle
 from scoring.models import Standard, StandardStatus
+from tests.factories import CYCLE_NAME, DEADLINES, make_branch, make_party_committee
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -23,50 +22,13 @@ D = datetime.date
 
 
 @pytest.fixture
-def tree(db):
-    """C1 → P1 → (B1, B2, inactive B3); C1 → B4 directly. A second committee C2 → D1."""
-    c1 = create_organization(name="第一工委", code="C1", kind=OrgKind.COMMITTEE)
-    p1 = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
-    b1 = create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=p1)
-    b2 = create_organization(name="甲二支部", code="B2", kind=OrgKind.BRANCH, parent=p1)
-    b3 = create_organization(name="甲三支部", code="B3", kind=OrgKind.BRANCH, parent=p1, is_active=False)
-    b4 = create_organization(name="工委机关支部", code="B4", kind=OrgKind.BRANCH, parent=c1)
-    c2 = create_organization(name="第二工委", code="C2", kind=OrgKind.COMMITTEE)
-    d1 = create_organization(name="丙一支部", code="D1", kind=OrgKind.BRANCH, parent=c2)
-    return {o.code: o for o in [c1, p1, b1, b2, b3, b4, c2, d1]}
-
-
-@pytest.fixture
-def people(tree):
-    def make(username, role, code):
-        user = User.objects.create_user(username, password="x-unused-x", real_name=username)
-        assign_role(user=user, role=role, organization=tree[code])
-        return user
-
-    return {
-        "approver": make("approver", Role.COMMITTEE_APPROVER, "C1"),
-        "staff": make("staff", Role.STAFF, "C1"),
-        "secretary": make("secretary", Role.BRANCH_SECRETARY, "B1"),
-        "reviewer": make("reviewer", Role.ASSESSMENT_REVIEWER, "C1"),
-        "other_approver": make("other_approver", Role.COMMITTEE_APPROVER, "C2"),
-    }
-
-
-@pytest.fixture
-def standard(db):
-    return Standard.objects.get(status=StandardStatus.PUBLISHED)
+def inactive_branch(world):
+    """A branch of P1 that no longer works: a cycle leaves it out."""
+    return make_branch("教育局第三党支部", "B5", parent=world.party_committee, is_active=False)
 
 
 def cycle_fields(standard, **overrides):
-    fields = {
-        "name": "2025—2026年度星级认定",
-        "standard": standard,
-        "self_assessment_deadline": D(2025, 3, 31),
-        "preliminary_deadline": D(2025, 4, 30),
-        "scoring_deadline": D(2025, 5, 31),
-    }
-    fields.update(overrides)
-    return fields
+    return {"name": CYCLE_NAME, "standard": standard, **DEADLINES, **overrides}
 
 
 def form_data(committee, standard, **overrides):
@@ -95,32 +57,34 @@ def form_data(committee, standard, **overrides):
 
 
 @pytest.mark.django_db
-def test_opening_a_cycle_creates_one_assessment_per_active_branch_of_the_committee(tree, people, standard):
-    cycle = open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+def test_opening_a_cycle_creates_one_assessment_per_active_branch_of_the_committee(
+    world, inactive_branch, default_standard
+):
+    cycle = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
 
     branches = set(Assessment.objects.filter(cycle=cycle).values_list("branch__code", flat=True))
-    assert branches == {"B1", "B2", "B4"}
+    assert branches == {"B1", "B2", "B3", "B4"}
     assert set(Assessment.objects.filter(cycle=cycle).values_list("status", flat=True)) == {
         AssessmentStatus.NOT_STARTED
     }
 
 
 @pytest.mark.django_db
-def test_a_new_cycle_has_the_default_rules(tree, people, standard):
-    cycle = open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+def test_a_new_cycle_has_the_default_rules(world, default_standard):
+    cycle = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
 
     assert (cycle.validity_months, cycle.publicity_days, cycle.reviewers_per_branch) == (24, 5, 3)
     assert cycle.disagreement_fraction == Decimal("0.333")
     assert cycle.star_caps == {}
-    assert cycle.opened_by == people["approver"]
+    assert cycle.opened_by == world.approver
 
 
 @pytest.mark.django_db
-def test_star_caps_keep_only_the_levels_given(tree, people, standard):
+def test_star_caps_keep_only_the_levels_given(world, default_standard):
     cycle = open_cycle(
-        committee=tree["C1"],
-        actor=people["staff"],
-        **cycle_fields(standard, star_caps={"5": Decimal("30"), "4": Decimal("45.5"), "3": None}),
+        committee=world.committee,
+        actor=world.staff,
+        **cycle_fields(default_standard, star_caps={"5": Decimal("30"), "4": Decimal("45.5"), "3": None}),
     )
 
     assert cycle.star_caps == {"5": 30, "4": 45.5}
@@ -129,28 +93,28 @@ def test_star_caps_keep_only_the_levels_given(tree, people, standard):
 
 
 @pytest.mark.django_db
-def test_opening_a_cycle_refuses_a_draft_standard(tree, people, standard):
+def test_opening_a_cycle_refuses_a_draft_standard(world, default_standard):
     draft = Standard.objects.create(name="草稿细则", version=1, status=StandardStatus.DRAFT)
 
     with pytest.raises(ValidationError) as error:
-        open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(draft))
+        open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(draft))
 
     assert "standard" in error.value.message_dict
     assert not Cycle.objects.exists()
 
 
 @pytest.mark.django_db
-def test_opening_a_cycle_refuses_another_committees_standard(tree, people, standard):
+def test_opening_a_cycle_refuses_another_committees_standard(world, default_standard):
     other = Standard.objects.create(
         name="二工委细则",
         version=1,
         status=StandardStatus.PUBLISHED,
         published_at=timezone.now(),
-        committee=tree["C2"],
+        committee=world.other_committee,
     )
 
     with pytest.raises(ValidationError):
-        open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(other))
+        open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(other))
 
 
 @pytest.mark.django_db
@@ -162,14 +126,14 @@ def test_opening_a_cycle_refuses_another_committees_standard(tree, people, stand
         ((D(2025, 3, 31), D(2025, 3, 31), D(2025, 5, 31)), "preliminary_deadline"),
     ],
 )
-def test_opening_a_cycle_refuses_deadlines_out_of_order(tree, people, standard, deadlines, field):
+def test_opening_a_cycle_refuses_deadlines_out_of_order(world, default_standard, deadlines, field):
     first, second, third = deadlines
     with pytest.raises(ValidationError) as error:
         open_cycle(
-            committee=tree["C1"],
-            actor=people["approver"],
+            committee=world.committee,
+            actor=world.approver,
             **cycle_fields(
-                standard,
+                default_standard,
                 self_assessment_deadline=first,
                 preliminary_deadline=second,
                 scoring_deadline=third,
@@ -181,17 +145,17 @@ def test_opening_a_cycle_refuses_deadlines_out_of_order(tree, people, standard, 
 
 
 @pytest.mark.django_db
-def test_a_branch_secretary_cannot_open_a_cycle(tree, people, standard):
+def test_a_branch_secretary_cannot_open_a_cycle(world, default_standard):
     with pytest.raises(PermissionDenied):
-        open_cycle(committee=tree["C1"], actor=people["secretary"], **cycle_fields(standard))
+        open_cycle(committee=world.committee, actor=world.secretary, **cycle_fields(default_standard))
 
 
 @pytest.mark.django_db
-def test_two_cycles_of_a_committee_cannot_share_a_name(tree, people, standard):
-    open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+def test_two_cycles_of_a_committee_cannot_share_a_name(world, default_standard):
+    open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
 
     with pytest.raises(ValidationError):
-        open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+        open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
     assert Cycle.objects.count() == 1
 
 
@@ -199,25 +163,30 @@ def test_two_cycles_of_a_committee_cannot_share_a_name(tree, people, standard):
 
 
 @pytest.mark.django_db
-def test_an_approver_opens_a_cycle_with_a_star_cap_through_the_form(client, tree, people, standard):
-    client.force_login(people["approver"])
+def test_an_approver_opens_a_cycle_with_a_star_cap_through_the_form(
+    client, world, inactive_branch, default_standard
+):
+    client.force_login(world.approver)
 
-    response = client.post(reverse("reviews:cycle_open"), form_data(tree["C1"], standard, cap_5="30"))
+    response = client.post(
+        reverse("reviews:cycle_open"), form_data(world.committee, default_standard, cap_5="30")
+    )
 
     cycle = Cycle.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:cycle_detail", args=[cycle.pk])
-    assert cycle.committee == tree["C1"]
+    assert cycle.committee == world.committee
     assert cycle.star_caps == {"5": 30}
-    assert cycle.assessments.count() == 3
+    assert cycle.assessments.count() == 4
 
 
 @pytest.mark.django_db
-def test_the_form_shows_deadlines_out_of_order_and_opens_nothing(client, tree, people, standard):
-    client.force_login(people["approver"])
+def test_the_form_shows_deadlines_out_of_order_and_opens_nothing(client, world, default_standard):
+    client.force_login(world.approver)
 
     response = client.post(
-        reverse("reviews:cycle_open"), form_data(tree["C1"], standard, scoring_deadline="2025-04-01")
+        reverse("reviews:cycle_open"),
+        form_data(world.committee, default_standard, scoring_deadline="2025-04-01"),
     )
 
     assert response.status_code == 200
@@ -228,64 +197,70 @@ def test_the_form_shows_deadlines_out_of_order_and_opens_nothing(client, tree, p
 
 
 @pytest.mark.django_db
-def test_the_form_offers_only_published_standards(client, tree, people, standard):
+def test_the_form_offers_only_published_standards(client, world, default_standard):
     draft = Standard.objects.create(name="草稿细则", version=1, status=StandardStatus.DRAFT)
-    client.force_login(people["approver"])
+    client.force_login(world.approver)
 
-    response = client.post(reverse("reviews:cycle_open"), form_data(tree["C1"], draft))
+    response = client.post(reverse("reviews:cycle_open"), form_data(world.committee, draft))
 
     assert response.status_code == 200
     assert not Cycle.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_branch_secretary_gets_403_on_the_open_page(client, people):
-    client.force_login(people["secretary"])
+def test_a_branch_secretary_gets_403_on_the_open_page(client, world):
+    client.force_login(world.secretary)
 
     assert client.get(reverse("reviews:cycle_open")).status_code == 403
 
 
 @pytest.mark.django_db
-def test_an_assessment_reviewer_of_the_committee_gets_403_for_it(client, tree, people, standard):
-    client.force_login(people["reviewer"])
+def test_an_assessment_reviewer_of_the_committee_gets_403_for_it(client, world, default_standard):
+    client.force_login(world.reviewers[0])
 
-    url = reverse("reviews:cycle_open") + f"?committee={tree['C1'].pk}"
+    url = reverse("reviews:cycle_open") + f"?committee={world.committee.pk}"
     assert client.get(url).status_code == 403
-    assert client.post(reverse("reviews:cycle_open"), form_data(tree["C1"], standard)).status_code == 403
+    assert (
+        client.post(reverse("reviews:cycle_open"), form_data(world.committee, default_standard)).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db
-def test_another_committees_approver_gets_404(client, tree, people, standard):
-    client.force_login(people["other_approver"])
+def test_another_committees_approver_gets_404(client, world, default_standard):
+    client.force_login(world.other_approver)
 
-    url = reverse("reviews:cycle_open") + f"?committee={tree['C1'].pk}"
+    url = reverse("reviews:cycle_open") + f"?committee={world.committee.pk}"
     assert client.get(url).status_code == 404
-    assert client.post(reverse("reviews:cycle_open"), form_data(tree["C1"], standard)).status_code == 404
+    assert (
+        client.post(reverse("reviews:cycle_open"), form_data(world.committee, default_standard)).status_code
+        == 404
+    )
     assert not Cycle.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_cycle_is_404_to_another_committees_approver(client, tree, people, standard):
-    cycle = open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
-    client.force_login(people["other_approver"])
+def test_a_cycle_is_404_to_another_committees_approver(client, world, default_standard):
+    cycle = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
+    client.force_login(world.other_approver)
 
     assert client.get(reverse("reviews:cycle_detail", args=[cycle.pk])).status_code == 404
     assert cycle.name not in client.get(reverse("reviews:cycle_list")).content.decode()
 
 
 @pytest.mark.django_db
-def test_the_cycle_page_shows_the_settings_and_branches(client, tree, people, standard):
+def test_the_cycle_page_shows_the_settings_and_branches(client, world, inactive_branch, default_standard):
     cycle = open_cycle(
-        committee=tree["C1"], actor=people["approver"], **cycle_fields(standard, star_caps={"5": 30})
+        committee=world.committee, actor=world.approver, **cycle_fields(default_standard, star_caps={"5": 30})
     )
-    client.force_login(people["staff"])
+    client.force_login(world.staff)
 
     page = client.get(reverse("reviews:cycle_detail", args=[cycle.pk])).content.decode()
 
     assert cycle.name in page
     assert "2025-05-31" in page
-    assert "甲一支部" in page and "工委机关支部" in page
-    assert "甲三支部" not in page
+    assert "教育局第一党支部" in page and "工委机关党支部" in page
+    assert "教育局第三党支部" not in page
     assert "5★ at most 30%" in page
 
 
@@ -297,20 +272,18 @@ def _queries(client, url) -> int:
 
 
 def _add_branches(committee, count, prefix):
-    parent = create_organization(
-        name=f"{prefix}党委", code=f"{prefix}P", kind=OrgKind.PARTY_COMMITTEE, parent=committee
-    )
+    parent = make_party_committee(f"{prefix}党委", f"{prefix}P", parent=committee)
     for number in range(count):
-        create_organization(
-            name=f"{prefix}支部{number}", code=f"{prefix}B{number}", kind=OrgKind.BRANCH, parent=parent
-        )
+        make_branch(f"{prefix}支部{number}", f"{prefix}B{number}", parent=parent)
 
 
 @pytest.mark.django_db
-def test_the_cycle_page_runs_the_same_queries_for_few_and_many_branches(client, tree, people, standard):
-    small = open_cycle(committee=tree["C2"], actor=tree_admin(tree["C2"]), **cycle_fields(standard))
-    _add_branches(tree["C1"], 60, "X")
-    large = open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+def test_the_cycle_page_runs_the_same_queries_for_few_and_many_branches(client, world, default_standard):
+    small = open_cycle(
+        committee=world.other_committee, actor=world.other_approver, **cycle_fields(default_standard)
+    )
+    _add_branches(world.committee, 60, "X")
+    large = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
     client.force_login(User.objects.create_superuser("root", password="x-unused-x"))
 
     assert _queries(client, reverse("reviews:cycle_detail", args=[small.pk])) == _queries(
@@ -319,19 +292,15 @@ def test_the_cycle_page_runs_the_same_queries_for_few_and_many_branches(client, 
 
 
 @pytest.mark.django_db
-def test_the_cycle_list_runs_the_same_queries_for_few_and_many_cycles(client, tree, people, standard):
-    client.force_login(people["approver"])
-    open_cycle(committee=tree["C1"], actor=people["approver"], **cycle_fields(standard))
+def test_the_cycle_list_runs_the_same_queries_for_few_and_many_cycles(client, world, default_standard):
+    client.force_login(world.approver)
+    open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
     few = _queries(client, reverse("reviews:cycle_list"))
     for number in range(30):
         open_cycle(
-            committee=tree["C1"], actor=people["approver"], **cycle_fields(standard, name=f"周期{number}")
+            committee=world.committee,
+            actor=world.approver,
+            **cycle_fields(default_standard, name=f"周期{number}"),
         )
 
     assert _queries(client, reverse("reviews:cycle_list")) == few
-
-
-def tree_admin(committee):
-    user = User.objects.create_user(f"approver-{committee.code}", password="x-unused-x")
-    assign_role(user=user, role=Role.COMMITTEE_APPROVER, organization=committee)
-    return user

@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches.errors import WorkflowError
-from branches.models import Organization, OrgKind, User
+from branches.models import Organization
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -31,7 +30,6 @@ from reviews.models import (
     StarEvent,
     StarEventKind,
 )
-from reviews.services.cycles import open_cycle
 from reviews.services.decision import (
     certify_cycle,
     decide_assessment,
@@ -39,7 +37,8 @@ from reviews.services.decision import (
     record_objection,
     resolve_objection,
 )
-from scoring.models import Item, ItemKind, Standard, StandardStatus
+from scoring.models import Item, ItemKind
+from tests.factories import decide_all, make_sized_committee, make_user, open_default_cycle
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -50,58 +49,14 @@ AFTER_NOTICE = PUBLISHED_AT + datetime.timedelta(days=5, hours=1)
 
 
 @pytest.fixture
-def standard(db):
-    return Standard.objects.get(status=StandardStatus.PUBLISHED)
+def second_approver(world):
+    """Another approver of the committee, for two decisions at once."""
+    return make_user("sunshenpi", "孙审批", roles=((Role.COMMITTEE_APPROVER, world.committee),))
 
 
 @pytest.fixture
-def tree(db):
-    """C1 → P1 → (B1, B2); C1 → B3. A second committee C2 → D1."""
-    c1 = create_organization(name="第一工委", code="C1", kind=OrgKind.COMMITTEE)
-    p1 = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
-    b1 = create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=p1)
-    b2 = create_organization(name="甲二支部", code="B2", kind=OrgKind.BRANCH, parent=p1)
-    b3 = create_organization(name="工委机关支部", code="B3", kind=OrgKind.BRANCH, parent=c1)
-    c2 = create_organization(name="第二工委", code="C2", kind=OrgKind.COMMITTEE)
-    d1 = create_organization(name="丙一支部", code="D1", kind=OrgKind.BRANCH, parent=c2)
-    return {o.code: o for o in [c1, p1, b1, b2, b3, c2, d1]}
-
-
-def make_user(username, role=None, organization=None):
-    user = User.objects.create_user(username, password="x-unused-x", real_name=username)
-    if role:
-        assign_role(user=user, role=role, organization=organization)
-    return user
-
-
-@pytest.fixture
-def people(tree):
-    return {
-        "approver": make_user("approver", Role.COMMITTEE_APPROVER, tree["C1"]),
-        "second_approver": make_user("second_approver", Role.COMMITTEE_APPROVER, tree["C1"]),
-        "staff": make_user("staff", Role.STAFF, tree["C1"]),
-        "reviewer": make_user("reviewer", Role.ASSESSMENT_REVIEWER, tree["C1"]),
-        "secretary": make_user("secretary", Role.BRANCH_SECRETARY, tree["B1"]),
-        "other_approver": make_user("other_approver", Role.COMMITTEE_APPROVER, tree["C2"]),
-    }
-
-
-def new_cycle(committee, actor, standard, name="2025—2026年度星级认定", **extra):
-    return open_cycle(
-        committee=committee,
-        actor=actor,
-        name=name,
-        standard=standard,
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-        **extra,
-    )
-
-
-@pytest.fixture
-def cycle(tree, people, standard):
-    return new_cycle(tree["C1"], people["approver"], standard)
+def cycle(world, default_standard):
+    return open_default_cycle(world.committee, world.approver, standard=default_standard)
 
 
 def scored(cycle, branch, *, score="92.0", proposed=4, declared=4) -> Assessment:
@@ -116,19 +71,14 @@ def scored(cycle, branch, *, score="92.0", proposed=4, declared=4) -> Assessment
     return assessment
 
 
-def decide_all(cycle, actor):
-    for assessment in cycle.assessments.filter(status=AssessmentStatus.SCORED):
-        decide_assessment(assessment=assessment, actor=actor, stars=assessment.proposed_stars)
-
-
 @pytest.fixture
-def publicized(cycle, tree, people):
-    """B1 (4★) and B2 (5★) under public notice since PUBLISHED_AT; B3 never took part."""
-    scored(cycle, tree["B1"], score="92.0", proposed=4)
-    scored(cycle, tree["B2"], score="96.5", proposed=5, declared=5)
-    decide_all(cycle, people["approver"])
+def publicized(cycle, world):
+    """B1 (4★) and B2 (5★) under public notice since PUBLISHED_AT; B3 and B4 never took part."""
+    scored(cycle, world.branch, score="92.0", proposed=4)
+    scored(cycle, world.sibling_branch, score="96.5", proposed=5, declared=5)
+    decide_all(cycle, world.approver)
     with time_machine.travel(PUBLISHED_AT, tick=False):
-        return publicize_cycle(cycle=cycle, actor=people["approver"])
+        return publicize_cycle(cycle=cycle, actor=world.approver)
 
 
 def statuses(cycle):
@@ -139,23 +89,23 @@ def statuses(cycle):
 
 
 @pytest.mark.django_db
-def test_deciding_the_proposed_level_needs_no_reason(cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
+def test_deciding_the_proposed_level_needs_no_reason(cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
 
-    decided = decide_assessment(assessment=assessment, actor=people["approver"], stars=4)
+    decided = decide_assessment(assessment=assessment, actor=world.approver, stars=4)
 
     assert decided.status == AssessmentStatus.DECIDED
-    assert (decided.decided_stars, decided.decided_by, decided.decision_reason) == (4, people["approver"], "")
+    assert (decided.decided_stars, decided.decided_by, decided.decision_reason) == (4, world.approver, "")
     event = AssessmentEvent.objects.get(assessment=assessment)
     assert (event.action, event.from_status, event.to_status) == ("decide", "scored", "decided")
 
 
 @pytest.mark.django_db
-def test_deciding_another_level_than_proposed_needs_a_reason(cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
+def test_deciding_another_level_than_proposed_needs_a_reason(cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
 
     with pytest.raises(ValidationError) as error:
-        decide_assessment(assessment=assessment, actor=people["approver"], stars=3, reason="  ")
+        decide_assessment(assessment=assessment, actor=world.approver, stars=3, reason="  ")
 
     assert "reason" in error.value.message_dict
     assessment.refresh_from_db()
@@ -164,11 +114,11 @@ def test_deciding_another_level_than_proposed_needs_a_reason(cycle, tree, people
 
 
 @pytest.mark.django_db
-def test_deciding_another_level_with_a_reason_records_it(cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
+def test_deciding_another_level_with_a_reason_records_it(cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
 
     decided = decide_assessment(
-        assessment=assessment, actor=people["approver"], stars=3, reason="群众满意度调查低于要求"
+        assessment=assessment, actor=world.approver, stars=3, reason="群众满意度调查低于要求"
     )
 
     assert (decided.decided_stars, decided.decision_reason) == (3, "群众满意度调查低于要求")
@@ -176,18 +126,18 @@ def test_deciding_another_level_with_a_reason_records_it(cycle, tree, people):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["staff", "reviewer", "secretary"])
-def test_only_an_approver_decides(cycle, tree, people, who):
-    assessment = scored(cycle, tree["B1"], proposed=4)
+@pytest.mark.parametrize("who", ["staff", "reviewer1", "secretary"])
+def test_only_an_approver_decides(cycle, world, who):
+    assessment = scored(cycle, world.branch, proposed=4)
 
     with pytest.raises(PermissionDenied):
-        decide_assessment(assessment=assessment, actor=people[who], stars=4)
+        decide_assessment(assessment=assessment, actor=world.people[who], stars=4)
 
 
 @pytest.mark.django_db
-def test_the_decision_form_without_a_reason_shows_the_error(client, cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
-    client.force_login(people["approver"])
+def test_the_decision_form_without_a_reason_shows_the_error(client, cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
+    client.force_login(world.approver)
 
     response = client.post(
         reverse("reviews:assessment_decide", args=[cycle.pk, assessment.pk]), {"stars": "5", "reason": ""}
@@ -202,9 +152,9 @@ def test_the_decision_form_without_a_reason_shows_the_error(client, cycle, tree,
 
 
 @pytest.mark.django_db
-def test_the_decision_form_decides_and_returns_to_the_list(client, cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
-    client.force_login(people["approver"])
+def test_the_decision_form_decides_and_returns_to_the_list(client, cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
+    client.force_login(world.approver)
 
     response = client.post(
         reverse("reviews:assessment_decide", args=[cycle.pk, assessment.pk]),
@@ -221,9 +171,9 @@ def test_the_decision_form_decides_and_returns_to_the_list(client, cycle, tree, 
 
 
 @pytest.mark.django_db
-def test_staff_see_the_decisions_but_get_403_when_deciding(client, cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], proposed=4)
-    client.force_login(people["staff"])
+def test_staff_see_the_decisions_but_get_403_when_deciding(client, cycle, world):
+    assessment = scored(cycle, world.branch, proposed=4)
+    client.force_login(world.staff)
 
     assert client.get(reverse("reviews:cycle_decisions", args=[cycle.pk])).status_code == 200
     response = client.post(
@@ -233,36 +183,38 @@ def test_staff_see_the_decisions_but_get_403_when_deciding(client, cycle, tree, 
 
 
 @pytest.mark.django_db
-def test_the_decisions_page_is_403_to_a_reviewer_and_404_outside_the_committee(client, cycle, people):
+def test_the_decisions_page_is_403_to_a_reviewer_and_404_outside_the_committee(client, cycle, world):
     url = reverse("reviews:cycle_decisions", args=[cycle.pk])
-    client.force_login(people["reviewer"])
+    client.force_login(world.reviewers[0])
     assert client.get(url).status_code == 403
-    client.force_login(people["other_approver"])
+    client.force_login(world.other_approver)
     assert client.get(url).status_code == 404
-    client.force_login(people["secretary"])
+    client.force_login(world.secretary)
     assert client.get(url).status_code == 404
 
 
 @pytest.mark.django_db
-def test_the_decisions_page_shows_scores_and_levels(client, cycle, tree, people):
-    assessment = scored(cycle, tree["B1"], score="92.0", proposed=4, declared=5)
-    client.force_login(people["approver"])
+def test_the_decisions_page_shows_scores_and_levels(client, cycle, world):
+    assessment = scored(cycle, world.branch, score="92.0", proposed=4, declared=5)
+    client.force_login(world.approver)
 
     page = client.get(reverse("reviews:cycle_decisions", args=[cycle.pk])).content.decode()
 
-    assert "甲一支部" in page
+    assert "教育局第一党支部" in page
     assert "92.0" in page and "93.0" in page  # consolidated and self-assessment totals
     assert f'id="a{assessment.pk}"' in page
-    assert "甲二支部" not in page  # not scored yet
+    assert "教育局第二党支部" not in page  # not scored yet
 
 
 @pytest.mark.django_db
-def test_the_decisions_page_warns_when_a_level_exceeds_its_cap(client, tree, people, standard):
-    cycle = new_cycle(tree["C1"], people["approver"], standard, star_caps={"5": 30})
-    scored(cycle, tree["B1"], score="96.0", proposed=5)
-    scored(cycle, tree["B2"], score="97.0", proposed=5)
-    scored(cycle, tree["B3"], score="91.0", proposed=4)
-    client.force_login(people["approver"])
+def test_the_decisions_page_warns_when_a_level_exceeds_its_cap(client, world, default_standard):
+    cycle = open_default_cycle(
+        world.committee, world.approver, standard=default_standard, star_caps={"5": 30}
+    )
+    scored(cycle, world.branch, score="96.0", proposed=5)
+    scored(cycle, world.sibling_branch, score="97.0", proposed=5)
+    scored(cycle, world.branch_under_committee, score="91.0", proposed=4)
+    client.force_login(world.approver)
 
     page = client.get(reverse("reviews:cycle_decisions", args=[cycle.pk])).content.decode()
 
@@ -272,12 +224,14 @@ def test_the_decisions_page_warns_when_a_level_exceeds_its_cap(client, tree, peo
 
 
 @pytest.mark.django_db
-def test_the_cap_counts_a_decision_instead_of_the_proposal(client, tree, people, standard):
-    cycle = new_cycle(tree["C1"], people["approver"], standard, star_caps={"5": 50})
-    scored(cycle, tree["B1"], score="96.0", proposed=5)
-    second = scored(cycle, tree["B2"], score="97.0", proposed=5)
-    decide_assessment(assessment=second, actor=people["approver"], stars=4, reason="上级通报批评")
-    client.force_login(people["approver"])
+def test_the_cap_counts_a_decision_instead_of_the_proposal(client, world, default_standard):
+    cycle = open_default_cycle(
+        world.committee, world.approver, standard=default_standard, star_caps={"5": 50}
+    )
+    scored(cycle, world.branch, score="96.0", proposed=5)
+    second = scored(cycle, world.sibling_branch, score="97.0", proposed=5)
+    decide_assessment(assessment=second, actor=world.approver, stars=4, reason="上级通报批评")
+    client.force_login(world.approver)
 
     page = client.get(reverse("reviews:cycle_decisions", args=[cycle.pk])).content.decode()
 
@@ -288,13 +242,13 @@ def test_the_cap_counts_a_decision_instead_of_the_proposal(client, tree, people,
 
 
 @pytest.mark.django_db
-def test_publishing_is_refused_while_a_scored_assessment_is_undecided(cycle, tree, people):
-    first = scored(cycle, tree["B1"], proposed=4)
-    scored(cycle, tree["B2"], proposed=5)
-    decide_assessment(assessment=first, actor=people["approver"], stars=4)
+def test_publishing_is_refused_while_a_scored_assessment_is_undecided(cycle, world):
+    first = scored(cycle, world.branch, proposed=4)
+    scored(cycle, world.sibling_branch, proposed=5)
+    decide_assessment(assessment=first, actor=world.approver, stars=4)
 
     with pytest.raises(WorkflowError, match="1 scored assessments have no decision yet"):
-        publicize_cycle(cycle=cycle, actor=people["approver"])
+        publicize_cycle(cycle=cycle, actor=world.approver)
 
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.OPEN
@@ -302,9 +256,9 @@ def test_publishing_is_refused_while_a_scored_assessment_is_undecided(cycle, tre
 
 
 @pytest.mark.django_db
-def test_publishing_over_http_is_409_while_a_scored_assessment_is_undecided(client, cycle, tree, people):
-    scored(cycle, tree["B1"], proposed=4)
-    client.force_login(people["approver"])
+def test_publishing_over_http_is_409_while_a_scored_assessment_is_undecided(client, cycle, world):
+    scored(cycle, world.branch, proposed=4)
+    client.force_login(world.approver)
 
     response = client.post(reverse("reviews:cycle_publicize", args=[cycle.pk]))
 
@@ -313,13 +267,13 @@ def test_publishing_over_http_is_409_while_a_scored_assessment_is_undecided(clie
 
 
 @pytest.mark.django_db
-def test_publishing_puts_every_decision_under_notice_for_the_period(cycle, tree, people):
-    scored(cycle, tree["B1"], proposed=4)
-    scored(cycle, tree["B2"], proposed=5)
-    decide_all(cycle, people["approver"])
+def test_publishing_puts_every_decision_under_notice_for_the_period(cycle, world):
+    scored(cycle, world.branch, proposed=4)
+    scored(cycle, world.sibling_branch, proposed=5)
+    decide_all(cycle, world.approver)
 
     with time_machine.travel(PUBLISHED_AT, tick=False):
-        publicize_cycle(cycle=cycle, actor=people["staff"])
+        publicize_cycle(cycle=cycle, actor=world.staff)
 
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.PUBLICITY
@@ -329,23 +283,24 @@ def test_publishing_puts_every_decision_under_notice_for_the_period(cycle, tree,
         "B1": AssessmentStatus.PUBLICIZED,
         "B2": AssessmentStatus.PUBLICIZED,
         "B3": AssessmentStatus.NOT_STARTED,
+        "B4": AssessmentStatus.NOT_STARTED,
     }
-    assert AssessmentEvent.objects.filter(action="publicize", actor=people["staff"]).count() == 2
+    assert AssessmentEvent.objects.filter(action="publicize", actor=world.staff).count() == 2
 
 
 @pytest.mark.django_db
-def test_publishing_with_nothing_decided_is_refused(cycle, people):
+def test_publishing_with_nothing_decided_is_refused(cycle, world):
     with pytest.raises(WorkflowError):
-        publicize_cycle(cycle=cycle, actor=people["approver"])
+        publicize_cycle(cycle=cycle, actor=world.approver)
 
 
 @pytest.mark.django_db
-def test_decisions_are_final_once_the_notice_is_published(client, publicized, tree, people):
-    assessment = Assessment.objects.get(cycle=publicized, branch=tree["B1"])
+def test_decisions_are_final_once_the_notice_is_published(client, publicized, world):
+    assessment = Assessment.objects.get(cycle=publicized, branch=world.branch)
 
     with pytest.raises(WorkflowError):
-        decide_assessment(assessment=assessment, actor=people["approver"], stars=4)
-    client.force_login(people["approver"])
+        decide_assessment(assessment=assessment, actor=world.approver, stars=4)
+    client.force_login(world.approver)
     response = client.post(
         reverse("reviews:assessment_decide", args=[publicized.pk, assessment.pk]), {"stars": "4"}
     )
@@ -353,15 +308,15 @@ def test_decisions_are_final_once_the_notice_is_published(client, publicized, tr
 
 
 @pytest.mark.django_db
-def test_the_public_notice_page_lists_the_branches_and_their_levels(client, publicized, people):
-    client.force_login(people["staff"])
+def test_the_public_notice_page_lists_the_branches_and_their_levels(client, publicized, world):
+    client.force_login(world.staff)
 
     with time_machine.travel(DURING_NOTICE, tick=False):
         page = client.get(reverse("reviews:cycle_publicity", args=[publicized.pk])).content.decode()
 
-    assert "甲一支部" in page and "甲二支部" in page
-    assert "工委机关支部" not in page
-    assert page.index("甲二支部") < page.index("甲一支部")  # five stars listed first
+    assert "教育局第一党支部" in page and "教育局第二党支部" in page
+    assert "工委机关党支部" not in page
+    assert page.index("教育局第二党支部") < page.index("教育局第一党支部")  # five stars listed first
     assert "2025-06-15 09:00" in page  # end of the notice period
 
 
@@ -369,12 +324,12 @@ def test_the_public_notice_page_lists_the_branches_and_their_levels(client, publ
 
 
 @pytest.mark.django_db
-def test_certifying_during_the_notice_is_refused_and_changes_nothing(publicized, people):
+def test_certifying_during_the_notice_is_refused_and_changes_nothing(publicized, world):
     with (
         time_machine.travel(DURING_NOTICE, tick=False),
         pytest.raises(WorkflowError, match="public notice runs until"),
     ):
-        certify_cycle(cycle=publicized, actor=people["approver"])
+        certify_cycle(cycle=publicized, actor=world.approver)
 
     publicized.refresh_from_db()
     assert publicized.status == CycleStatus.PUBLICITY
@@ -384,8 +339,8 @@ def test_certifying_during_the_notice_is_refused_and_changes_nothing(publicized,
 
 
 @pytest.mark.django_db
-def test_certifying_during_the_notice_over_http_is_409(client, publicized, people):
-    client.force_login(people["approver"])
+def test_certifying_during_the_notice_over_http_is_409(client, publicized, world):
+    client.force_login(world.approver)
 
     with time_machine.travel(DURING_NOTICE, tick=False):
         response = client.post(reverse("reviews:cycle_certify", args=[publicized.pk]))
@@ -396,61 +351,61 @@ def test_certifying_during_the_notice_over_http_is_409(client, publicized, peopl
 
 
 @pytest.mark.django_db
-def test_an_unresolved_objection_blocks_certification(publicized, tree, people):
-    assessment = Assessment.objects.get(cycle=publicized, branch=tree["B2"])
+def test_an_unresolved_objection_blocks_certification(publicized, world):
+    assessment = Assessment.objects.get(cycle=publicized, branch=world.sibling_branch)
     with time_machine.travel(DURING_NOTICE, tick=False):
         objection = record_objection(
             assessment=assessment,
-            actor=people["staff"],
+            actor=world.staff,
             received_from="群众来信",
             content="该支部党费收缴不及时",
         )
 
     with time_machine.travel(AFTER_NOTICE, tick=False):
         with pytest.raises(WorkflowError, match="1 objections are not resolved yet"):
-            certify_cycle(cycle=publicized, actor=people["approver"])
+            certify_cycle(cycle=publicized, actor=world.approver)
         assert not Certificate.objects.exists()
 
         resolve_objection(
-            objection=objection, actor=people["approver"], resolution="经核查，党费已按时足额缴纳。"
+            objection=objection, actor=world.approver, resolution="经核查，党费已按时足额缴纳。"
         )
-        certify_cycle(cycle=publicized, actor=people["approver"])
+        certify_cycle(cycle=publicized, actor=world.approver)
 
     assert Certificate.objects.count() == 2
 
 
 @pytest.mark.django_db
-def test_an_objection_needs_content_and_a_resolution_needs_text(publicized, tree, people):
-    assessment = Assessment.objects.get(cycle=publicized, branch=tree["B1"])
+def test_an_objection_needs_content_and_a_resolution_needs_text(publicized, world):
+    assessment = Assessment.objects.get(cycle=publicized, branch=world.branch)
     with time_machine.travel(DURING_NOTICE, tick=False):
         with pytest.raises(ValidationError):
-            record_objection(assessment=assessment, actor=people["staff"], received_from="", content=" ")
+            record_objection(assessment=assessment, actor=world.staff, received_from="", content=" ")
         objection = record_objection(
-            assessment=assessment, actor=people["staff"], received_from="", content="异议"
+            assessment=assessment, actor=world.staff, received_from="", content="异议"
         )
         with pytest.raises(ValidationError):
-            resolve_objection(objection=objection, actor=people["approver"], resolution="")
+            resolve_objection(objection=objection, actor=world.approver, resolution="")
         with pytest.raises(PermissionDenied):
-            resolve_objection(objection=objection, actor=people["staff"], resolution="已核实")
+            resolve_objection(objection=objection, actor=world.staff, resolution="已核实")
 
     objection.refresh_from_db()
     assert objection.resolved_at is None
 
 
 @pytest.mark.django_db
-def test_objections_are_received_only_during_the_notice(publicized, tree, people):
-    assessment = Assessment.objects.get(cycle=publicized, branch=tree["B1"])
+def test_objections_are_received_only_during_the_notice(publicized, world):
+    assessment = Assessment.objects.get(cycle=publicized, branch=world.branch)
 
     with time_machine.travel(AFTER_NOTICE, tick=False), pytest.raises(WorkflowError):
-        record_objection(assessment=assessment, actor=people["staff"], received_from="", content="异议")
+        record_objection(assessment=assessment, actor=world.staff, received_from="", content="异议")
 
     assert not Objection.objects.exists()
 
 
 @pytest.mark.django_db
-def test_objections_are_recorded_and_resolved_through_the_pages(client, publicized, tree, people):
-    assessment = Assessment.objects.get(cycle=publicized, branch=tree["B1"])
-    client.force_login(people["approver"])
+def test_objections_are_recorded_and_resolved_through_the_pages(client, publicized, world):
+    assessment = Assessment.objects.get(cycle=publicized, branch=world.branch)
+    client.force_login(world.approver)
 
     with time_machine.travel(DURING_NOTICE, tick=False):
         response = client.post(
@@ -468,13 +423,13 @@ def test_objections_are_recorded_and_resolved_through_the_pages(client, publiciz
 
     assert response.status_code == 302
     objection.refresh_from_db()
-    assert (objection.resolved_by, objection.resolution) == (people["approver"], "经核实，次数符合要求。")
+    assert (objection.resolved_by, objection.resolution) == (world.approver, "经核实，次数符合要求。")
 
 
 @pytest.mark.django_db
-def test_certifying_issues_certificates_and_star_events(publicized, tree, people):
+def test_certifying_issues_certificates_and_star_events(publicized, world):
     with time_machine.travel(AFTER_NOTICE, tick=False):
-        certify_cycle(cycle=publicized, actor=people["approver"])
+        certify_cycle(cycle=publicized, actor=world.approver)
 
     publicized.refresh_from_db()
     assert (publicized.status, publicized.certified_at) == (CycleStatus.CERTIFIED, AFTER_NOTICE)
@@ -482,6 +437,7 @@ def test_certifying_issues_certificates_and_star_events(publicized, tree, people
         "B1": AssessmentStatus.CERTIFIED,
         "B2": AssessmentStatus.CERTIFIED,
         "B3": AssessmentStatus.NOT_STARTED,
+        "B4": AssessmentStatus.NOT_STARTED,
     }
     certificates = {c.branch.code: c for c in Certificate.objects.select_related("branch")}
     assert set(certificates) == {"B1", "B2"}
@@ -495,42 +451,44 @@ def test_certifying_issues_certificates_and_star_events(publicized, tree, people
         None,
         4,
     )
-    assert (events["B2"].actor, events["B2"].at) == (people["approver"], AFTER_NOTICE)
+    assert (events["B2"].actor, events["B2"].at) == (world.approver, AFTER_NOTICE)
     assert AssessmentEvent.objects.filter(action="certify").count() == 2
 
 
 @pytest.mark.django_db
-def test_certifying_supersedes_the_previous_certificate(tree, people, standard):
-    old_cycle = new_cycle(tree["C1"], people["approver"], standard, name="2023—2024年度星级认定")
+def test_certifying_supersedes_the_previous_certificate(world, default_standard):
+    old_cycle = open_default_cycle(
+        world.committee, world.approver, standard=default_standard, name="2023—2024年度星级认定"
+    )
     old = Certificate.objects.create(
-        branch=tree["B1"],
-        assessment=Assessment.objects.get(cycle=old_cycle, branch=tree["B1"]),
+        branch=world.branch,
+        assessment=Assessment.objects.get(cycle=old_cycle, branch=world.branch),
         certified_stars=3,
         stars=2,  # lowered after a violation
         issued_at=datetime.datetime(2023, 6, 20, tzinfo=SHANGHAI),
         valid_until=datetime.date(2025, 6, 20),
     )
-    cycle = new_cycle(tree["C1"], people["approver"], standard)
-    scored(cycle, tree["B1"], proposed=4)
-    decide_all(cycle, people["approver"])
+    cycle = open_default_cycle(world.committee, world.approver, standard=default_standard)
+    scored(cycle, world.branch, proposed=4)
+    decide_all(cycle, world.approver)
     with time_machine.travel(PUBLISHED_AT, tick=False):
-        publicize_cycle(cycle=cycle, actor=people["approver"])
+        publicize_cycle(cycle=cycle, actor=world.approver)
 
     with time_machine.travel(AFTER_NOTICE, tick=False):
-        certify_cycle(cycle=cycle, actor=people["approver"])
+        certify_cycle(cycle=cycle, actor=world.approver)
 
     old.refresh_from_db()
     assert old.status == CertificateStatus.SUPERSEDED
-    new = Certificate.objects.get(branch=tree["B1"], status=CertificateStatus.VALID)
+    new = Certificate.objects.get(branch=world.branch, status=CertificateStatus.VALID)
     event = StarEvent.objects.get(certificate=new)
     assert (event.kind, event.from_stars, event.to_stars) == (StarEventKind.CERTIFICATION, 2, 4)
 
 
 @pytest.mark.django_db
-def test_certifying_twice_makes_one_change(client, publicized, people):
-    client.force_login(people["second_approver"])
+def test_certifying_twice_makes_one_change(client, publicized, world, second_approver):
+    client.force_login(second_approver)
     with time_machine.travel(AFTER_NOTICE, tick=False):
-        certify_cycle(cycle=publicized, actor=people["approver"])
+        certify_cycle(cycle=publicized, actor=world.approver)
         response = client.post(reverse("reviews:cycle_certify", args=[publicized.pk]))
 
     assert response.status_code == 409
@@ -539,21 +497,21 @@ def test_certifying_twice_makes_one_change(client, publicized, people):
 
 
 @pytest.mark.django_db
-def test_certification_is_the_approvers_and_outsiders_get_404(client, publicized, people):
+def test_certification_is_the_approvers_and_outsiders_get_404(client, publicized, world):
     url = reverse("reviews:cycle_certify", args=[publicized.pk])
     with time_machine.travel(AFTER_NOTICE, tick=False):
-        client.force_login(people["staff"])
+        client.force_login(world.staff)
         assert client.post(url).status_code == 403
-        client.force_login(people["other_approver"])
+        client.force_login(world.other_approver)
         assert client.post(url).status_code == 404
     assert not Certificate.objects.exists()
 
 
 @pytest.mark.django_db
-def test_the_confirmation_pages_ask_before_acting(client, cycle, tree, people):
-    scored(cycle, tree["B1"], proposed=4)
-    decide_all(cycle, people["approver"])
-    client.force_login(people["approver"])
+def test_the_confirmation_pages_ask_before_acting(client, cycle, world):
+    scored(cycle, world.branch, proposed=4)
+    decide_all(cycle, world.approver)
+    client.force_login(world.approver)
 
     page = client.get(reverse("reviews:cycle_publicize", args=[cycle.pk])).content.decode()
 
@@ -563,14 +521,14 @@ def test_the_confirmation_pages_ask_before_acting(client, cycle, tree, people):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_approvers_certifying_at_once_make_one_change(tree, people, standard):
+def test_two_approvers_certifying_at_once_make_one_change(world, default_standard, second_approver):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes writers; the race needs row locks")
-    cycle = new_cycle(tree["C1"], people["approver"], standard)
-    scored(cycle, tree["B1"], proposed=4)
-    decide_all(cycle, people["approver"])
+    cycle = open_default_cycle(world.committee, world.approver, standard=default_standard)
+    scored(cycle, world.branch, proposed=4)
+    decide_all(cycle, world.approver)
     with time_machine.travel(PUBLISHED_AT, tick=False):
-        publicize_cycle(cycle=cycle, actor=people["approver"])
+        publicize_cycle(cycle=cycle, actor=world.approver)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -586,7 +544,7 @@ def test_two_approvers_certifying_at_once_make_one_change(tree, people, standard
 
     with time_machine.travel(AFTER_NOTICE, tick=False):
         threads = [
-            threading.Thread(target=certify, args=(people[who],)) for who in ("approver", "second_approver")
+            threading.Thread(target=certify, args=(actor,)) for actor in (world.approver, second_approver)
         ]
         for thread in threads:
             thread.start()
@@ -601,19 +559,14 @@ def test_two_approvers_certifying_at_once_make_one_change(tree, people, standard
 # --- Fixed query count -----------------------------------------------------------------------
 
 
-def committee_with_scored_branches(code, count, standard):
+def committee_with_scored_branches(prefix, count, default_standard):
     """A committee with ``count`` scored branches, each scored by three submitted reviewers."""
-    committee = create_organization(name=f"{code}工委", code=code, kind=OrgKind.COMMITTEE)
-    parent = create_organization(
-        name=f"{code}党委", code=f"{code}P", kind=OrgKind.PARTY_COMMITTEE, parent=committee
-    )
-    for number in range(count):
-        create_organization(
-            name=f"{code}支部{number}", code=f"{code}B{number}", kind=OrgKind.BRANCH, parent=parent
-        )
-    approver = make_user(f"{code}-approver", Role.COMMITTEE_APPROVER, committee)
-    reviewers = [make_user(f"{code}-reviewer{n}", Role.ASSESSMENT_REVIEWER, committee) for n in range(3)]
-    cycle = new_cycle(committee, approver, standard, star_caps={"5": 30})
+    committee = make_sized_committee(prefix, count).committee
+    approver = make_user(f"{prefix}-approver", roles=((Role.COMMITTEE_APPROVER, committee),))
+    reviewers = [
+        make_user(f"{prefix}-reviewer{n}", roles=((Role.ASSESSMENT_REVIEWER, committee),)) for n in range(3)
+    ]
+    cycle = open_default_cycle(committee, approver, standard=default_standard, star_caps={"5": 30})
     assessments = list(cycle.assessments.all())
     for number, assessment in enumerate(assessments):
         assessment.status = AssessmentStatus.SCORED
@@ -630,7 +583,7 @@ def committee_with_scored_branches(code, count, standard):
         for a in assessments
         for r in reviewers
     )
-    items = list(Item.objects.filter(dimension__standard=standard))
+    items = list(Item.objects.filter(dimension__standard=default_standard))
     ReviewScore.objects.bulk_create(
         ReviewScore(
             assignment=assignment,
@@ -653,9 +606,9 @@ def count_queries(client, user, url) -> int:
 
 
 @pytest.mark.django_db
-def test_the_decisions_page_runs_the_same_queries_for_10_and_200_branches(client, standard):
-    small, small_approver = committee_with_scored_branches("S", 10, standard)
-    large, large_approver = committee_with_scored_branches("L", 200, standard)
+def test_the_decisions_page_runs_the_same_queries_for_10_and_200_branches(client, default_standard):
+    small, small_approver = committee_with_scored_branches("S", 10, default_standard)
+    large, large_approver = committee_with_scored_branches("L", 200, default_standard)
 
     few = count_queries(client, small_approver, reverse("reviews:cycle_decisions", args=[small.pk]))
     many = count_queries(client, large_approver, reverse("reviews:cycle_decisions", args=[large.pk]))
@@ -667,10 +620,12 @@ def test_the_decisions_page_runs_the_same_queries_for_10_and_200_branches(client
 
 
 @pytest.mark.django_db
-def test_a_reviewers_total_counts_only_the_submitted_version(client, standard):
-    cycle, approver = committee_with_scored_branches("S", 1, standard)
+def test_a_reviewers_total_counts_only_the_submitted_version(client, default_standard):
+    cycle, approver = committee_with_scored_branches("S", 1, default_standard)
     assignment = ReviewerAssignment.objects.filter(assessment__cycle=cycle).order_by("pk").first()
-    item = Item.objects.filter(dimension__standard=standard, kind=ItemKind.NORMAL).order_by("pk").first()
+    item = (
+        Item.objects.filter(dimension__standard=default_standard, kind=ItemKind.NORMAL).order_by("pk").first()
+    )
     # A draft of the next version stays private to the reviewer until submitted.
     ReviewScore.objects.create(assignment=assignment, item=item, version=2, score=Decimal(0))
     client.force_login(approver)
@@ -681,10 +636,10 @@ def test_a_reviewers_total_counts_only_the_submitted_version(client, standard):
 
 
 @pytest.mark.django_db
-def test_the_branch_list_never_shows_organizations_outside_the_cycle(client, cycle, people):
-    client.force_login(people["approver"])
+def test_the_branch_list_never_shows_organizations_outside_the_cycle(client, cycle, world):
+    client.force_login(world.approver)
 
     page = client.get(reverse("reviews:cycle_detail", args=[cycle.pk])).content.decode()
 
-    assert "丙一支部" not in page
+    assert "区第一党支部" not in page
     assert Organization.objects.filter(code="D1").exists()

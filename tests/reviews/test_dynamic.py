@@ -9,14 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from branches.errors import WorkflowError
-from branches.models import OrgKind, User
+from branches.models import User
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
+from reports.models import JobRun, JobStatus
 from reports.tasks import expire_certificates
 from reviews.models import Assessment, Certificate, CertificateStatus, StarEvent, StarEventKind
-from reviews.services.cycles import open_cycle
 from reviews.services.decision import downgrade_branch, expire_due_certificates, revoke_branch
-from scoring.models import Standard, StandardStatus
+from tests.factories import make_certificate, make_user, open_default_cycle
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -27,70 +26,24 @@ LATER = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def tree(db):
-    c1 = create_organization(name="第一工委", code="C1", kind=OrgKind.COMMITTEE)
-    p1 = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=c1)
-    b1 = create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=p1)
-    b2 = create_organization(name="甲二支部", code="B2", kind=OrgKind.BRANCH, parent=p1)
-    c2 = create_organization(name="第二工委", code="C2", kind=OrgKind.COMMITTEE)
-    return {o.code: o for o in [c1, p1, b1, b2, c2]}
-
-
-def make_user(username, role=None, organization=None, **extra):
-    user = User.objects.create_user(username, password="x-unused-x", real_name=username, **extra)
-    if role:
-        assign_role(user=user, role=role, organization=organization)
-    return user
-
-
-@pytest.fixture
-def people(tree):
-    return {
-        "approver": make_user("approver", Role.COMMITTEE_APPROVER, tree["C1"]),
-        "staff": make_user("staff", Role.STAFF, tree["C1"], is_staff=True),
-        "secretary": make_user("secretary", Role.BRANCH_SECRETARY, tree["B1"]),
-        "other_approver": make_user("other_approver", Role.COMMITTEE_APPROVER, tree["C2"]),
-    }
-
-
-@pytest.fixture
-def cycle(tree, people):
-    return open_cycle(
-        committee=tree["C1"],
-        actor=people["approver"],
-        name="2025—2026年度星级认定",
-        standard=Standard.objects.get(status=StandardStatus.PUBLISHED),
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-    )
+def cycle(world):
+    return open_default_cycle(world.committee, world.approver)
 
 
 def certify(cycle, branch, stars, actor) -> Certificate:
-    """A certificate as ``certify_cycle`` leaves it, with its certification event."""
-    certificate = Certificate.objects.create(
-        branch=branch,
-        assessment=Assessment.objects.get(cycle=cycle, branch=branch),
-        certified_stars=stars,
+    """The branch certified with ``stars`` on CERTIFIED_AT, as ``certify_cycle`` leaves it."""
+    return make_certificate(
+        Assessment.objects.get(cycle=cycle, branch=branch),
         stars=stars,
         issued_at=CERTIFIED_AT,
         valid_until=VALID_UNTIL,
-    )
-    StarEvent.objects.create(
-        branch=branch,
-        certificate=certificate,
-        kind=StarEventKind.CERTIFICATION,
-        from_stars=None,
-        to_stars=stars,
         actor=actor,
-        at=CERTIFIED_AT,
     )
-    return certificate
 
 
 @pytest.fixture
-def certificate(cycle, tree, people):
-    return certify(cycle, tree["B1"], 4, people["approver"])
+def certificate(cycle, world):
+    return certify(cycle, world.branch, 4, world.approver)
 
 
 # --- Downgrade and revocation ----------------------------------------------------------------
@@ -105,10 +58,10 @@ def certificate(cycle, tree, people):
         ("", "违反组织纪律", {"reason"}),
     ],
 )
-def test_a_downgrade_needs_a_reason_and_the_violation(certificate, tree, people, reason, violation, missing):
+def test_a_downgrade_needs_a_reason_and_the_violation(certificate, world, reason, violation, missing):
     with time_machine.travel(LATER, tick=False), pytest.raises(ValidationError) as error:
         downgrade_branch(
-            branch=tree["B1"], actor=people["approver"], to_stars=2, reason=reason, violation=violation
+            branch=world.branch, actor=world.approver, to_stars=2, reason=reason, violation=violation
         )
 
     assert set(error.value.message_dict) == missing
@@ -118,11 +71,11 @@ def test_a_downgrade_needs_a_reason_and_the_violation(certificate, tree, people,
 
 
 @pytest.mark.django_db
-def test_a_downgrade_lowers_the_current_level_and_records_who_when_and_why(certificate, tree, people):
+def test_a_downgrade_lowers_the_current_level_and_records_who_when_and_why(certificate, world):
     with time_machine.travel(LATER, tick=False):
         event = downgrade_branch(
-            branch=tree["B1"],
-            actor=people["approver"],
+            branch=world.branch,
+            actor=world.approver,
             to_stars=2,
             reason="支部书记受到党内警告处分",
             violation="违反廉洁纪律",
@@ -135,23 +88,23 @@ def test_a_downgrade_lowers_the_current_level_and_records_who_when_and_why(certi
         CertificateStatus.VALID,
     )
     assert (event.kind, event.from_stars, event.to_stars) == (StarEventKind.DOWNGRADE, 4, 2)
-    assert (event.actor, event.at, event.certificate) == (people["approver"], LATER, certificate)
+    assert (event.actor, event.at, event.certificate) == (world.approver, LATER, certificate)
     assert (event.reason, event.violation) == ("支部书记受到党内警告处分", "违反廉洁纪律")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("to_stars", [4, 5, 0])
-def test_a_downgrade_must_go_below_the_current_level(certificate, tree, people, to_stars):
+def test_a_downgrade_must_go_below_the_current_level(certificate, world, to_stars):
     with time_machine.travel(LATER, tick=False), pytest.raises(ValidationError):
         downgrade_branch(
-            branch=tree["B1"], actor=people["approver"], to_stars=to_stars, reason="r", violation="v"
+            branch=world.branch, actor=world.approver, to_stars=to_stars, reason="r", violation="v"
         )
 
 
 @pytest.mark.django_db
-def test_a_revocation_needs_a_reason_and_the_violation(certificate, tree, people):
+def test_a_revocation_needs_a_reason_and_the_violation(certificate, world):
     with time_machine.travel(LATER, tick=False), pytest.raises(ValidationError) as error:
-        revoke_branch(branch=tree["B1"], actor=people["approver"], reason="", violation="")
+        revoke_branch(branch=world.branch, actor=world.approver, reason="", violation="")
 
     assert set(error.value.message_dict) == {"reason", "violation"}
     certificate.refresh_from_db()
@@ -159,13 +112,13 @@ def test_a_revocation_needs_a_reason_and_the_violation(certificate, tree, people
 
 
 @pytest.mark.django_db
-def test_a_revocation_leaves_the_branch_unrated(client, certificate, tree, people):
+def test_a_revocation_leaves_the_branch_unrated(client, certificate, world):
     with time_machine.travel(LATER, tick=False):
         event = revoke_branch(
-            branch=tree["B1"], actor=people["approver"], reason="发生严重违纪问题", violation="违反政治纪律"
+            branch=world.branch, actor=world.approver, reason="发生严重违纪问题", violation="违反政治纪律"
         )
-        client.force_login(people["secretary"])
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        client.force_login(world.secretary)
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
     certificate.refresh_from_db()
     assert certificate.status == CertificateStatus.REVOKED
@@ -173,31 +126,33 @@ def test_a_revocation_leaves_the_branch_unrated(client, certificate, tree, peopl
         StarEventKind.REVOCATION,
         4,
         None,
-        people["approver"],
+        world.approver,
     )
     assert "Unrated" in page
     assert "违反政治纪律" in page
 
 
 @pytest.mark.django_db
-def test_a_branch_without_a_certificate_cannot_be_downgraded(tree, people):
+def test_a_branch_without_a_certificate_cannot_be_downgraded(world):
     with pytest.raises(WorkflowError):
-        downgrade_branch(branch=tree["B2"], actor=people["approver"], to_stars=1, reason="r", violation="v")
+        downgrade_branch(
+            branch=world.sibling_branch, actor=world.approver, to_stars=1, reason="r", violation="v"
+        )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["staff", "secretary"])
-def test_only_an_approver_lowers_or_revokes(certificate, tree, people, who):
+def test_only_an_approver_lowers_or_revokes(certificate, world, who):
     with pytest.raises(PermissionDenied):
-        downgrade_branch(branch=tree["B1"], actor=people[who], to_stars=2, reason="r", violation="v")
+        downgrade_branch(branch=world.branch, actor=world.people[who], to_stars=2, reason="r", violation="v")
     with pytest.raises(PermissionDenied):
-        revoke_branch(branch=tree["B1"], actor=people[who], reason="r", violation="v")
+        revoke_branch(branch=world.branch, actor=world.people[who], reason="r", violation="v")
 
 
 @pytest.mark.django_db
-def test_the_downgrade_form_asks_for_confirmation(client, certificate, tree, people):
-    client.force_login(people["approver"])
-    url = reverse("reviews:branch_downgrade", args=[tree["B1"].pk])
+def test_the_downgrade_form_asks_for_confirmation(client, certificate, world):
+    client.force_login(world.approver)
+    url = reverse("reviews:branch_downgrade", args=[world.branch.pk])
     data = {"to_stars": "3", "violation": "违反组织纪律", "reason": "未按期换届"}
 
     with time_machine.travel(LATER, tick=False):
@@ -207,18 +162,18 @@ def test_the_downgrade_form_asks_for_confirmation(client, certificate, tree, peo
         confirmed = client.post(url, {**data, "confirm": "on"})
 
     assert confirmed.status_code == 302
-    assert confirmed["Location"] == reverse("reviews:branch_detail", args=[tree["B1"].pk])
+    assert confirmed["Location"] == reverse("reviews:branch_detail", args=[world.branch.pk])
     certificate.refresh_from_db()
     assert certificate.stars == 3
 
 
 @pytest.mark.django_db
-def test_the_revoke_form_revokes_after_confirmation(client, certificate, tree, people):
-    client.force_login(people["approver"])
+def test_the_revoke_form_revokes_after_confirmation(client, certificate, world):
+    client.force_login(world.approver)
 
     with time_machine.travel(LATER, tick=False):
         response = client.post(
-            reverse("reviews:branch_revoke", args=[tree["B1"].pk]),
+            reverse("reviews:branch_revoke", args=[world.branch.pk]),
             {"violation": "违反政治纪律", "reason": "严重违纪", "confirm": "on"},
         )
 
@@ -228,21 +183,21 @@ def test_the_revoke_form_revokes_after_confirmation(client, certificate, tree, p
 
 
 @pytest.mark.django_db
-def test_dynamic_management_pages_are_403_in_scope_and_404_outside(client, certificate, tree, people):
+def test_dynamic_management_pages_are_403_in_scope_and_404_outside(client, certificate, world):
     with time_machine.travel(LATER, tick=False):
         for name in ("reviews:branch_downgrade", "reviews:branch_revoke"):
-            url = reverse(name, args=[tree["B1"].pk])
-            client.force_login(people["secretary"])
+            url = reverse(name, args=[world.branch.pk])
+            client.force_login(world.secretary)
             assert client.get(url).status_code == 403
-            client.force_login(people["other_approver"])
+            client.force_login(world.other_approver)
             assert client.get(url).status_code == 404
 
 
 @pytest.mark.django_db
-def test_revoking_an_unrated_branch_over_http_is_409(client, tree, people):
-    client.force_login(people["approver"])
+def test_revoking_an_unrated_branch_over_http_is_409(client, world):
+    client.force_login(world.approver)
 
-    response = client.get(reverse("reviews:branch_revoke", args=[tree["B2"].pk]))
+    response = client.get(reverse("reviews:branch_revoke", args=[world.sibling_branch.pk]))
 
     assert response.status_code == 409
 
@@ -260,30 +215,33 @@ def test_a_certificate_is_in_force_through_its_last_day(certificate):
 
 
 @pytest.mark.django_db
-def test_the_expiry_task_expires_due_certificates_once(client, certificate, cycle, tree, people):
-    still_valid = certify(cycle, tree["B2"], 5, people["approver"])
+def test_the_expiry_task_expires_due_certificates_once(client, certificate, cycle, world):
+    still_valid = certify(cycle, world.sibling_branch, 5, world.approver)
     Certificate.objects.filter(pk=still_valid.pk).update(valid_until=datetime.date(2028, 1, 1))
 
     with time_machine.travel(datetime.datetime(2027, 6, 21, 2, 0, tzinfo=SHANGHAI), tick=False):
         first = expire_certificates.delay()
         second = expire_certificates.delay()
-        client.force_login(people["secretary"])
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        client.force_login(world.secretary)
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
     assert (first.get(), second.get()) == (1, 0)
     certificate.refresh_from_db()
     still_valid.refresh_from_db()
     assert (certificate.status, still_valid.status) == (CertificateStatus.EXPIRED, CertificateStatus.VALID)
     expiry = StarEvent.objects.get(kind=StarEventKind.EXPIRY)
-    assert (expiry.branch, expiry.from_stars, expiry.to_stars, expiry.actor) == (tree["B1"], 4, None, None)
+    assert (expiry.branch, expiry.from_stars, expiry.to_stars, expiry.actor) == (world.branch, 4, None, None)
     assert "Unrated" in page
+    # A recorded job like the others: each run leaves a JobRun for the job list.
+    runs = JobRun.objects.filter(task_name="reports.tasks.expire_certificates").order_by("pk")
+    assert [(run.status, run.attempt, run.error) for run in runs] == [(JobStatus.SUCCEEDED, 1, "")] * 2
 
 
 @pytest.mark.django_db
-def test_a_lapsed_certificate_shows_as_unrated_before_the_task_runs(client, certificate, tree, people):
+def test_a_lapsed_certificate_shows_as_unrated_before_the_task_runs(client, certificate, world):
     with time_machine.travel(datetime.datetime(2027, 7, 1, tzinfo=SHANGHAI), tick=False):
-        client.force_login(people["secretary"])  # inside: sessions expire after hours
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        client.force_login(world.secretary)  # inside: sessions expire after hours
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
     assert "Unrated" in page
 
@@ -292,19 +250,19 @@ def test_a_lapsed_certificate_shows_as_unrated_before_the_task_runs(client, cert
 
 
 @pytest.mark.django_db
-def test_the_branch_timeline_shows_every_change_newest_first(client, certificate, tree, people):
+def test_the_branch_timeline_shows_every_change_newest_first(client, certificate, world):
     with time_machine.travel(LATER, tick=False):
         downgrade_branch(
-            branch=tree["B1"], actor=people["approver"], to_stars=3, reason="整改不到位", violation="违规1"
+            branch=world.branch, actor=world.approver, to_stars=3, reason="整改不到位", violation="违规1"
         )
     with time_machine.travel(datetime.datetime(2026, 9, 1, tzinfo=SHANGHAI), tick=False):
         downgrade_branch(
-            branch=tree["B1"], actor=people["approver"], to_stars=2, reason="再次违纪", violation="违规2"
+            branch=world.branch, actor=world.approver, to_stars=2, reason="再次违纪", violation="违规2"
         )
     with time_machine.travel(datetime.datetime(2027, 6, 21, 2, 0, tzinfo=SHANGHAI), tick=False):
         expire_certificates.delay()
-        client.force_login(people["secretary"])
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        client.force_login(world.secretary)
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
     positions = [
         page.index(marker) for marker in ('data-kind="expiry"', "违规2", "违规1", 'data-kind="certification"')
@@ -316,11 +274,11 @@ def test_the_branch_timeline_shows_every_change_newest_first(client, certificate
 
 
 @pytest.mark.django_db
-def test_the_branch_page_shows_level_stage_and_validity(client, certificate, tree, people):
-    client.force_login(people["secretary"])
+def test_the_branch_page_shows_level_stage_and_validity(client, certificate, world):
+    client.force_login(world.secretary)
 
     with time_machine.travel(LATER, tick=False):
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
     assert "4 stars" in page
     assert "Basic" in page  # the branch's stage
@@ -330,31 +288,31 @@ def test_the_branch_page_shows_level_stage_and_validity(client, certificate, tre
 
 
 @pytest.mark.django_db
-def test_the_approver_sees_the_downgrade_and_revoke_buttons(client, certificate, tree, people):
-    client.force_login(people["approver"])
+def test_the_approver_sees_the_downgrade_and_revoke_buttons(client, certificate, world):
+    client.force_login(world.approver)
 
     with time_machine.travel(LATER, tick=False):
-        page = client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).content.decode()
+        page = client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).content.decode()
 
-    assert reverse("reviews:branch_downgrade", args=[tree["B1"].pk]) in page
-    assert reverse("reviews:branch_revoke", args=[tree["B1"].pk]) in page
+    assert reverse("reviews:branch_downgrade", args=[world.branch.pk]) in page
+    assert reverse("reviews:branch_revoke", args=[world.branch.pk]) in page
 
 
 @pytest.mark.django_db
-def test_the_branch_page_is_404_outside_scope_and_for_other_organizations(client, tree, people):
-    client.force_login(people["other_approver"])
-    assert client.get(reverse("reviews:branch_detail", args=[tree["B1"].pk])).status_code == 404
-    client.force_login(people["secretary"])
-    assert client.get(reverse("reviews:branch_detail", args=[tree["B2"].pk])).status_code == 404
-    client.force_login(people["approver"])
-    assert client.get(reverse("reviews:branch_detail", args=[tree["P1"].pk])).status_code == 404
+def test_the_branch_page_is_404_outside_scope_and_for_other_organizations(client, world):
+    client.force_login(world.other_approver)
+    assert client.get(reverse("reviews:branch_detail", args=[world.branch.pk])).status_code == 404
+    client.force_login(world.secretary)
+    assert client.get(reverse("reviews:branch_detail", args=[world.sibling_branch.pk])).status_code == 404
+    client.force_login(world.approver)
+    assert client.get(reverse("reviews:branch_detail", args=[world.party_committee.pk])).status_code == 404
 
 
 # --- Admin ------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_admin_shows_workflow_rows_read_only(client, certificate, people):
+def test_the_admin_shows_workflow_rows_read_only(client, certificate, world):
     root = User.objects.create_superuser("root", password="x-unused-x")
     client.force_login(root)
 
@@ -373,25 +331,13 @@ def test_the_admin_shows_workflow_rows_read_only(client, certificate, people):
 
 
 @pytest.mark.django_db
-def test_the_admin_shows_staff_only_their_scope(client, certificate, cycle, tree, people):
+def test_the_admin_shows_staff_only_their_scope(client, certificate, cycle, world):
     from django.contrib.auth.models import Permission
 
-    outsider_committee = create_organization(name="第三工委", code="C3", kind=OrgKind.COMMITTEE)
-    outside_branch = create_organization(
-        name="丁一支部", code="E1", kind=OrgKind.BRANCH, parent=outsider_committee
-    )
-    staff = make_user("narrow_staff", Role.STAFF, tree["P1"], is_staff=True)
+    staff = make_user("sunhua", "孙华", roles=((Role.STAFF, world.party_committee),), is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_certificate"))
-    other_cycle = open_cycle(
-        committee=outsider_committee,
-        actor=make_user("c3", Role.COMMITTEE_APPROVER, outsider_committee),
-        name="三工委周期",
-        standard=cycle.standard,
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-    )
-    hidden = certify(other_cycle, outside_branch, 5, None)
+    other_cycle = open_default_cycle(world.other_committee, world.other_approver, standard=cycle.standard)
+    hidden = certify(other_cycle, world.other_branch, 5, None)
     client.force_login(staff)
 
     page = client.get(reverse("admin:reviews_certificate_changelist")).content.decode()

@@ -20,13 +20,10 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
 from branches.errors import WorkflowError
-from branches.roles import Role
-from branches.services.organizations import assign_role
 from reviews.models import (
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
-    Cycle,
     Evidence,
     ReviewerAssignment,
     SelfScore,
@@ -39,7 +36,8 @@ from reviews.services.assessment import (
 )
 from reviews.uploads import check_file_name, check_upload
 from reviews.views.secretary import evidence_upload
-from scoring.models import Item, Standard
+from scoring.models import Item
+from tests.factories import items_by_code, make_assessment, make_cycle
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
@@ -100,49 +98,30 @@ def upload(name: str, content: bytes, content_type: str = "application/octet-str
 
 
 @pytest.fixture
-def standard() -> Standard:
-    return Standard.objects.get(status="published")
-
-
-@pytest.fixture
-def assessment(org_tree, standard, make_user) -> Assessment:
-    cycle = Cycle.objects.create(
-        committee=org_tree.committee,
+def assessment(world, default_standard) -> Assessment:
+    cycle = make_cycle(
+        world.committee,
         name="2025年度星级认定",
-        standard=standard,
+        standard=default_standard,
+        opened_by=world.approver,
         self_assessment_deadline=datetime.date(2025, 10, 31),
         preliminary_deadline=datetime.date(2025, 11, 15),
         scoring_deadline=datetime.date(2025, 11, 30),
-        opened_by=make_user("opener", "工委办"),
     )
-    return Assessment.objects.create(cycle=cycle, branch=org_tree.branch_one)
+    return make_assessment(cycle, world.branch)
 
 
 @pytest.fixture
-def items(standard) -> dict[str, Item]:
-    return {item.code: item for item in Item.objects.filter(dimension__standard=standard)}
+def items(default_standard) -> dict[str, Item]:
+    return items_by_code(default_standard)
 
 
 @pytest.fixture
-def other_secretary(make_user, org_tree):
-    user = make_user("wangfang", "王芳")
-    assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=org_tree.branch_two)
-    return user
-
-
-@pytest.fixture
-def parent_reviewer(make_user, org_tree):
-    user = make_user("liming", "李明")
-    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
-    return user
-
-
-@pytest.fixture
-def evidence(assessment, items, secretary) -> Evidence:
+def evidence(world, assessment, items) -> Evidence:
     return add_evidence(
         assessment=assessment,
         item=items["1.2"],
-        actor=secretary,
+        actor=world.secretary,
         uploaded_file=upload("组织生活会记录.pdf", PDF),
     )
 
@@ -184,12 +163,10 @@ def page_fields(items: dict[str, Item], **values: str) -> dict:
         ("旧台账.xls", ole_bytes("Workbook"), "application/vnd.ms-excel"),
     ],
 )
-def test_real_files_of_every_allowed_type_are_accepted(
-    assessment, items, secretary, name, content, content_type
-):
+def test_real_files_of_every_allowed_type_are_accepted(world, assessment, items, name, content, content_type):
     # The browser's content type is ignored: it says octet-stream here.
     evidence = add_evidence(
-        assessment=assessment, item=items["1.2"], actor=secretary, uploaded_file=upload(name, content)
+        assessment=assessment, item=items["1.2"], actor=world.secretary, uploaded_file=upload(name, content)
     )
 
     assert (evidence.original_name, evidence.content_type, evidence.size) == (
@@ -197,7 +174,7 @@ def test_real_files_of_every_allowed_type_are_accepted(
         content_type,
         len(content),
     )
-    assert evidence.uploaded_by == secretary
+    assert evidence.uploaded_by == world.secretary
     with evidence.file.open("rb") as stored:
         assert stored.read() == content
 
@@ -229,8 +206,8 @@ def refusal(assessment, item, secretary, uploaded_file) -> str:
     return " ".join(excinfo.value.messages)
 
 
-def test_a_renamed_html_file_is_refused(assessment, items, secretary):
-    message = refusal(assessment, items["1.2"], secretary, upload("x.pdf", HTML, "application/pdf"))
+def test_a_renamed_html_file_is_refused(world, assessment, items):
+    message = refusal(assessment, items["1.2"], world.secretary, upload("x.pdf", HTML, "application/pdf"))
 
     assert message == (
         "The content of “x.pdf” is not one of PDF, JPEG or PNG images, Word (.doc, .docx) and Excel "
@@ -238,8 +215,8 @@ def test_a_renamed_html_file_is_refused(assessment, items, secretary):
     )
 
 
-def test_a_file_whose_extension_disagrees_with_its_content_is_refused(assessment, items, secretary):
-    message = refusal(assessment, items["1.2"], secretary, upload("照片.pdf", PNG))
+def test_a_file_whose_extension_disagrees_with_its_content_is_refused(world, assessment, items):
+    message = refusal(assessment, items["1.2"], world.secretary, upload("照片.pdf", PNG))
 
     assert (
         message
@@ -247,42 +224,42 @@ def test_a_file_whose_extension_disagrees_with_its_content_is_refused(assessment
     )
 
 
-def test_an_excel_file_named_docx_is_refused(assessment, items, secretary):
-    message = refusal(assessment, items["1.2"], secretary, upload("台账.docx", xlsx_bytes()))
+def test_an_excel_file_named_docx_is_refused(world, assessment, items):
+    message = refusal(assessment, items["1.2"], world.secretary, upload("台账.docx", xlsx_bytes()))
 
     assert "is named like a Word (.docx) file but its content is Excel (.xlsx)" in message
 
 
-def test_a_macro_enabled_word_file_is_refused(assessment, items, secretary):
-    message = refusal(assessment, items["1.2"], secretary, upload("宏.docx", docx_bytes(macro=True)))
+def test_a_macro_enabled_word_file_is_refused(world, assessment, items):
+    message = refusal(assessment, items["1.2"], world.secretary, upload("宏.docx", docx_bytes(macro=True)))
 
     assert "is not one of PDF" in message
 
 
-def test_a_plain_zip_named_docx_is_refused(assessment, items, secretary):
+def test_a_plain_zip_named_docx_is_refused(world, assessment, items):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "hello")
 
     assert "is not one of PDF" in refusal(
-        assessment, items["1.2"], secretary, upload("a.docx", buffer.getvalue())
+        assessment, items["1.2"], world.secretary, upload("a.docx", buffer.getvalue())
     )
 
 
-def test_an_oversize_file_is_refused(assessment, items, secretary, settings):
+def test_an_oversize_file_is_refused(world, assessment, items, settings):
     settings.EVIDENCE_MAX_BYTES = 100
 
-    message = refusal(assessment, items["1.2"], secretary, upload("big.pdf", PDF + b"%" * 200))
+    message = refusal(assessment, items["1.2"], world.secretary, upload("big.pdf", PDF + b"%" * 200))
 
     assert message == f"“big.pdf” is {len(PDF) + 200}\xa0bytes; a file may be at most 100\xa0bytes."
 
 
-def test_an_empty_file_and_an_unknown_extension_are_refused(assessment, items, secretary):
-    assert refusal(assessment, items["1.2"], secretary, upload("a.pdf", b"")) == "“a.pdf” is empty."
+def test_an_empty_file_and_an_unknown_extension_are_refused(world, assessment, items):
+    assert refusal(assessment, items["1.2"], world.secretary, upload("a.pdf", b"")) == "“a.pdf” is empty."
     assert "only PDF, JPEG or PNG images" in refusal(
-        assessment, items["1.2"], secretary, upload("a.exe", PDF)
+        assessment, items["1.2"], world.secretary, upload("a.exe", PDF)
     )
-    assert "only PDF" in refusal(assessment, items["1.2"], secretary, upload("a.html", HTML))
+    assert "only PDF" in refusal(assessment, items["1.2"], world.secretary, upload("a.html", HTML))
 
 
 @pytest.mark.parametrize(
@@ -311,11 +288,11 @@ def test_a_name_with_a_path_or_control_characters_is_refused(name, message):
     assert excinfo.value.messages == [message]
 
 
-def test_the_service_refuses_a_name_with_a_path_even_with_valid_content(assessment, items, secretary):
+def test_the_service_refuses_a_name_with_a_path_even_with_valid_content(world, assessment, items):
     crafted = upload("ok.pdf", PDF)
     crafted._name = "..\\..\\static\\x.pdf"  # what a direct caller could pass; Django's parser strips it
 
-    assert "contains a folder path" in refusal(assessment, items["1.2"], secretary, crafted)
+    assert "contains a folder path" in refusal(assessment, items["1.2"], world.secretary, crafted)
 
 
 def test_the_file_is_checked_before_anything_is_stored(settings, tmp_path):
@@ -326,21 +303,22 @@ def test_the_file_is_checked_before_anything_is_stored(settings, tmp_path):
     assert not (tmp_path / "media").exists()
 
 
-def test_uploading_is_for_the_branch_secretary_and_only_while_editable(
-    assessment, items, secretary, parent_reviewer
-):
+def test_uploading_is_for_the_branch_secretary_and_only_while_editable(world, assessment, items):
     with pytest.raises(PermissionDenied):
         add_evidence(
             assessment=assessment,
             item=items["1.2"],
-            actor=parent_reviewer,
+            actor=world.parent_reviewer,
             uploaded_file=upload("a.pdf", PDF),
         )
     Assessment.objects.filter(pk=assessment.pk).update(status=AssessmentStatus.SUBMITTED)
     assessment.refresh_from_db()
     with pytest.raises(WorkflowError):
         add_evidence(
-            assessment=assessment, item=items["1.2"], actor=secretary, uploaded_file=upload("a.pdf", PDF)
+            assessment=assessment,
+            item=items["1.2"],
+            actor=world.secretary,
+            uploaded_file=upload("a.pdf", PDF),
         )
     assert not Evidence.objects.exists()
 
@@ -348,8 +326,8 @@ def test_uploading_is_for_the_branch_secretary_and_only_while_editable(
 # --- uploading through the page ---------------------------------------------------------------
 
 
-def test_the_upload_button_saves_the_file_and_everything_typed(client, assessment, items, secretary):
-    client.force_login(secretary)
+def test_the_upload_button_saves_the_file_and_everything_typed(client, world, assessment, items):
+    client.force_login(world.secretary)
     data = page_fields(items, score_1_1="4.5", explanation_1_2="见附件", declared_stars="4")
     data["item"] = str(items["1.2"].pk)
     data[f"evidence_{items['1.2'].pk}"] = upload("组织生活会记录.pdf", PDF)
@@ -374,9 +352,9 @@ def test_the_upload_button_saves_the_file_and_everything_typed(client, assessmen
 
 
 def test_a_renamed_html_upload_is_refused_and_the_rest_of_the_form_is_intact(
-    client, assessment, items, secretary
+    client, world, assessment, items
 ):
-    client.force_login(secretary)
+    client.force_login(world.secretary)
     data = page_fields(
         items, score_1_1="4.5", score_1_3="4.55", explanation_1_2="每半年一次", declared_stars="5"
     )
@@ -404,10 +382,10 @@ def test_a_renamed_html_upload_is_refused_and_the_rest_of_the_form_is_intact(
 
 
 def test_an_oversize_upload_is_refused_with_a_message_and_the_form_intact(
-    client, assessment, items, secretary, settings
+    client, world, assessment, items, settings
 ):
     settings.EVIDENCE_MAX_BYTES = 100
-    client.force_login(secretary)
+    client.force_login(world.secretary)
     data = page_fields(items, score_2_1="5", explanation_2_1="每月学习")
     data["action"] = "save"
     data[f"evidence_{items['2.1'].pk}"] = upload("学习记录.pdf", PDF + b"%" * 200)
@@ -423,8 +401,8 @@ def test_an_oversize_upload_is_refused_with_a_message_and_the_form_intact(
     assert not Evidence.objects.exists()
 
 
-def test_pressing_upload_without_a_file_says_so(client, assessment, items, secretary):
-    client.force_login(secretary)
+def test_pressing_upload_without_a_file_says_so(client, world, assessment, items):
+    client.force_login(world.secretary)
     data = page_fields(items)
     data["item"] = str(items["1.2"].pk)
 
@@ -434,9 +412,9 @@ def test_pressing_upload_without_a_file_says_so(client, assessment, items, secre
     assert "Choose a file to upload first." in response.text
 
 
-def test_a_path_in_an_uploaded_name_never_becomes_a_path_on_disk(client, assessment, items, secretary):
+def test_a_path_in_an_uploaded_name_never_becomes_a_path_on_disk(client, world, assessment, items):
     # Django's multipart parser keeps only the last part of a name, so "../../x.pdf" arrives as "x.pdf".
-    client.force_login(secretary)
+    client.force_login(world.secretary)
     data = page_fields(items)
     data["item"] = str(items["1.2"].pk)
     data[f"evidence_{items['1.2'].pk}"] = upload("../../static/x.pdf", PDF)
@@ -450,13 +428,13 @@ def test_a_path_in_an_uploaded_name_never_becomes_a_path_on_disk(client, assessm
 
 @pytest.mark.parametrize("name", ["..\\..\\x.pdf", "x\x07.pdf"])
 def test_a_path_or_control_character_that_reaches_the_view_is_refused_with_the_form_intact(
-    assessment, items, secretary, name
+    world, assessment, items, name
 ):
     # Names that survive Django's parser cannot be sent with the test client; build the request.
     data = page_fields(items, score_1_1="4.5", explanation_1_2="见附件")
     data["item"] = str(items["1.2"].pk)
     request = RequestFactory().post(upload_url(assessment), data)
-    request.user = secretary
+    request.user = world.secretary
     request.session = {}
     request._messages = FallbackStorage(request)
     assert request.POST["item"]  # parse the body now, so the files set next are not replaced
@@ -481,8 +459,8 @@ def download_url(evidence) -> str:
 
 
 @pytest.mark.parametrize("who", ["secretary", "parent_reviewer"])
-def test_the_secretary_and_the_parent_reviewer_can_download(client, evidence, who, request):
-    client.force_login(request.getfixturevalue(who))
+def test_the_secretary_and_the_parent_reviewer_can_download(client, world, evidence, who):
+    client.force_login(world.people[who])
 
     response = client.get(download_url(evidence))
 
@@ -497,14 +475,14 @@ def test_the_secretary_and_the_parent_reviewer_can_download(client, evidence, wh
     )
 
 
-def test_a_secretary_of_another_branch_gets_404(client, evidence, other_secretary):
-    client.force_login(other_secretary)
+def test_a_secretary_of_another_branch_gets_404(client, world, evidence):
+    client.force_login(world.sibling_secretary)
 
     assert client.get(download_url(evidence)).status_code == 404
 
 
-def test_an_unknown_evidence_id_gets_404(client, secretary, db):
-    client.force_login(secretary)
+def test_an_unknown_evidence_id_gets_404(client, world, db):
+    client.force_login(world.secretary)
 
     assert client.get(reverse("reviews:evidence_download", args=[987654])).status_code == 404
 
@@ -516,16 +494,12 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, evidence):
     assert response["Location"] == f"{reverse('login')}?next={download_url(evidence)}"
 
 
-def test_an_assessment_reviewer_downloads_only_when_assigned(
-    client, evidence, make_user, org_tree, secretary
-):
-    reviewer = make_user("zhaolei", "赵磊")
-    assign_role(user=reviewer, role=Role.ASSESSMENT_REVIEWER, organization=org_tree.committee)
-    client.force_login(reviewer)
+def test_an_assessment_reviewer_downloads_only_when_assigned(client, world, evidence):
+    client.force_login(world.reviewers[0])
     assert client.get(download_url(evidence)).status_code == 404
 
     ReviewerAssignment.objects.create(
-        assessment=evidence.assessment, reviewer=reviewer, assigned_by=secretary
+        assessment=evidence.assessment, reviewer=world.reviewers[0], assigned_by=world.secretary
     )
 
     response = client.get(download_url(evidence))
@@ -533,8 +507,8 @@ def test_an_assessment_reviewer_downloads_only_when_assigned(
     assert response.status_code == 200
 
 
-def test_the_read_only_view_lists_evidence_with_size_and_uploader(client, evidence, parent_reviewer):
-    client.force_login(parent_reviewer)
+def test_the_read_only_view_lists_evidence_with_size_and_uploader(client, world, evidence):
+    client.force_login(world.parent_reviewer)
 
     page = client.get(reverse("reviews:assessment_detail", args=[evidence.assessment_id])).text
 
@@ -552,10 +526,10 @@ def delete_url(evidence) -> str:
 
 
 def test_removing_asks_for_confirmation_then_deletes_the_row_and_the_file(
-    client, evidence, secretary, django_capture_on_commit_callbacks
+    client, world, evidence, django_capture_on_commit_callbacks
 ):
     path = Path(evidence.file.path)
-    client.force_login(secretary)
+    client.force_login(world.secretary)
 
     confirm = client.get(delete_url(evidence))
     assert confirm.status_code == 200
@@ -571,32 +545,30 @@ def test_removing_asks_for_confirmation_then_deletes_the_row_and_the_file(
     assert not path.exists()
 
 
-def test_removing_is_refused_to_the_parent_reviewer_and_to_another_branch(
-    client, evidence, parent_reviewer, other_secretary
-):
-    client.force_login(parent_reviewer)
+def test_removing_is_refused_to_the_parent_reviewer_and_to_another_branch(client, world, evidence):
+    client.force_login(world.parent_reviewer)
     assert client.post(delete_url(evidence)).status_code == 403
-    client.force_login(other_secretary)
+    client.force_login(world.sibling_secretary)
     assert client.post(delete_url(evidence)).status_code == 404
     assert Evidence.objects.filter(pk=evidence.pk).exists()
 
 
-def test_removing_after_submit_is_refused_with_409(client, evidence, assessment, items, secretary):
+def test_removing_after_submit_is_refused_with_409(client, world, evidence, assessment, items):
     save_self_assessment(
         assessment=assessment,
-        actor=secretary,
+        actor=world.secretary,
         scores={item.pk: (str(item.max_score), "") for item in items.values()},
     )
     for item in items.values():
         if item.evidence_required and item.code != "1.2":
             add_evidence(
-                assessment=assessment, item=item, actor=secretary, uploaded_file=upload("a.pdf", PDF)
+                assessment=assessment, item=item, actor=world.secretary, uploaded_file=upload("a.pdf", PDF)
             )
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
-    client.force_login(secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
+    client.force_login(world.secretary)
 
     assert client.get(delete_url(evidence)).status_code == 409
     assert client.post(delete_url(evidence)).status_code == 409
     with pytest.raises(WorkflowError):
-        delete_evidence(evidence=evidence, actor=secretary)
+        delete_evidence(evidence=evidence, actor=world.secretary)
     assert Evidence.objects.filter(pk=evidence.pk).exists()

@@ -7,34 +7,28 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from branches.models import OrgKind, User
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
-from reviews.services.cycles import open_cycle
-from scoring.models import Standard
+from tests.factories import make_sized_committee, make_user, open_default_cycle
 
 
 def build(n_branches: int, prefix: str = "H"):
-    committee = create_organization(name="测试工委", code=f"{prefix}C", kind=OrgKind.COMMITTEE)
-    parent = create_organization(
-        name="测试党委", code=f"{prefix}P", kind=OrgKind.PARTY_COMMITTEE, parent=committee
+    """A committee of ``n_branches`` branches with a cycle open, and one user holding every role in it."""
+    sized = make_sized_committee(prefix, n_branches)
+    committee, (parent,) = sized.committee, sized.party_committees
+    user = make_user(
+        f"everyone-{prefix}",
+        "全角色",
+        roles=(
+            *((Role.BRANCH_SECRETARY, branch) for branch in sized.branches[:2]),
+            (Role.PARENT_REVIEWER, parent),
+            *((role, committee) for role in (Role.ASSESSMENT_REVIEWER, Role.COMMITTEE_APPROVER, Role.STAFF)),
+        ),
     )
-    branches = [
-        create_organization(name=f"第{i}党支部", code=f"{prefix}B{i}", kind=OrgKind.BRANCH, parent=parent)
-        for i in range(n_branches)
-    ]
-    user = User.objects.create_user(f"everyone-{prefix}", password="x-unused-x", real_name="全角色")
-    for branch in branches[:2]:
-        assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=branch)
-    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=parent)
-    for role in (Role.ASSESSMENT_REVIEWER, Role.COMMITTEE_APPROVER, Role.STAFF):
-        assign_role(user=user, role=role, organization=committee)
     today = datetime.date(2026, 11, 1)
-    open_cycle(
-        committee=committee,
-        actor=user,
+    open_default_cycle(
+        committee,
+        user,
         name="本年度星级认定",
-        standard=Standard.objects.get(status="published"),
         self_assessment_deadline=today,
         preliminary_deadline=today + datetime.timedelta(days=10),
         scoring_deadline=today + datetime.timedelta(days=20),

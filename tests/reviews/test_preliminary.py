@@ -1,6 +1,5 @@
 """The preliminary review (初审): the parent organization forwards or returns a submission."""
 
-import datetime
 import threading
 from decimal import Decimal
 
@@ -12,138 +11,72 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches.errors import WorkflowError
-from branches.models import OrgKind, User
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
 from reviews.models import (
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
-    Cycle,
     Evidence,
-    SelfScore,
     SubmissionRound,
 )
 from reviews.services.preliminary import forward_assessment, return_assessment
-from scoring.models import Item, Standard
+from scoring.models import Standard
+from tests.factories import items_by_code, make_branch, make_cycle, make_submitted_assessment, make_user
 
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture
-def standard(db):
-    return Standard.objects.get(status="published")
+def second_parent_reviewer(world):
+    """Another preliminary reviewer of 市教育局机关党委."""
+    return make_user("sunchushen", "孙初审", roles=((Role.PARENT_REVIEWER, world.party_committee),))
 
 
 @pytest.fixture
-def tree(db):
-    """工委 → 甲党委 (甲一支部, 甲二支部) and 乙党委 (乙一支部)."""
-    committee = create_organization(name="市直机关工委", code="C", kind=OrgKind.COMMITTEE)
-    jia = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=committee)
-    yi = create_organization(name="乙党委", code="P2", kind=OrgKind.PARTY_COMMITTEE, parent=committee)
-    return {
-        "committee": committee,
-        "jia": jia,
-        "yi": yi,
-        "jia_one": create_organization(name="甲一支部", code="B1", kind=OrgKind.BRANCH, parent=jia),
-        "jia_two": create_organization(name="甲二支部", code="B2", kind=OrgKind.BRANCH, parent=jia),
-        "yi_one": create_organization(name="乙一支部", code="B3", kind=OrgKind.BRANCH, parent=yi),
-    }
-
-
-def _user(username: str, role=None, org=None) -> User:
-    user = User.objects.create_user(username, password="x-unused-x", real_name=username)
-    if role:
-        assign_role(user=user, role=role, organization=org)
-    return user
+def other_parent_reviewer(world):
+    """The preliminary reviewer of the other party committee, 市卫健委机关党委."""
+    return make_user("qianchushen", "钱初审", roles=((Role.PARENT_REVIEWER, world.second_party_committee),))
 
 
 @pytest.fixture
-def people(tree):
-    return {
-        "secretary": _user("secretary", Role.BRANCH_SECRETARY, tree["jia_one"]),
-        "jia_reviewer": _user("jia_reviewer", Role.PARENT_REVIEWER, tree["jia"]),
-        "jia_reviewer_2": _user("jia_reviewer_2", Role.PARENT_REVIEWER, tree["jia"]),
-        "yi_reviewer": _user("yi_reviewer", Role.PARENT_REVIEWER, tree["yi"]),
-        "approver": _user("approver", Role.COMMITTEE_APPROVER, tree["committee"]),
-    }
-
-
-@pytest.fixture
-def cycle(tree, standard, people):
-    return Cycle.objects.create(
-        committee=tree["committee"],
-        name="2025年度星级评定",
-        standard=standard,
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-        opened_by=people["approver"],
+def cycle(world, default_standard):
+    return make_cycle(
+        world.committee, name="2025年度星级评定", standard=default_standard, opened_by=world.approver
     )
 
 
 def submitted(cycle, branch, secretary, *, rounds: int = 1) -> Assessment:
-    """A SUBMITTED assessment with every self-score; earlier rounds were returned."""
-    items = list(Item.objects.filter(dimension__standard=cycle.standard))
-    assessment = Assessment.objects.create(
-        cycle=cycle,
-        branch=branch,
-        status=AssessmentStatus.SUBMITTED,
-        declared_stars=5,
-        self_total=Decimal("97.0"),
-    )
-    SelfScore.objects.bulk_create(
-        SelfScore(
-            assessment=assessment,
-            item=item,
-            score=item.max_score if item.code != "1.4" else item.max_score - 3,
-            explanation=f"说明{item.code}",
-        )
-        for item in items
-    )
-    now = timezone.now()
-    for number in range(1, rounds + 1):
-        last = number == rounds
-        SubmissionRound.objects.create(
-            assessment=assessment,
-            number=number,
-            submitted_by=secretary,
-            submitted_at=now - datetime.timedelta(days=rounds - number),
-            declared_stars=5,
-            self_total=Decimal("97.0"),
-            outcome=SubmissionRound.Outcome.PENDING if last else SubmissionRound.Outcome.RETURNED,
-            comment="" if last else f"第{number}轮退回原因：缺少会议记录",
-        )
-    return assessment
+    """A SUBMITTED assessment with every self-score, 3 points short on 1.4; earlier rounds were returned."""
+    return make_submitted_assessment(cycle, branch, secretary, rounds=rounds, short={"1.4": Decimal(3)})
 
 
 @pytest.fixture
-def assessment(cycle, tree, people):
-    return submitted(cycle, tree["jia_one"], people["secretary"])
+def assessment(cycle, world):
+    return submitted(cycle, world.branch, world.secretary)
 
 
 # ---------------------------------------------------------------------------- services
 
 
-def test_parent_reviewer_forwards_with_a_recommendation(assessment, people):
-    forward_assessment(assessment=assessment, actor=people["jia_reviewer"], recommendation=" 建议评为五星 ")
+def test_parent_reviewer_forwards_with_a_recommendation(world, assessment):
+    forward_assessment(assessment=assessment, actor=world.parent_reviewer, recommendation=" 建议评为五星 ")
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.FORWARDED
     assert assessment.recommendation == "建议评为五星"
     round_ = assessment.rounds.get()
     assert round_.outcome == SubmissionRound.Outcome.FORWARDED
-    assert round_.reviewed_by == people["jia_reviewer"]
+    assert round_.reviewed_by == world.parent_reviewer
     assert round_.reviewed_at is not None
     assert round_.comment == "建议评为五星"
     event = assessment.events.get()
     assert (event.action, event.from_status, event.to_status) == ("forward", "submitted", "forwarded")
-    assert event.actor == people["jia_reviewer"]
+    assert event.actor == world.parent_reviewer
     assert event.note == "建议评为五星"
 
 
-def test_parent_reviewer_returns_with_a_reason(assessment, people):
-    return_assessment(assessment=assessment, actor=people["jia_reviewer"], reason="缺少1.3会议记录")
+def test_parent_reviewer_returns_with_a_reason(world, assessment):
+    return_assessment(assessment=assessment, actor=world.parent_reviewer, reason="缺少1.3会议记录")
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.RETURNED
@@ -151,15 +84,15 @@ def test_parent_reviewer_returns_with_a_reason(assessment, people):
     round_ = assessment.rounds.get()
     assert round_.outcome == SubmissionRound.Outcome.RETURNED
     assert round_.comment == "缺少1.3会议记录"
-    assert round_.reviewed_by == people["jia_reviewer"]
+    assert round_.reviewed_by == world.parent_reviewer
     event = assessment.events.get()
     assert (event.action, event.from_status, event.to_status) == ("return", "submitted", "returned")
 
 
 @pytest.mark.parametrize("reason", ["", "   \n "])
-def test_return_needs_a_reason(assessment, people, reason):
+def test_return_needs_a_reason(world, assessment, reason):
     with pytest.raises(ValidationError) as excinfo:
-        return_assessment(assessment=assessment, actor=people["jia_reviewer"], reason=reason)
+        return_assessment(assessment=assessment, actor=world.parent_reviewer, reason=reason)
 
     assert "reason" in excinfo.value.message_dict
     assessment.refresh_from_db()
@@ -168,43 +101,37 @@ def test_return_needs_a_reason(assessment, people, reason):
     assert assessment.rounds.get().outcome == SubmissionRound.Outcome.PENDING
 
 
-def test_forward_needs_a_recommendation(assessment, people):
+def test_forward_needs_a_recommendation(world, assessment):
     with pytest.raises(ValidationError) as excinfo:
-        forward_assessment(assessment=assessment, actor=people["jia_reviewer"], recommendation=" ")
+        forward_assessment(assessment=assessment, actor=world.parent_reviewer, recommendation=" ")
 
     assert "recommendation" in excinfo.value.message_dict
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.SUBMITTED
 
 
-def test_second_parent_reviewer_pressing_forward_gets_a_workflow_error(assessment, people):
-    forward_assessment(assessment=assessment, actor=people["jia_reviewer"], recommendation="推荐")
+def test_second_parent_reviewer_pressing_forward_gets_a_workflow_error(
+    world, assessment, second_parent_reviewer
+):
+    forward_assessment(assessment=assessment, actor=world.parent_reviewer, recommendation="推荐")
 
     with pytest.raises(WorkflowError):
-        forward_assessment(assessment=assessment, actor=people["jia_reviewer_2"], recommendation="也推荐")
+        forward_assessment(assessment=assessment, actor=second_parent_reviewer, recommendation="也推荐")
 
     assessment.refresh_from_db()
     assert assessment.recommendation == "推荐"
     assert assessment.events.count() == 1
-    assert assessment.rounds.get().reviewed_by == people["jia_reviewer"]
+    assert assessment.rounds.get().reviewed_by == world.parent_reviewer
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_two_parent_reviewers_forwarding_at_once_make_one_change(tree, people):
+def test_two_parent_reviewers_forwarding_at_once_make_one_change(world, second_parent_reviewer):
     # A transactional test sees no data-migration rows once an earlier one has flushed the
     # database, so it brings its own (empty) standard instead of the default one.
     standard = Standard.objects.create(name="并发测试标准", version=1)
-    cycle = Cycle.objects.create(
-        committee=tree["committee"],
-        name="并发测试",
-        standard=standard,
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-        opened_by=people["approver"],
-    )
-    assessment = submitted(cycle, tree["jia_one"], people["secretary"])
+    cycle = make_cycle(world.committee, name="并发测试", standard=standard, opened_by=world.approver)
+    assessment = submitted(cycle, world.branch, world.secretary)
     barrier = threading.Barrier(2, timeout=30)
     outcomes: list[str] = []
 
@@ -219,7 +146,8 @@ def test_two_parent_reviewers_forwarding_at_once_make_one_change(tree, people):
             connections.close_all()
 
     threads = [
-        threading.Thread(target=press, args=(people[key],)) for key in ("jia_reviewer", "jia_reviewer_2")
+        threading.Thread(target=press, args=(user,))
+        for user in (world.parent_reviewer, second_parent_reviewer)
     ]
     for thread in threads:
         thread.start()
@@ -231,24 +159,26 @@ def test_two_parent_reviewers_forwarding_at_once_make_one_change(tree, people):
     assert assessment.rounds.get().outcome == SubmissionRound.Outcome.FORWARDED
 
 
-def test_secretary_cannot_forward_through_the_service(assessment, people):
+def test_secretary_cannot_forward_through_the_service(world, assessment):
     with pytest.raises(PermissionDenied):
-        forward_assessment(assessment=assessment, actor=people["secretary"], recommendation="自己推荐自己")
+        forward_assessment(assessment=assessment, actor=world.secretary, recommendation="自己推荐自己")
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.SUBMITTED
 
 
-def test_parent_reviewer_of_another_party_committee_cannot_forward_through_the_service(assessment, people):
+def test_parent_reviewer_of_another_party_committee_cannot_forward_through_the_service(
+    assessment, other_parent_reviewer
+):
     with pytest.raises(PermissionDenied):
-        forward_assessment(assessment=assessment, actor=people["yi_reviewer"], recommendation="推荐")
+        forward_assessment(assessment=assessment, actor=other_parent_reviewer, recommendation="推荐")
 
 
 # ---------------------------------------------------------------------------- pages
 
 
-def test_forwarding_from_the_page_redirects_to_the_queue(client, assessment, people):
-    client.force_login(people["jia_reviewer"])
+def test_forwarding_from_the_page_redirects_to_the_queue(client, world, assessment):
+    client.force_login(world.parent_reviewer)
 
     response = client.post(
         reverse("reviews:preliminary_forward", args=[assessment.pk]), {"recommendation": "推荐为五星"}
@@ -260,8 +190,8 @@ def test_forwarding_from_the_page_redirects_to_the_queue(client, assessment, peo
     assert assessment.status == AssessmentStatus.FORWARDED
 
 
-def test_returning_without_a_reason_from_the_page_changes_nothing(client, assessment, people):
-    client.force_login(people["jia_reviewer"])
+def test_returning_without_a_reason_from_the_page_changes_nothing(client, world, assessment):
+    client.force_login(world.parent_reviewer)
 
     response = client.post(
         reverse("reviews:preliminary_return", args=[assessment.pk]), {"reason": ""}, **ENGLISH
@@ -275,9 +205,9 @@ def test_returning_without_a_reason_from_the_page_changes_nothing(client, assess
 
 
 def test_forwarding_an_already_forwarded_assessment_answers_409_and_changes_nothing(
-    client, assessment, people
+    client, world, assessment
 ):
-    client.force_login(people["jia_reviewer"])
+    client.force_login(world.parent_reviewer)
     url = reverse("reviews:preliminary_forward", args=[assessment.pk])
     client.post(url, {"recommendation": "第一次推荐"})
 
@@ -300,9 +230,9 @@ def test_forwarding_an_already_forwarded_assessment_answers_409_and_changes_noth
     ],
 )
 def test_parent_reviewer_of_a_sibling_organization_gets_404(
-    client, assessment, people, url_name, method, data
+    client, assessment, url_name, method, data, other_parent_reviewer
 ):
-    client.force_login(people["yi_reviewer"])
+    client.force_login(other_parent_reviewer)
 
     response = getattr(client, method)(reverse(url_name, args=[assessment.pk]), data)
 
@@ -311,8 +241,8 @@ def test_parent_reviewer_of_a_sibling_organization_gets_404(
     assert assessment.status == AssessmentStatus.SUBMITTED
 
 
-def test_unknown_assessment_answers_404_like_one_out_of_scope(client, people):
-    client.force_login(people["jia_reviewer"])
+def test_unknown_assessment_answers_404_like_one_out_of_scope(client, world):
+    client.force_login(world.parent_reviewer)
 
     response = client.get(reverse("reviews:preliminary_review", args=[999999]))
 
@@ -326,8 +256,8 @@ def test_unknown_assessment_answers_404_like_one_out_of_scope(client, people):
         ("reviews:preliminary_forward", "post", {"recommendation": "推荐"}),
     ],
 )
-def test_secretary_trying_to_review_gets_403(client, assessment, people, url_name, method, data):
-    client.force_login(people["secretary"])
+def test_secretary_trying_to_review_gets_403(client, world, assessment, url_name, method, data):
+    client.force_login(world.secretary)
 
     response = getattr(client, method)(reverse(url_name, args=[assessment.pk]), data)
 
@@ -336,8 +266,8 @@ def test_secretary_trying_to_review_gets_403(client, assessment, people, url_nam
     assert assessment.status == AssessmentStatus.SUBMITTED
 
 
-def test_queue_needs_the_parent_reviewer_role(client, people):
-    client.force_login(people["secretary"])
+def test_queue_needs_the_parent_reviewer_role(client, world):
+    client.force_login(world.secretary)
 
     assert client.get(reverse("reviews:preliminary_queue")).status_code == 403
 
@@ -349,33 +279,35 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, assessment):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_queue_lists_the_submitted_assessments_of_the_reviewers_own_branches(client, cycle, tree, people):
-    submitted(cycle, tree["jia_one"], people["secretary"])
-    submitted(cycle, tree["yi_one"], people["secretary"])
-    Assessment.objects.create(cycle=cycle, branch=tree["jia_two"], status=AssessmentStatus.DRAFT)
-    client.force_login(people["jia_reviewer"])
+def test_queue_lists_the_submitted_assessments_of_the_reviewers_own_branches(client, world, cycle):
+    submitted(cycle, world.branch, world.secretary)
+    submitted(cycle, world.cousin_branch, world.secretary)
+    Assessment.objects.create(cycle=cycle, branch=world.sibling_branch, status=AssessmentStatus.DRAFT)
+    client.force_login(world.parent_reviewer)
 
     response = client.get(reverse("reviews:preliminary_queue"))
 
     assert response.status_code == 200
-    assert "甲一支部" in response.text
-    assert "乙一支部" not in response.text
-    assert "甲二支部" not in response.text
+    assert "教育局第一党支部" in response.text
+    assert "卫健委第一党支部" not in response.text
+    assert "教育局第二党支部" not in response.text
 
 
-def test_reviewed_tab_lists_what_was_forwarded(client, assessment, people):
-    forward_assessment(assessment=assessment, actor=people["jia_reviewer"], recommendation="推荐")
-    client.force_login(people["jia_reviewer"])
+def test_reviewed_tab_lists_what_was_forwarded(client, world, assessment):
+    forward_assessment(assessment=assessment, actor=world.parent_reviewer, recommendation="推荐")
+    client.force_login(world.parent_reviewer)
 
     pending = client.get(reverse("reviews:preliminary_queue"))
     done = client.get(reverse("reviews:preliminary_queue") + "?state=done")
 
-    assert "甲一支部" not in pending.text
-    assert "甲一支部" in done.text
+    assert "教育局第一党支部" not in pending.text
+    assert "教育局第一党支部" in done.text
 
 
-def test_review_page_shows_items_self_scores_explanations_and_evidence(client, assessment, people, standard):
-    item = Item.objects.get(dimension__standard=standard, code="1.3")
+def test_review_page_shows_items_self_scores_explanations_and_evidence(
+    client, world, assessment, default_standard
+):
+    item = items_by_code(default_standard)["1.3"]
     Evidence.objects.create(
         assessment=assessment,
         item=item,
@@ -383,9 +315,9 @@ def test_review_page_shows_items_self_scores_explanations_and_evidence(client, a
         original_name="支委会会议记录.pdf",
         content_type="application/pdf",
         size=2048,
-        uploaded_by=people["secretary"],
+        uploaded_by=world.secretary,
     )
-    client.force_login(people["jia_reviewer"])
+    client.force_login(world.parent_reviewer)
 
     response = client.get(reverse("reviews:preliminary_review", args=[assessment.pk]), **ENGLISH)
 
@@ -399,10 +331,10 @@ def test_review_page_shows_items_self_scores_explanations_and_evidence(client, a
     assert reverse("reviews:preliminary_return", args=[assessment.pk]) in text
 
 
-def test_every_round_is_kept_and_shown_on_the_review_page(client, cycle, tree, people):
-    assessment = submitted(cycle, tree["jia_one"], people["secretary"], rounds=2)
-    return_assessment(assessment=assessment, actor=people["jia_reviewer"], reason="第二轮还缺党费台账")
-    client.force_login(people["jia_reviewer"])
+def test_every_round_is_kept_and_shown_on_the_review_page(client, world, cycle):
+    assessment = submitted(cycle, world.branch, world.secretary, rounds=2)
+    return_assessment(assessment=assessment, actor=world.parent_reviewer, reason="第二轮还缺党费台账")
+    client.force_login(world.parent_reviewer)
 
     response = client.get(reverse("reviews:preliminary_review", args=[assessment.pk]), **ENGLISH)
 
@@ -419,7 +351,7 @@ def test_every_round_is_kept_and_shown_on_the_review_page(client, cycle, tree, p
 
 def _fill(cycle, parent, secretary, start: int, count: int) -> None:
     for n in range(start, start + count):
-        branch = create_organization(name=f"第{n}支部", code=f"Q{n}", kind=OrgKind.BRANCH, parent=parent)
+        branch = make_branch(f"第{n}支部", f"Q{n}", parent=parent)
         assessment = Assessment.objects.create(
             cycle=cycle, branch=branch, status=AssessmentStatus.SUBMITTED, declared_stars=4, self_total=91
         )
@@ -434,16 +366,16 @@ def _fill(cycle, parent, secretary, start: int, count: int) -> None:
 
 
 def test_queue_runs_the_same_number_of_queries_for_10_and_200_branches(
-    client, cycle, tree, people, django_assert_num_queries
+    client, world, cycle, django_assert_num_queries
 ):
-    client.force_login(people["jia_reviewer"])
+    client.force_login(world.parent_reviewer)
     url = reverse("reviews:preliminary_queue")
-    _fill(cycle, tree["jia"], people["secretary"], 1, 10)
+    _fill(cycle, world.party_committee, world.secretary, 1, 10)
     with CaptureQueriesContext(connection) as ten:
         response = client.get(url)
     assert response.text.count("第") >= 10
 
-    _fill(cycle, tree["jia"], people["secretary"], 11, 190)
+    _fill(cycle, world.party_committee, world.secretary, 11, 190)
     with django_assert_num_queries(len(ten.captured_queries)):
         response = client.get(url)
 

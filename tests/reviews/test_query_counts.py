@@ -7,31 +7,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from branches.models import OrgKind, User
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
 from reviews.models import Assessment, AssessmentStatus, ReviewerAssignment
-from reviews.services.cycles import open_cycle
-from scoring.models import Standard
+from tests.factories import make_sized_committee, make_user, open_default_cycle
 
 pytestmark = pytest.mark.django_db
 
 
 def build(n: int, prefix: str) -> dict:
     """A committee with ``n`` branches in every stage of the cycle, and one user per role."""
-    committee = create_organization(name=f"{prefix}工委", code=f"{prefix}C", kind=OrgKind.COMMITTEE)
-    parent = create_organization(
-        name=f"{prefix}党委", code=f"{prefix}P", kind=OrgKind.PARTY_COMMITTEE, parent=committee
-    )
-    for i in range(n):
-        create_organization(
-            name=f"{prefix}第{i}支部", code=f"{prefix}B{i}", kind=OrgKind.BRANCH, parent=parent
-        )
+    sized = make_sized_committee(prefix, n)
+    committee, (parent,) = sized.committee, sized.party_committees
 
     def user(role, org):
-        u = User.objects.create_user(f"{prefix}-{role}", password="x-unused-x", real_name=role)
-        assign_role(user=u, role=role, organization=org)
-        return u
+        return make_user(f"{prefix}-{role}", role, roles=((role, org),))
 
     people = {
         "approver": user(Role.COMMITTEE_APPROVER, committee),
@@ -40,11 +29,10 @@ def build(n: int, prefix: str) -> dict:
         "parent": user(Role.PARENT_REVIEWER, parent),
     }
     day = datetime.date(2026, 11, 1)
-    cycle = open_cycle(
-        committee=committee,
-        actor=people["approver"],
+    cycle = open_default_cycle(
+        committee,
+        people["approver"],
         name="本年度星级认定",
-        standard=Standard.objects.get(status="published"),
         self_assessment_deadline=day,
         preliminary_deadline=day + datetime.timedelta(days=10),
         scoring_deadline=day + datetime.timedelta(days=20),

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.errors import WorkflowError
-from branches.roles import Role
-from branches.services.organizations import assign_role
+from branches.models import User
 from reviews.models import (
     Assessment,
     AssessmentEvent,
@@ -30,59 +29,37 @@ from scoring.arithmetic import VETO_APPLIES, total_score
 from scoring.models import Dimension, Item, ItemKind, Standard, StarThreshold
 from scoring.selectors import rules_from_standard
 from scoring.services import standards as scoring_services
+from tests.factories import make_assessment, make_cycle, standard_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
 D = Decimal
 
 
-# --- fixtures (kept here: tests/reviews/conftest.py belongs to another part) ------------------
+# --- fixtures --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def standard() -> Standard:
-    return Standard.objects.get(status="published")
-
-
-@pytest.fixture
-def cycle(org_tree, standard, make_user) -> Cycle:
-    return Cycle.objects.create(
-        committee=org_tree.committee,
+def cycle(world, default_standard) -> Cycle:
+    return make_cycle(
+        world.committee,
         name="2025年度星级认定",
-        standard=standard,
+        standard=default_standard,
+        opened_by=world.approver,
         self_assessment_deadline=datetime.date(2025, 10, 31),
         preliminary_deadline=datetime.date(2025, 11, 15),
         scoring_deadline=datetime.date(2025, 11, 30),
-        opened_by=make_user("opener", "工委办"),
     )
 
 
 @pytest.fixture
-def assessment(cycle, org_tree) -> Assessment:
-    return Assessment.objects.create(cycle=cycle, branch=org_tree.branch_one)
+def assessment(cycle, world) -> Assessment:
+    return make_assessment(cycle, world.branch)
 
 
 @pytest.fixture
-def items(standard) -> list[Item]:
-    return list(
-        Item.objects.filter(dimension__standard=standard).order_by("dimension__order", "order", "code")
-    )
-
-
-@pytest.fixture
-def other_secretary(make_user, org_tree):
-    """王芳, secretary of 教育局第二党支部 — the same parent, another branch."""
-    user = make_user("wangfang", "王芳")
-    assign_role(user=user, role=Role.BRANCH_SECRETARY, organization=org_tree.branch_two)
-    return user
-
-
-@pytest.fixture
-def parent_reviewer(make_user, org_tree):
-    """李明, preliminary reviewer on 市教育局机关党委, above the secretary's branch."""
-    user = make_user("liming", "李明")
-    assign_role(user=user, role=Role.PARENT_REVIEWER, organization=org_tree.party_committee)
-    return user
+def items(default_standard) -> list[Item]:
+    return standard_items(default_standard)
 
 
 def by_code(items: list[Item]) -> dict[str, Item]:
@@ -146,11 +123,9 @@ def db_scores(assessment) -> dict[str, tuple]:
 # --- drafts --------------------------------------------------------------------------------
 
 
-def test_first_save_moves_the_assessment_from_not_started_to_draft_with_one_event(
-    assessment, items, secretary
-):
+def test_first_save_moves_the_assessment_from_not_started_to_draft_with_one_event(world, assessment, items):
     first = items[0]
-    save_self_assessment(assessment=assessment, actor=secretary, scores={first.pk: ("4.5", "按期换届")})
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores={first.pk: ("4.5", "按期换届")})
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.DRAFT
@@ -159,14 +134,14 @@ def test_first_save_moves_the_assessment_from_not_started_to_draft_with_one_even
         "start",
         AssessmentStatus.NOT_STARTED,
         AssessmentStatus.DRAFT,
-        secretary,
+        world.secretary,
     )
     assert db_scores(assessment) == {"1.1": (D("4.5"), "按期换届")}
 
 
-def test_later_saves_keep_the_status_and_write_no_event(assessment, items, secretary):
-    save_self_assessment(assessment=assessment, actor=secretary, scores={items[0].pk: ("4", "")})
-    save_self_assessment(assessment=assessment, actor=secretary, scores={items[0].pk: ("5", "改")})
+def test_later_saves_keep_the_status_and_write_no_event(world, assessment, items):
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores={items[0].pk: ("4", "")})
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores={items[0].pk: ("5", "改")})
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.DRAFT
@@ -174,11 +149,11 @@ def test_later_saves_keep_the_status_and_write_no_event(assessment, items, secre
     assert db_scores(assessment) == {"1.1": (D("5.0"), "改")}
 
 
-def test_service_refuses_an_invalid_score_and_saves_nothing(assessment, items, secretary):
+def test_service_refuses_an_invalid_score_and_saves_nothing(world, assessment, items):
     with pytest.raises(ValidationError) as excinfo:
         save_self_assessment(
             assessment=assessment,
-            actor=secretary,
+            actor=world.secretary,
             scores={items[0].pk: ("4.5", ""), items[1].pk: ("6", "")},
         )
 
@@ -190,17 +165,21 @@ def test_service_refuses_an_invalid_score_and_saves_nothing(assessment, items, s
     assert not SelfScore.objects.exists()
 
 
-def test_service_refuses_someone_who_is_not_the_branch_secretary(assessment, items, parent_reviewer):
+def test_service_refuses_someone_who_is_not_the_branch_secretary(world, assessment, items):
     with pytest.raises(PermissionDenied):
-        save_self_assessment(assessment=assessment, actor=parent_reviewer, scores={items[0].pk: ("4", "")})
+        save_self_assessment(
+            assessment=assessment, actor=world.parent_reviewer, scores={items[0].pk: ("4", "")}
+        )
 
 
 def test_draft_save_keeps_valid_values_and_reports_invalid_ones_without_losing_others(
-    client, assessment, items, secretary
+    client, world, assessment, items
 ):
     codes = by_code(items)
-    save_self_assessment(assessment=assessment, actor=secretary, scores={codes["1.3"].pk: ("3", "旧说明")})
-    client.force_login(secretary)
+    save_self_assessment(
+        assessment=assessment, actor=world.secretary, scores={codes["1.3"].pk: ("3", "旧说明")}
+    )
+    client.force_login(world.secretary)
 
     response = client.post(
         self_url(assessment),
@@ -242,8 +221,8 @@ def test_draft_save_keeps_valid_values_and_reports_invalid_ones_without_losing_o
     assert assessment.status == AssessmentStatus.DRAFT
 
 
-def test_a_valid_draft_save_redirects_back_with_a_message(client, assessment, items, secretary):
-    client.force_login(secretary)
+def test_a_valid_draft_save_redirects_back_with_a_message(client, world, assessment, items):
+    client.force_login(world.secretary)
 
     response = client.post(self_url(assessment), form_data(items, score_1_1="4"), follow=True)
 
@@ -254,16 +233,16 @@ def test_a_valid_draft_save_redirects_back_with_a_message(client, assessment, it
     assert '"clearDraft": false' in client.get(self_url(assessment)).text
 
 
-def test_full_width_digits_from_a_chinese_keyboard_are_accepted(client, assessment, items, secretary):
-    client.force_login(secretary)
+def test_full_width_digits_from_a_chinese_keyboard_are_accepted(client, world, assessment, items):
+    client.force_login(world.secretary)
 
     client.post(self_url(assessment), form_data(items, score_1_1="４．５"))
 
     assert db_scores(assessment) == {"1.1": (D("4.5"), "")}
 
 
-def test_the_page_passes_the_standards_rules_to_the_script(client, assessment, secretary, standard):
-    client.force_login(secretary)
+def test_the_page_passes_the_standards_rules_to_the_script(client, default_standard, world, assessment):
+    client.force_login(world.secretary)
 
     response = client.get(self_url(assessment))
 
@@ -291,17 +270,17 @@ def test_an_expired_session_sends_the_post_to_the_login_page_and_changes_nothing
 
 
 def test_submit_refuses_missing_scores_missing_evidence_and_a_missing_declared_star_listing_them(
-    assessment, items, secretary
+    world, assessment, items
 ):
     codes = by_code(items)
     scores = full_marks(items)
     del scores[codes["1.1"].pk], scores[codes["3.2"].pk]
-    save_self_assessment(assessment=assessment, actor=secretary, scores=scores)
-    attach_required_evidence(assessment, items, secretary)
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores=scores)
+    attach_required_evidence(assessment, items, world.secretary)
     Evidence.objects.filter(assessment=assessment, item=codes["1.2"]).delete()
 
     with pytest.raises(ValidationError) as excinfo:
-        submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=None)
+        submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=None)
 
     assert excinfo.value.messages == [
         "Item 1.1 “支部设置合理” has no score.",
@@ -314,8 +293,8 @@ def test_submit_refuses_missing_scores_missing_evidence_and_a_missing_declared_s
     assert not SubmissionRound.objects.exists()
 
 
-def test_submitting_over_http_lists_what_is_missing_and_keeps_the_draft(client, assessment, items, secretary):
-    client.force_login(secretary)
+def test_submitting_over_http_lists_what_is_missing_and_keeps_the_draft(client, world, assessment, items):
+    client.force_login(world.secretary)
 
     response = client.post(self_url(assessment), form_data(items, score_1_1="4", action="submit"))
 
@@ -330,24 +309,24 @@ def test_submitting_over_http_lists_what_is_missing_and_keeps_the_draft(client, 
 
 
 def test_submit_creates_round_one_with_a_snapshot_self_total_and_an_event(
-    assessment, items, secretary, standard
+    default_standard, world, assessment, items
 ):
-    ready_to_submit(assessment, items, secretary, **{"1_1": "4.5", "4_2": "6"})
+    ready_to_submit(assessment, items, world.secretary, **{"1_1": "4.5", "4_2": "6"})
 
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=4)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=4)
 
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.SUBMITTED
     assert assessment.declared_stars == 4
     expected_total = total_score(
-        rules_from_standard(standard),
+        rules_from_standard(default_standard),
         {item.code: D({"1.1": "4.5", "4.2": "6"}.get(item.code, str(item.max_score))) for item in items},
     )
     assert expected_total == D("98.5")
     assert assessment.self_total == expected_total
     round_one = SubmissionRound.objects.get(assessment=assessment)
     assert (round_one.number, round_one.declared_stars, round_one.self_total) == (1, 4, D("98.5"))
-    assert round_one.submitted_by == secretary
+    assert round_one.submitted_by == world.secretary
     assert round_one.outcome == SubmissionRound.Outcome.PENDING
     snapshot = round_one.snapshot
     assert snapshot["self_total"] == "98.5"
@@ -364,13 +343,13 @@ def test_submit_creates_round_one_with_a_snapshot_self_total_and_an_event(
         "submit",
         AssessmentStatus.DRAFT,
         AssessmentStatus.SUBMITTED,
-        secretary,
+        world.secretary,
     )
 
 
-def test_submitting_over_http_redirects_to_the_read_only_view(client, assessment, items, secretary):
-    ready_to_submit(assessment, items, secretary)
-    client.force_login(secretary)
+def test_submitting_over_http_redirects_to_the_read_only_view(client, world, assessment, items):
+    ready_to_submit(assessment, items, world.secretary)
+    client.force_login(world.secretary)
     data = form_data(items, declared_stars="5", action="submit")
     data.update({f"score_{item.pk}": str(item.max_score) for item in items})
 
@@ -388,27 +367,27 @@ def test_submitting_over_http_redirects_to_the_read_only_view(client, assessment
     )
 
 
-def test_editing_after_submit_is_refused_by_the_service_and_nothing_changes(assessment, items, secretary):
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
+def test_editing_after_submit_is_refused_by_the_service_and_nothing_changes(world, assessment, items):
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
     before = db_scores(assessment)
 
     with pytest.raises(WorkflowError):
-        save_self_assessment(assessment=assessment, actor=secretary, scores={items[0].pk: ("1", "改")})
+        save_self_assessment(assessment=assessment, actor=world.secretary, scores={items[0].pk: ("1", "改")})
     with pytest.raises(WorkflowError):
-        submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
+        submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
 
     assert db_scores(assessment) == before
     assert SubmissionRound.objects.count() == 1
 
 
 def test_editing_after_submit_is_refused_over_http_with_409_and_nothing_changes(
-    client, assessment, items, secretary
+    client, world, assessment, items
 ):
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
     before = db_scores(assessment)
-    client.force_login(secretary)
+    client.force_login(world.secretary)
 
     response = client.post(self_url(assessment), form_data(items, score_1_1="1", declared_stars="1"))
 
@@ -419,10 +398,10 @@ def test_editing_after_submit_is_refused_over_http_with_409_and_nothing_changes(
     assert (assessment.status, assessment.declared_stars) == (AssessmentStatus.SUBMITTED, 5)
 
 
-def test_opening_the_edit_page_after_submit_shows_the_read_only_view(client, assessment, items, secretary):
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
-    client.force_login(secretary)
+def test_opening_the_edit_page_after_submit_shows_the_read_only_view(client, world, assessment, items):
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
+    client.force_login(world.secretary)
 
     response = client.get(self_url(assessment))
 
@@ -439,13 +418,11 @@ def return_to_branch(assessment, reviewer, reason: str) -> None:
     assessment.refresh_from_db()
 
 
-def test_a_returned_assessment_shows_the_reason_and_is_editable_again(
-    client, assessment, items, secretary, parent_reviewer
-):
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
-    return_to_branch(assessment, parent_reviewer, "2.4 发展党员材料不全，请补充公示记录。")
-    client.force_login(secretary)
+def test_a_returned_assessment_shows_the_reason_and_is_editable_again(client, world, assessment, items):
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
+    return_to_branch(assessment, world.parent_reviewer, "2.4 发展党员材料不全，请补充公示记录。")
+    client.force_login(world.secretary)
 
     response = client.get(self_url(assessment))
 
@@ -455,15 +432,15 @@ def test_a_returned_assessment_shows_the_reason_and_is_editable_again(
     assert 'id="self-assessment-form"' in response.text
 
 
-def test_resubmitting_creates_round_two_with_a_new_snapshot(assessment, items, secretary, parent_reviewer):
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
-    return_to_branch(assessment, parent_reviewer, "请核实得分")
+def test_resubmitting_creates_round_two_with_a_new_snapshot(world, assessment, items):
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
+    return_to_branch(assessment, world.parent_reviewer, "请核实得分")
 
-    save_self_assessment(assessment=assessment, actor=secretary, scores={items[0].pk: ("3", "已核实")})
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores={items[0].pk: ("3", "已核实")})
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.RETURNED
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=4)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=4)
 
     rounds = list(SubmissionRound.objects.filter(assessment=assessment).order_by("number"))
     assert [(r.number, r.outcome, r.declared_stars, r.self_total) for r in rounds] == [
@@ -484,7 +461,7 @@ def test_resubmitting_creates_round_two_with_a_new_snapshot(assessment, items, s
 
 
 @pytest.fixture
-def veto_standard(org_tree) -> Standard:
+def veto_standard(db) -> Standard:
     """20 points + a 3-point bonus (capped at 2) + a veto capping at one star; thresholds 19/18/16/14/0."""
     standard = scoring_services.create_standard(name="带否决项的细则", max_score=D("20"), bonus_cap=D("2"))
     for stars, minimum in [(5, "19"), (4, "18"), (3, "16"), (2, "14"), (1, "0")]:
@@ -513,21 +490,22 @@ def veto_standard(org_tree) -> Standard:
                 veto_star_cap=cap,
             )
         )
-    return scoring_services.publish_standard(standard=standard)
+    root = User.objects.create_superuser("standard-publisher", password=None)
+    return scoring_services.publish_standard(standard=standard, actor=root)
 
 
 @pytest.fixture
-def veto_assessment(cycle, org_tree, veto_standard) -> Assessment:
+def veto_assessment(cycle, world, veto_standard) -> Assessment:
     cycle.standard = veto_standard
     cycle.save()
-    return Assessment.objects.create(cycle=cycle, branch=org_tree.branch_one)
+    return make_assessment(cycle, world.branch)
 
 
 def test_a_veto_item_is_a_checkbox_stored_as_the_veto_mark_when_it_applies(
-    client, veto_assessment, veto_standard, secretary
+    client, world, veto_assessment, veto_standard
 ):
     codes = by_code(list(Item.objects.filter(dimension__standard=veto_standard)))
-    client.force_login(secretary)
+    client.force_login(world.secretary)
     page = client.get(self_url(veto_assessment)).text
     assert f'type="checkbox" name="applies_{codes["V1"].pk}"' in page
 
@@ -554,9 +532,7 @@ def test_a_veto_item_is_a_checkbox_stored_as_the_veto_mark_when_it_applies(
     assert db_scores(veto_assessment)["V1"] == (None, "")
 
 
-def test_an_applying_veto_needs_an_explanation_and_caps_the_star_level(
-    veto_assessment, veto_standard, secretary
-):
+def test_an_applying_veto_needs_an_explanation_and_caps_the_star_level(world, veto_assessment, veto_standard):
     codes = by_code(list(Item.objects.filter(dimension__standard=veto_standard)))
     scores = {
         codes["1.1"].pk: ("10", ""),
@@ -564,15 +540,15 @@ def test_an_applying_veto_needs_an_explanation_and_caps_the_star_level(
         codes["B1"].pk: ("3", ""),
         codes["V1"].pk: (True, ""),
     }
-    save_self_assessment(assessment=veto_assessment, actor=secretary, scores=scores)
+    save_self_assessment(assessment=veto_assessment, actor=world.secretary, scores=scores)
 
     with pytest.raises(ValidationError) as excinfo:
-        submit_self_assessment(assessment=veto_assessment, actor=secretary, declared_stars=5)
+        submit_self_assessment(assessment=veto_assessment, actor=world.secretary, declared_stars=5)
     assert excinfo.value.messages == ["Item V1 “项目V1” applies: explain what happened."]
 
     scores[codes["V1"].pk] = (True, "一名党员受到党内警告处分")
-    save_self_assessment(assessment=veto_assessment, actor=secretary, scores=scores)
-    submit_self_assessment(assessment=veto_assessment, actor=secretary, declared_stars=5)
+    save_self_assessment(assessment=veto_assessment, actor=world.secretary, scores=scores)
+    submit_self_assessment(assessment=veto_assessment, actor=world.secretary, declared_stars=5)
 
     snapshot = SubmissionRound.objects.get(assessment=veto_assessment).snapshot
     # 19.5 + bonus 3 capped at 2 = 21.5, capped at the maximum of 20: five stars, vetoed to one.
@@ -586,24 +562,22 @@ def test_an_applying_veto_needs_an_explanation_and_caps_the_star_level(
 # --- scope and roles ----------------------------------------------------------------------------
 
 
-def test_a_secretary_of_another_branch_gets_404(client, assessment, other_secretary):
-    client.force_login(other_secretary)
+def test_a_secretary_of_another_branch_gets_404(client, world, assessment):
+    client.force_login(world.sibling_secretary)
 
     assert client.get(self_url(assessment)).status_code == 404
     assert client.post(self_url(assessment), {"action": "save"}).status_code == 404
     assert client.get(detail_url(assessment)).status_code == 404
 
 
-def test_an_unknown_assessment_gets_404(client, secretary, db):
-    client.force_login(secretary)
+def test_an_unknown_assessment_gets_404(client, world, db):
+    client.force_login(world.secretary)
 
     assert client.get(reverse("reviews:self_assessment", args=[999999])).status_code == 404
 
 
-def test_the_parent_reviewer_opening_the_edit_page_gets_403_but_may_read_it(
-    client, assessment, items, parent_reviewer
-):
-    client.force_login(parent_reviewer)
+def test_the_parent_reviewer_opening_the_edit_page_gets_403_but_may_read_it(client, world, assessment, items):
+    client.force_login(world.parent_reviewer)
 
     assert client.get(self_url(assessment)).status_code == 403
     assert client.post(self_url(assessment), form_data(items, score_1_1="1")).status_code == 403
@@ -611,13 +585,13 @@ def test_the_parent_reviewer_opening_the_edit_page_gets_403_but_may_read_it(
     assert not SelfScore.objects.exists()
 
 
-def test_an_assessment_reviewer_reads_only_assignments(client, assessment, make_user, org_tree, secretary):
-    reviewer = make_user("zhaolei", "赵磊")
-    assign_role(user=reviewer, role=Role.ASSESSMENT_REVIEWER, organization=org_tree.committee)
-    client.force_login(reviewer)
+def test_an_assessment_reviewer_reads_only_assignments(client, world, assessment):
+    client.force_login(world.reviewers[0])
     assert client.get(detail_url(assessment)).status_code == 404
 
-    ReviewerAssignment.objects.create(assessment=assessment, reviewer=reviewer, assigned_by=secretary)
+    ReviewerAssignment.objects.create(
+        assessment=assessment, reviewer=world.reviewers[0], assigned_by=world.secretary
+    )
 
     assert client.get(detail_url(assessment)).status_code == 200
     assert client.get(self_url(assessment)).status_code == 403
@@ -630,9 +604,9 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, assessment):
     assert response["Location"] == f"{reverse('login')}?next={self_url(assessment)}"
 
 
-def test_a_closed_cycle_is_not_editable(client, assessment, items, secretary, cycle):
+def test_a_closed_cycle_is_not_editable(client, world, assessment, items, cycle):
     Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.CERTIFIED)
-    client.force_login(secretary)
+    client.force_login(world.secretary)
 
     assert client.post(self_url(assessment), form_data(items, score_1_1="4")).status_code == 409
     assert not SelfScore.objects.exists()
@@ -642,17 +616,17 @@ def test_a_closed_cycle_is_not_editable(client, assessment, items, secretary, cy
 
 
 def test_the_self_assessment_page_runs_a_fixed_number_of_queries(
-    client, assessment, items, secretary, django_assert_max_num_queries
+    client, world, assessment, items, django_assert_max_num_queries
 ):
-    save_self_assessment(assessment=assessment, actor=secretary, scores=full_marks(items[:3]))
-    client.force_login(secretary)
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores=full_marks(items[:3]))
+    client.force_login(world.secretary)
     client.get(self_url(assessment))  # warm up the session and the content types
 
     with CaptureQueriesContext(connection) as few:
         client.get(self_url(assessment))
-    save_self_assessment(assessment=assessment, actor=secretary, scores=full_marks(items))
-    attach_required_evidence(assessment, items, secretary)
-    attach_required_evidence(assessment, items, secretary)
+    save_self_assessment(assessment=assessment, actor=world.secretary, scores=full_marks(items))
+    attach_required_evidence(assessment, items, world.secretary)
+    attach_required_evidence(assessment, items, world.secretary)
     with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as many:
         response = client.get(self_url(assessment))
 
@@ -662,14 +636,14 @@ def test_the_self_assessment_page_runs_a_fixed_number_of_queries(
 
 
 def test_the_read_only_page_runs_a_fixed_number_of_queries(
-    client, assessment, items, secretary, django_assert_max_num_queries
+    client, world, assessment, items, django_assert_max_num_queries
 ):
-    client.force_login(secretary)
+    client.force_login(world.secretary)
     client.get(detail_url(assessment))
     with CaptureQueriesContext(connection) as few:
         client.get(detail_url(assessment))
-    ready_to_submit(assessment, items, secretary)
-    submit_self_assessment(assessment=assessment, actor=secretary, declared_stars=5)
+    ready_to_submit(assessment, items, world.secretary)
+    submit_self_assessment(assessment=assessment, actor=world.secretary, declared_stars=5)
 
     with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as many:
         client.get(detail_url(assessment))

@@ -1,6 +1,5 @@
 """Assessment-team scoring (考核组打分): assignment, conflicts, blind scoring, consolidation, revision."""
 
-import datetime
 from collections import Counter
 from decimal import Decimal
 
@@ -9,20 +8,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from branches.errors import WorkflowError
-from branches.models import OrgKind, User
+from branches.models import Organization
 from branches.roles import Role
-from branches.services.organizations import assign_role, create_organization
+from branches.services.organizations import assign_role
 from reviews.models import (
     Assessment,
     AssessmentStatus,
-    Cycle,
     ReviewerAssignment,
     ReviewScore,
-    SelfScore,
-    SubmissionRound,
 )
 from reviews.selectors import scoring_summary
 from reviews.services.scoring import (
@@ -33,116 +28,69 @@ from reviews.services.scoring import (
     submit_scores,
 )
 from scoring.arithmetic import ScoreEntry, disagreement_limit, is_disagreement, majority_applies
-from scoring.models import Item, Standard
+from tests.factories import items_by_code, make_branch, make_cycle, make_submitted_assessment, make_user
 
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture
-def standard(db):
-    return Standard.objects.get(status="published")
+def items(default_standard):
+    return items_by_code(default_standard)
 
 
 @pytest.fixture
-def items(standard):
-    return {item.code: item for item in Item.objects.filter(dimension__standard=standard)}
+def branches(world) -> dict[str, list[Organization]]:
+    """Four branches under P1 and three under P2: the world's, and two more under each."""
+    p1, p2 = world.party_committee, world.second_party_committee
+    return {
+        "P1": [
+            world.branch,
+            world.sibling_branch,
+            make_branch("教育局第三党支部", "B5", parent=p1),
+            make_branch("教育局第四党支部", "B6", parent=p1),
+        ],
+        "P2": [
+            world.cousin_branch,
+            make_branch("卫健委第二党支部", "B7", parent=p2),
+            make_branch("卫健委第三党支部", "B8", parent=p2),
+        ],
+    }
 
 
 @pytest.fixture
-def tree(db):
-    """工委 → 甲党委 (甲1…甲4支部) and 乙党委 (乙1…乙3支部)."""
-    committee = create_organization(name="市直机关工委", code="C", kind=OrgKind.COMMITTEE)
-    jia = create_organization(name="甲党委", code="P1", kind=OrgKind.PARTY_COMMITTEE, parent=committee)
-    yi = create_organization(name="乙党委", code="P2", kind=OrgKind.PARTY_COMMITTEE, parent=committee)
-    nodes = {"committee": committee, "jia": jia, "yi": yi}
-    for n in range(1, 5):
-        nodes[f"jia{n}"] = create_organization(
-            name=f"甲{n}支部", code=f"J{n}", kind=OrgKind.BRANCH, parent=jia
-        )
-    for n in range(1, 4):
-        nodes[f"yi{n}"] = create_organization(name=f"乙{n}支部", code=f"Y{n}", kind=OrgKind.BRANCH, parent=yi)
-    return nodes
-
-
-def _user(username: str, *roles) -> User:
-    user = User.objects.create_user(username, password="x-unused-x", real_name=username)
-    for role, org in roles:
-        assign_role(user=user, role=role, organization=org)
-    return user
+def reviewers(world):
+    """Five assessment-team members without any other role: the world's three and two more."""
+    team = ((Role.ASSESSMENT_REVIEWER, world.committee),)
+    return [
+        *world.reviewers,
+        make_user("qianjin", "钱进", roles=team),
+        make_user("sunli", "孙丽", roles=team),
+    ]
 
 
 @pytest.fixture
-def approver(tree):
-    return _user("approver", (Role.COMMITTEE_APPROVER, tree["committee"]))
+def conflicted(world):
+    """The preliminary reviewer of 市教育局机关党委, who also joins the assessment team."""
+    assign_role(user=world.parent_reviewer, role=Role.ASSESSMENT_REVIEWER, organization=world.committee)
+    return world.parent_reviewer
 
 
 @pytest.fixture
-def reviewers(tree):
-    """Five assessment-team members without any other role."""
-    return [_user(f"reviewer{n}", (Role.ASSESSMENT_REVIEWER, tree["committee"])) for n in range(1, 6)]
-
-
-@pytest.fixture
-def conflicted(tree):
-    """On the team, and also the preliminary reviewer of 甲党委."""
-    return _user(
-        "conflicted",
-        (Role.ASSESSMENT_REVIEWER, tree["committee"]),
-        (Role.PARENT_REVIEWER, tree["jia"]),
+def cycle(world, default_standard):
+    return make_cycle(
+        world.committee, name="2025年度星级评定", standard=default_standard, opened_by=world.approver
     )
 
 
-@pytest.fixture
-def secretary(tree):
-    return _user("secretary", (Role.BRANCH_SECRETARY, tree["jia1"]))
-
-
-@pytest.fixture
-def cycle(tree, standard, approver):
-    return Cycle.objects.create(
-        committee=tree["committee"],
-        name="2025年度星级评定",
-        standard=standard,
-        self_assessment_deadline=datetime.date(2025, 3, 31),
-        preliminary_deadline=datetime.date(2025, 4, 30),
-        scoring_deadline=datetime.date(2025, 5, 31),
-        opened_by=approver,
-    )
-
-
-def make_assessment(cycle, branch, secretary, status=AssessmentStatus.FORWARDED) -> Assessment:
+def forwarded_assessment(cycle, branch, secretary, status=AssessmentStatus.FORWARDED) -> Assessment:
     """An assessment past the secretary's part, with full self-scores and one round."""
-    assessment = Assessment.objects.create(
-        cycle=cycle,
-        branch=branch,
-        status=status,
-        declared_stars=5,
-        self_total=Decimal("100.0"),
-        recommendation="建议评为五星" if status != AssessmentStatus.SUBMITTED else "",
-    )
-    SelfScore.objects.bulk_create(
-        SelfScore(assessment=assessment, item=item, score=item.max_score, explanation=f"自查{item.code}")
-        for item in Item.objects.filter(dimension__standard=cycle.standard)
-    )
-    SubmissionRound.objects.create(
-        assessment=assessment,
-        number=1,
-        submitted_by=secretary,
-        submitted_at=timezone.now(),
-        declared_stars=5,
-        self_total=Decimal("100.0"),
-        outcome=(
-            SubmissionRound.Outcome.PENDING
-            if status == AssessmentStatus.SUBMITTED
-            else SubmissionRound.Outcome.FORWARDED
-        ),
-    )
-    return assessment
+    recommendation = "建议评为五星" if status != AssessmentStatus.SUBMITTED else ""
+    return make_submitted_assessment(cycle, branch, secretary, status=status, recommendation=recommendation)
 
 
 @pytest.fixture
-def forwarded(cycle, tree, secretary):
-    return make_assessment(cycle, tree["jia1"], secretary)
+def forwarded(cycle, world):
+    return forwarded_assessment(cycle, world.branch, world.secretary)
 
 
 def sheet(items, **overrides) -> dict[int, ScoreEntry]:
@@ -162,8 +110,8 @@ def assigned(assessment, approver, users) -> list[ReviewerAssignment]:
 # ---------------------------------------------------------------------------- assigning
 
 
-def test_committee_assigns_reviewers_by_hand(forwarded, approver, reviewers):
-    assign_reviewers(assessment=forwarded, actor=approver, reviewers=reviewers[:3])
+def test_committee_assigns_reviewers_by_hand(world, forwarded, reviewers):
+    assign_reviewers(assessment=forwarded, actor=world.approver, reviewers=reviewers[:3])
 
     forwarded.refresh_from_db()
     assert forwarded.status == AssessmentStatus.SCORING
@@ -172,14 +120,14 @@ def test_committee_assigns_reviewers_by_hand(forwarded, approver, reviewers):
     assert (event.action, event.from_status, event.to_status) == ("assign", "forwarded", "scoring")
 
 
-def test_scoring_before_forwarding_is_refused(cycle, tree, secretary, approver, reviewers, items):
-    assessment = make_assessment(cycle, tree["jia1"], secretary, status=AssessmentStatus.SUBMITTED)
+def test_scoring_before_forwarding_is_refused(world, cycle, reviewers, items):
+    assessment = forwarded_assessment(cycle, world.branch, world.secretary, status=AssessmentStatus.SUBMITTED)
 
     with pytest.raises(WorkflowError):
-        assign_reviewers(assessment=assessment, actor=approver, reviewers=reviewers[:3])
+        assign_reviewers(assessment=assessment, actor=world.approver, reviewers=reviewers[:3])
     # Even an assignment slipped in some other way cannot be scored before forwarding.
     assignment = ReviewerAssignment.objects.create(
-        assessment=assessment, reviewer=reviewers[0], assigned_by=approver
+        assessment=assessment, reviewer=reviewers[0], assigned_by=world.approver
     )
     with pytest.raises(WorkflowError):
         submit_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items))
@@ -190,53 +138,53 @@ def test_scoring_before_forwarding_is_refused(cycle, tree, secretary, approver, 
 
 
 def test_assigning_a_reviewer_with_a_role_above_the_branch_is_refused(
-    forwarded, approver, reviewers, conflicted
+    world, forwarded, reviewers, conflicted
 ):
     with pytest.raises(ValidationError) as excinfo:
-        assign_reviewers(assessment=forwarded, actor=approver, reviewers=[reviewers[0], conflicted])
+        assign_reviewers(assessment=forwarded, actor=world.approver, reviewers=[reviewers[0], conflicted])
 
-    assert "甲党委" in str(excinfo.value)
+    assert "市教育局机关党委" in str(excinfo.value)
     forwarded.refresh_from_db()
     assert forwarded.status == AssessmentStatus.FORWARDED
     assert not forwarded.assignments.exists()
 
 
-def test_a_conflicted_reviewer_may_score_branches_elsewhere(cycle, tree, secretary, approver, conflicted):
-    assessment = make_assessment(cycle, tree["yi1"], secretary)
+def test_a_conflicted_reviewer_may_score_branches_elsewhere(world, cycle, conflicted):
+    assessment = forwarded_assessment(cycle, world.cousin_branch, world.secretary)
 
-    assign_reviewers(assessment=assessment, actor=approver, reviewers=[conflicted])
+    assign_reviewers(assessment=assessment, actor=world.approver, reviewers=[conflicted])
 
     assert assessment.assignments.get().reviewer == conflicted
 
 
-def test_assigning_someone_outside_the_team_is_refused(forwarded, approver, secretary):
+def test_assigning_someone_outside_the_team_is_refused(world, forwarded):
     with pytest.raises(ValidationError):
-        assign_reviewers(assessment=forwarded, actor=approver, reviewers=[secretary])
+        assign_reviewers(assessment=forwarded, actor=world.approver, reviewers=[world.secretary])
 
 
-def test_staff_of_a_party_committee_cannot_assign_reviewers(forwarded, tree, reviewers):
-    staff = _user("staff_jia", (Role.STAFF, tree["jia"]))
+def test_staff_of_a_party_committee_cannot_assign_reviewers(world, forwarded, reviewers):
+    staff = make_user("sunhua", "孙华", roles=((Role.STAFF, world.party_committee),))
 
     with pytest.raises(PermissionDenied):
         assign_reviewers(assessment=forwarded, actor=staff, reviewers=reviewers[:3])
 
 
 def test_assignment_page_lists_the_excluded_reviewer_and_says_why(
-    client, forwarded, approver, reviewers, conflicted
+    client, world, forwarded, reviewers, conflicted
 ):
-    client.force_login(approver)
+    client.force_login(world.approver)
 
     response = client.get(reverse("reviews:assign_reviewers", args=[forwarded.pk]), **ENGLISH)
 
     assert response.status_code == 200
     text = response.text
-    assert "Holds the role “Preliminary reviewer” on 甲党委." in text
+    assert "Holds the role “Preliminary reviewer” on 市教育局机关党委." in text
     assert f'value="{reviewers[0].pk}"' in text
     assert f'value="{conflicted.pk}"' not in text
 
 
-def test_assignment_page_saves_the_chosen_reviewers(client, forwarded, approver, reviewers):
-    client.force_login(approver)
+def test_assignment_page_saves_the_chosen_reviewers(client, world, forwarded, reviewers):
+    client.force_login(world.approver)
 
     response = client.post(
         reverse("reviews:assign_reviewers", args=[forwarded.pk]),
@@ -255,11 +203,11 @@ def test_assignment_page_refuses_a_reviewer_of_the_team(client, forwarded, revie
     assert response.status_code == 403
 
 
-def test_auto_assign_spreads_the_load_evenly(cycle, tree, secretary, approver, reviewers):
-    branches = [tree[f"jia{n}"] for n in range(1, 5)] + [tree[f"yi{n}"] for n in range(1, 4)]
-    assessments = [make_assessment(cycle, branch, secretary) for branch in branches]
+def test_auto_assign_spreads_the_load_evenly(world, cycle, reviewers, branches):
+    seven = branches["P1"] + branches["P2"]
+    assessments = [forwarded_assessment(cycle, branch, world.secretary) for branch in seven]
 
-    result = auto_assign(cycle=cycle, actor=approver)
+    result = auto_assign(cycle=cycle, actor=world.approver)
 
     assert result["assigned"] == 7
     assert result["reviewer_assignments"] == 21
@@ -273,14 +221,12 @@ def test_auto_assign_spreads_the_load_evenly(cycle, tree, secretary, approver, r
     assert max(loads.values()) - min(loads.values()) <= 1
 
 
-def test_auto_assign_never_picks_a_conflicted_reviewer(
-    cycle, tree, secretary, approver, reviewers, conflicted
-):
-    branches = [tree[f"jia{n}"] for n in range(1, 5)] + [tree[f"yi{n}"] for n in range(1, 4)]
-    for branch in branches:
-        make_assessment(cycle, branch, secretary)
+def test_auto_assign_never_picks_a_conflicted_reviewer(world, cycle, reviewers, conflicted, branches):
+    seven = branches["P1"] + branches["P2"]
+    for branch in seven:
+        forwarded_assessment(cycle, branch, world.secretary)
 
-    auto_assign(cycle=cycle, actor=approver)
+    auto_assign(cycle=cycle, actor=world.approver)
 
     conflicted_branches = set(
         ReviewerAssignment.objects.filter(reviewer=conflicted).values_list(
@@ -288,18 +234,18 @@ def test_auto_assign_never_picks_a_conflicted_reviewer(
         )
     )
     assert conflicted_branches  # used where allowed…
-    assert not {code for code in conflicted_branches if code.startswith("J")}  # …never under 甲党委
+    assert not conflicted_branches & {branch.code for branch in branches["P1"]}  # …never under P1
 
 
 def test_auto_assign_reports_assessments_that_cannot_get_enough_reviewers(
-    cycle, tree, secretary, approver, reviewers, conflicted
+    world, cycle, reviewers, conflicted
 ):
-    cycle.reviewers_per_branch = 6  # five clean reviewers plus one conflicted under 甲党委
+    cycle.reviewers_per_branch = 6  # five clean reviewers plus one conflicted under P1
     cycle.save()
-    jia = make_assessment(cycle, tree["jia1"], secretary)
-    yi = make_assessment(cycle, tree["yi1"], secretary)
+    jia = forwarded_assessment(cycle, world.branch, world.secretary)
+    yi = forwarded_assessment(cycle, world.cousin_branch, world.secretary)
 
-    result = auto_assign(cycle=cycle, actor=approver)
+    result = auto_assign(cycle=cycle, actor=world.approver)
 
     assert result["assigned"] == 1
     assert result["short"] == [jia]
@@ -310,11 +256,11 @@ def test_auto_assign_reports_assessments_that_cannot_get_enough_reviewers(
     assert yi.assignments.count() == 6
 
 
-def test_auto_assign_from_the_page_needs_the_committee(client, cycle, forwarded, reviewers, approver):
+def test_auto_assign_from_the_page_needs_the_committee(client, world, cycle, forwarded, reviewers):
     client.force_login(reviewers[0])
     assert client.post(reverse("reviews:auto_assign", args=[cycle.pk])).status_code == 403
 
-    client.force_login(approver)
+    client.force_login(world.approver)
     response = client.post(reverse("reviews:auto_assign", args=[cycle.pk]))
 
     assert response.status_code == 302
@@ -324,8 +270,8 @@ def test_auto_assign_from_the_page_needs_the_committee(client, cycle, forwarded,
 # ---------------------------------------------------------------------------- scoring
 
 
-def test_submitting_needs_a_comment_where_the_reviewer_deducts(forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_submitting_needs_a_comment_where_the_reviewer_deducts(world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
 
     with pytest.raises(ValidationError) as excinfo:
         submit_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items, **{"1_1": ("4", "")}))
@@ -335,8 +281,8 @@ def test_submitting_needs_a_comment_where_the_reviewer_deducts(forwarded, approv
     assert assignment.submitted_at is None
 
 
-def test_submitting_needs_every_item_scored(forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_submitting_needs_every_item_scored(world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
 
     with pytest.raises(ValidationError) as excinfo:
         submit_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items, **{"2_2": (None, "")}))
@@ -344,8 +290,8 @@ def test_submitting_needs_every_item_scored(forwarded, approver, reviewers, item
     assert list(excinfo.value.message_dict) == ["2.2"]
 
 
-def test_a_draft_may_be_incomplete_and_is_kept(forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_a_draft_may_be_incomplete_and_is_kept(world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
     entries = {items["1.1"].pk: ScoreEntry(Decimal("3.5"), "")}
 
     save_draft_scores(assignment=assignment, actor=reviewers[0], entries=entries)
@@ -358,15 +304,15 @@ def test_a_draft_may_be_incomplete_and_is_kept(forwarded, approver, reviewers, i
     assert forwarded.status == AssessmentStatus.SCORING
 
 
-def test_only_the_assigned_reviewer_may_score(forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_only_the_assigned_reviewer_may_score(world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
 
     with pytest.raises(PermissionDenied):
         submit_scores(assignment=assignment, actor=reviewers[1], entries=sheet(items))
 
 
-def test_last_reviewer_completes_scoring_with_the_mean_rounded_half_up(forwarded, approver, reviewers, items):
-    first, second = assigned(forwarded, approver, reviewers[:2])
+def test_last_reviewer_completes_scoring_with_the_mean_rounded_half_up(world, forwarded, reviewers, items):
+    first, second = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items, **{"1_1": ("4.2", "记录不全")}))
     forwarded.refresh_from_db()
     assert forwarded.status == AssessmentStatus.SCORING
@@ -382,8 +328,8 @@ def test_last_reviewer_completes_scoring_with_the_mean_rounded_half_up(forwarded
     assert (event.action, event.to_status, event.actor) == ("complete_scoring", "scored", reviewers[1])
 
 
-def test_consolidated_score_decides_the_proposed_star_level(forwarded, approver, reviewers, items):
-    first, second = assigned(forwarded, approver, reviewers[:2])
+def test_consolidated_score_decides_the_proposed_star_level(world, forwarded, reviewers, items):
+    first, second = assigned(forwarded, world.approver, reviewers[:2])
     low = {"1_1": ("1", "差"), "1_2": ("1", "差"), "1_3": ("3", "差")}  # 10 points off
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items, **low))
     submit_scores(
@@ -396,8 +342,8 @@ def test_consolidated_score_decides_the_proposed_star_level(forwarded, approver,
     assert forwarded.proposed_stars == 4
 
 
-def test_scoring_page_is_blind_until_the_reviewer_submits(client, forwarded, approver, reviewers, items):
-    mine, theirs = assigned(forwarded, approver, reviewers[:2])
+def test_scoring_page_is_blind_until_the_reviewer_submits(client, world, forwarded, reviewers, items):
+    mine, theirs = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(
         assignment=theirs, actor=reviewers[1], entries=sheet(items, **{"1_1": ("1.7", "OTHER-REVIEWER-NOTE")})
     )
@@ -409,20 +355,20 @@ def test_scoring_page_is_blind_until_the_reviewer_submits(client, forwarded, app
     assert before.status_code == 200
     assert "OTHER-REVIEWER-NOTE" not in before.text
     assert "1.7" not in before.text
-    assert "reviewer2" not in before.text
+    assert "王芳" not in before.text
     assert before.context.get("summary") is None
 
     submit_scores(assignment=mine, actor=reviewers[0], entries=sheet(items))
     after = client.get(url, **ENGLISH)
 
     assert "OTHER-REVIEWER-NOTE" in after.text
-    assert "reviewer2" in after.text
+    assert "王芳" in after.text
 
 
 def test_reviewer_submits_from_the_page_and_submitting_again_answers_409(
-    client, forwarded, approver, reviewers, items
+    client, world, forwarded, reviewers, items
 ):
-    assigned(forwarded, approver, reviewers[:2])
+    assigned(forwarded, world.approver, reviewers[:2])
     client.force_login(reviewers[0])
     url = reverse("reviews:score", args=[forwarded.pk])
     data = {"action": "submit"}
@@ -442,8 +388,8 @@ def test_reviewer_submits_from_the_page_and_submitting_again_answers_409(
     assert client.post(url, data).status_code == 409
 
 
-def test_reviewer_cannot_open_a_sheet_not_assigned_to_them(client, forwarded, approver, reviewers):
-    assigned(forwarded, approver, reviewers[:1])
+def test_reviewer_cannot_open_a_sheet_not_assigned_to_them(client, world, forwarded, reviewers):
+    assigned(forwarded, world.approver, reviewers[:1])
     client.force_login(reviewers[1])
 
     assert client.get(reverse("reviews:score", args=[forwarded.pk])).status_code == 404
@@ -453,9 +399,9 @@ def test_reviewer_cannot_open_a_sheet_not_assigned_to_them(client, forwarded, ap
 
 
 def test_a_spread_of_exactly_one_third_of_the_points_is_not_a_disagreement(
-    forwarded, approver, reviewers, items
+    world, forwarded, reviewers, items
 ):
-    first, second = assigned(forwarded, approver, reviewers[:2])
+    first, second = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items))  # 4.1 worth 6: 6.0
     submit_scores(assignment=second, actor=reviewers[1], entries=sheet(items, **{"4_1": ("4", "特色不足")}))
 
@@ -468,16 +414,16 @@ def test_a_spread_of_exactly_one_third_of_the_points_is_not_a_disagreement(
 
 
 def test_a_spread_above_one_third_of_the_points_is_flagged_for_discussion(
-    client, forwarded, approver, reviewers, items
+    client, world, forwarded, reviewers, items
 ):
-    first, second = assigned(forwarded, approver, reviewers[:2])
+    first, second = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items))
     submit_scores(assignment=second, actor=reviewers[1], entries=sheet(items, **{"4_1": ("3.9", "特色不足")}))
 
     summary = scoring_summary(forwarded)
 
     assert [r.item.code for r in summary.flagged] == ["4.1"]
-    client.force_login(approver)
+    client.force_login(world.approver)
     committee_page = client.get(reverse("reviews:team_scores", args=[forwarded.pk]), **ENGLISH)
     assert committee_page.status_code == 200
     assert "Reviewers disagree (spread 2.1)" in committee_page.text
@@ -518,8 +464,8 @@ def test_a_veto_applies_only_when_most_reviewers_mark_it(marks, applies):
 # ---------------------------------------------------------------------------- revision
 
 
-def test_revising_keeps_the_old_version_and_recomputes(client, forwarded, approver, reviewers, items):
-    first, second = assigned(forwarded, approver, reviewers[:2])
+def test_revising_keeps_the_old_version_and_recomputes(client, world, forwarded, reviewers, items):
+    first, second = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items))
     submit_scores(assignment=second, actor=reviewers[1], entries=sheet(items, **{"4_1": ("3", "特色不足")}))
     forwarded.refresh_from_db()
@@ -542,14 +488,14 @@ def test_revising_keeps_the_old_version_and_recomputes(client, forwarded, approv
     event = forwarded.events.order_by("-pk").first()
     assert event.action == "revise_scores"
     assert "4.1" in event.note and "经考核组讨论" in event.note
-    client.force_login(approver)
+    client.force_login(world.approver)
     page = client.get(reverse("reviews:team_scores", args=[forwarded.pk]), **ENGLISH)
     assert "讨论后认可品牌做法" in page.text
     assert "<s>3.0</s>" in page.text  # the old version, struck through
 
 
-def test_revising_while_others_still_score_is_refused(forwarded, approver, reviewers, items):
-    first, _second = assigned(forwarded, approver, reviewers[:2])
+def test_revising_while_others_still_score_is_refused(world, forwarded, reviewers, items):
+    first, _second = assigned(forwarded, world.approver, reviewers[:2])
     submit_scores(assignment=first, actor=reviewers[0], entries=sheet(items))
 
     with pytest.raises(WorkflowError):
@@ -560,16 +506,16 @@ def test_revising_while_others_still_score_is_refused(forwarded, approver, revie
     assert not ReviewScore.objects.filter(version=2).exists()
 
 
-def test_revising_with_nothing_changed_is_refused(forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_revising_with_nothing_changed_is_refused(world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
     submit_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items))
 
     with pytest.raises(ValidationError):
         revise_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items))
 
 
-def test_revising_after_the_decision_answers_409(client, forwarded, approver, reviewers, items):
-    (assignment,) = assigned(forwarded, approver, reviewers[:1])
+def test_revising_after_the_decision_answers_409(client, world, forwarded, reviewers, items):
+    (assignment,) = assigned(forwarded, world.approver, reviewers[:1])
     submit_scores(assignment=assignment, actor=reviewers[0], entries=sheet(items))
     Assessment.objects.filter(pk=forwarded.pk).update(status=AssessmentStatus.DECIDED)
     client.force_login(reviewers[0])
@@ -589,12 +535,12 @@ def test_revising_after_the_decision_answers_409(client, forwarded, approver, re
 
 
 def test_my_assignments_lists_deadline_and_whether_submitted(
-    client, cycle, tree, secretary, approver, reviewers, items
+    client, world, cycle, reviewers, items, branches
 ):
-    done = make_assessment(cycle, tree["yi1"], secretary)
-    todo = make_assessment(cycle, tree["yi2"], secretary)
-    (finished,) = assigned(done, approver, reviewers[:1])
-    assigned(todo, approver, reviewers[:1])
+    done = forwarded_assessment(cycle, world.cousin_branch, world.secretary)
+    todo = forwarded_assessment(cycle, branches["P2"][1], world.secretary)
+    (finished,) = assigned(done, world.approver, reviewers[:1])
+    assigned(todo, world.approver, reviewers[:1])
     submit_scores(assignment=finished, actor=reviewers[0], entries=sheet(items))
     client.force_login(reviewers[0])
 
@@ -602,26 +548,26 @@ def test_my_assignments_lists_deadline_and_whether_submitted(
 
     assert response.status_code == 200
     text = response.text
-    assert "乙1支部" in text and "乙2支部" in text
+    assert "卫健委第一党支部" in text and "卫健委第二党支部" in text
     assert "2025-05-31" in text
     assert "Submitted" in text and "To score" in text
-    assert text.index("乙2支部") < text.index("乙1支部")  # still to score comes first
+    assert text.index("卫健委第二党支部") < text.index("卫健委第一党支部")  # still to score comes first
 
 
-def test_my_assignments_needs_the_reviewer_role(client, secretary):
-    client.force_login(secretary)
+def test_my_assignments_needs_the_reviewer_role(client, world):
+    client.force_login(world.secretary)
 
     assert client.get(reverse("reviews:my_assignments")).status_code == 403
 
 
 def test_scoring_summary_runs_the_same_queries_for_one_or_three_reviewers(
-    cycle, tree, secretary, approver, reviewers, items
+    world, cycle, reviewers, items, branches
 ):
-    one = make_assessment(cycle, tree["yi1"], secretary)
-    three = make_assessment(cycle, tree["yi2"], secretary)
-    for assignment in assigned(one, approver, reviewers[:1]):
+    one = forwarded_assessment(cycle, world.cousin_branch, world.secretary)
+    three = forwarded_assessment(cycle, branches["P2"][1], world.secretary)
+    for assignment in assigned(one, world.approver, reviewers[:1]):
         submit_scores(assignment=assignment, actor=assignment.reviewer, entries=sheet(items))
-    for assignment in assigned(three, approver, reviewers[:3]):
+    for assignment in assigned(three, world.approver, reviewers[:3]):
         submit_scores(assignment=assignment, actor=assignment.reviewer, entries=sheet(items))
     one = Assessment.objects.select_related("cycle__standard").get(pk=one.pk)
     three = Assessment.objects.select_related("cycle__standard").get(pk=three.pk)

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from scoring.models import Item, Standard, StandardStatus
 from scoring.services import standards as services
-
-from .conftest import DEFAULT_NAME, build_draft
+from tests.factories import DEFAULT_STANDARD_NAME, make_draft_standard
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +164,7 @@ def test_a_standard_added_in_the_admin_is_a_draft_numbered_after_its_namesakes(
     as_superuser, default_standard
 ):
     data = {
-        "name": DEFAULT_NAME,
+        "name": DEFAULT_STANDARD_NAME,
         "committee": "",
         "max_score": "100",
         "bonus_cap": "",
@@ -185,7 +184,7 @@ def test_a_standard_added_in_the_admin_is_a_draft_numbered_after_its_namesakes(
     response = as_superuser.post(reverse("admin:scoring_standard_add"), data)
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    created = Standard.objects.get(name=DEFAULT_NAME, version=2)
+    created = Standard.objects.get(name=DEFAULT_STANDARD_NAME, version=2)
     assert created.status == StandardStatus.DRAFT
     assert created.thresholds.get().min_score == Decimal("95")
 
@@ -234,7 +233,7 @@ def test_the_publish_action_leaves_published_standards_alone(as_superuser, defau
 def test_the_copy_action_makes_a_new_draft_version(as_superuser, default_standard):
     response = run_action(as_superuser, "copy_selected_to_new_draft", default_standard)
 
-    copy = Standard.objects.get(name=DEFAULT_NAME, version=2)
+    copy = Standard.objects.get(name=DEFAULT_STANDARD_NAME, version=2)
     assert copy.status == StandardStatus.DRAFT
     assert copy.copied_from == default_standard
     assert copy.committee is None
@@ -245,10 +244,10 @@ def test_the_copy_action_makes_a_new_draft_version(as_superuser, default_standar
 
 
 @pytest.fixture
-def scoped(committees, default_standard):
+def scoped(world, default_standard):
     return {
-        "ours": build_draft(name="本工委细则", committee=committees.ours),
-        "theirs": build_draft(name="他工委细则", committee=committees.theirs),
+        "ours": make_draft_standard(name="本工委细则", committee=world.committee),
+        "theirs": make_draft_standard(name="他工委细则", committee=world.other_committee),
         "default": default_standard,
     }
 
@@ -259,7 +258,7 @@ def test_committee_staff_list_their_committees_and_the_global_standards(as_commi
     content = response.content.decode()
     assert response.status_code == 200
     assert "本工委细则" in content
-    assert DEFAULT_NAME in content
+    assert DEFAULT_STANDARD_NAME in content
     assert "他工委细则" not in content
 
 
@@ -281,8 +280,8 @@ def test_committee_staff_can_change_their_committees_draft(as_committee_staff, s
     assert ours.bonus_cap == Decimal("1")
 
 
-def test_committee_staff_cannot_change_a_global_draft(as_committee_staff, committees):
-    global_draft = build_draft(name="通用草稿")
+def test_committee_staff_cannot_change_a_global_draft(as_committee_staff, world):
+    global_draft = make_draft_standard(name="通用草稿")
 
     response = as_committee_staff.post(
         change_url(global_draft), change_form_data(global_draft, bonus_cap="1")
@@ -293,7 +292,7 @@ def test_committee_staff_cannot_change_a_global_draft(as_committee_staff, commit
     assert global_draft.bonus_cap == Decimal("2")
 
 
-def test_committee_staff_cannot_make_a_global_standard(as_committee_staff, committees):
+def test_committee_staff_cannot_make_a_global_standard(as_committee_staff, world):
     response = as_committee_staff.post(
         reverse("admin:scoring_standard_add"),
         {
@@ -312,12 +311,12 @@ def test_committee_staff_cannot_make_a_global_standard(as_committee_staff, commi
     assert not Standard.objects.filter(name="私造的通用细则").exists()
 
 
-def test_committee_staff_cannot_give_a_standard_to_another_committee(as_committee_staff, committees):
+def test_committee_staff_cannot_give_a_standard_to_another_committee(as_committee_staff, world):
     response = as_committee_staff.post(
         reverse("admin:scoring_standard_add"),
         {
             "name": "越权细则",
-            "committee": str(committees.theirs.pk),
+            "committee": str(world.other_committee.pk),
             "max_score": "100",
             "thresholds-TOTAL_FORMS": "0",
             "thresholds-INITIAL_FORMS": "0",
@@ -331,18 +330,16 @@ def test_committee_staff_cannot_give_a_standard_to_another_committee(as_committe
     assert not Standard.objects.filter(name="越权细则").exists()
 
 
-def test_copying_a_global_standard_gives_committee_staff_their_own_draft(
-    as_committee_staff, scoped, committees
-):
+def test_copying_a_global_standard_gives_committee_staff_their_own_draft(as_committee_staff, scoped, world):
     run_action(as_committee_staff, "copy_selected_to_new_draft", scoped["default"])
 
-    copy = Standard.objects.get(name=DEFAULT_NAME, version=2)
-    assert copy.committee == committees.ours
+    copy = Standard.objects.get(name=DEFAULT_STANDARD_NAME, version=2)
+    assert copy.committee == world.committee
     assert copy.status == StandardStatus.DRAFT
 
 
-def test_committee_staff_cannot_publish_a_global_draft(as_committee_staff, committees):
-    global_draft = build_draft(name="通用草稿")
+def test_committee_staff_cannot_publish_a_global_draft(as_committee_staff, world):
+    global_draft = make_draft_standard(name="通用草稿")
 
     response = run_action(as_committee_staff, "publish_selected", global_draft)
 

@@ -6,8 +6,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from branches.roles import Role
-from branches.services.organizations import assign_role
 from scoring.arithmetic import ItemRule
 from scoring.models import Dimension, Item
 from scoring.selectors import (
@@ -19,17 +17,16 @@ from scoring.selectors import (
     standards_visible_to,
 )
 from scoring.services import standards as services
-
-from .conftest import build_draft
+from tests.factories import make_draft_standard
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def standards(committees, default_standard):
-    ours = build_draft(name="本工委细则", committee=committees.ours)
-    theirs = build_draft(name="他工委细则", committee=committees.theirs)
-    global_draft = build_draft(name="通用草稿")
+def standards(world, default_standard):
+    ours = make_draft_standard(name="本工委细则", committee=world.committee)
+    theirs = make_draft_standard(name="他工委细则", committee=world.other_committee)
+    global_draft = make_draft_standard(name="通用草稿")
     return {"default": default_standard, "ours": ours, "theirs": theirs, "global_draft": global_draft}
 
 
@@ -57,13 +54,8 @@ def test_an_anonymous_visitor_sees_no_standard(standards):
     assert not standards_visible_to(AnonymousUser()).exists()
 
 
-def test_a_branch_secretary_does_not_see_the_committees_own_standards(
-    committees, standards, django_user_model
-):
-    secretary = django_user_model.objects.create_user("secretary", password="unused-password")
-    assign_role(user=secretary, role=Role.BRANCH_SECRETARY, organization=committees.ours.children.get())
-
-    assert "本工委细则" not in names(standards_visible_to(secretary))
+def test_a_branch_secretary_does_not_see_the_committees_own_standards(world, standards):
+    assert "本工委细则" not in names(standards_visible_to(world.secretary))
 
 
 def test_committee_staff_may_edit_only_their_committees_drafts(committee_staff, standards):
@@ -74,7 +66,7 @@ def test_committee_staff_may_edit_only_their_committees_drafts(committee_staff, 
 
 
 def test_nobody_may_edit_a_published_standard(superuser, committee_staff, standards):
-    services.publish_standard(standard=standards["ours"])
+    services.publish_standard(standard=standards["ours"], actor=superuser)
 
     assert not can_edit_standard(committee_staff, standards["ours"])
     assert not can_edit_standard(superuser, standards["default"])
@@ -92,11 +84,11 @@ def test_another_committees_standard_answers_404(committee_staff, standards):
     assert get_standard_for_user_or_404(committee_staff, standards["ours"].pk) == standards["ours"]
 
 
-def test_a_committee_runs_cycles_with_its_own_and_the_global_published_standards(committees, standards):
-    services.publish_standard(standard=standards["ours"])
-    services.publish_standard(standard=standards["theirs"])
+def test_a_committee_runs_cycles_with_its_own_and_the_global_published_standards(world, superuser, standards):
+    services.publish_standard(standard=standards["ours"], actor=superuser)
+    services.publish_standard(standard=standards["theirs"], actor=superuser)
 
-    assert names(published_standards_for(committees.ours)) == {"党支部建设星级管理考核细则", "本工委细则"}
+    assert names(published_standards_for(world.committee)) == {"党支部建设星级管理考核细则", "本工委细则"}
 
 
 def test_rules_carry_the_standards_numbers(draft):

@@ -5,20 +5,26 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from branches.errors import WorkflowError
+from branches.models import User
 from scoring.models import Dimension, Item, ItemKind, Standard, StandardStatus, StarThreshold
 from scoring.services import standards as services
 from scoring.services.standards import PublishedStandardError
-
-from .conftest import DEFAULT_NAME, build_draft
+from tests.factories import DEFAULT_STANDARD_NAME, make_draft_standard
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 
 
+def publisher() -> User:
+    """A superuser to publish with: these tests are about the standard, not about who publishes."""
+    return User.objects.get_or_create(username="publisher", defaults={"is_superuser": True})[0]
+
+
 def publication_messages(standard: Standard) -> str:
     with pytest.raises(ValidationError) as excinfo:
-        services.publish_standard(standard=standard)
+        services.publish_standard(standard=standard, actor=publisher())
     standard.refresh_from_db()
     assert standard.status == StandardStatus.DRAFT
     return " ".join(excinfo.value.messages)
@@ -36,13 +42,13 @@ def test_a_new_standard_is_a_draft_numbered_version_one():
 
 
 def test_a_new_standard_with_an_existing_name_gets_the_next_version(default_standard):
-    standard = services.create_standard(name=DEFAULT_NAME)
+    standard = services.create_standard(name=DEFAULT_STANDARD_NAME)
 
     assert standard.version == 2
 
 
-def test_a_standard_can_only_be_owned_by_a_working_committee(committees):
-    branch = committees.ours.children.get()
+def test_a_standard_can_only_be_owned_by_a_working_committee(world):
+    branch = world.branch_under_committee
 
     with pytest.raises(ValidationError):
         services.create_standard(name="支部细则", committee=branch)
@@ -98,7 +104,7 @@ def test_a_score_with_two_decimals_is_not_a_valid_item_maximum(draft):
 
 
 def test_publishing_a_consistent_draft_freezes_it(draft):
-    published = services.publish_standard(standard=draft)
+    published = services.publish_standard(standard=draft, actor=publisher())
 
     assert published.status == StandardStatus.PUBLISHED
     assert published.published_at is not None
@@ -145,7 +151,7 @@ def test_a_dimension_must_be_worth_the_points_of_its_normal_items(draft):
 
 def test_bonus_and_veto_items_do_not_count_towards_the_dimensions_points(draft):
     # The draft's dimension 2 holds a normal item of 10 plus a bonus of 3 and a veto.
-    assert services.publish_standard(standard=draft).is_published
+    assert services.publish_standard(standard=draft, actor=publisher()).is_published
 
 
 def test_thresholds_must_rise_with_the_stars(draft):
@@ -189,7 +195,7 @@ def test_every_problem_is_reported_at_once(draft):
     services.save_threshold(threshold=four)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.publish_standard(standard=draft)
+        services.publish_standard(standard=draft, actor=publisher())
     assert len(excinfo.value.messages) == 2
 
 
@@ -200,8 +206,8 @@ def test_duplicate_item_codes_written_behind_the_services_back_block_publication
 
 
 def test_publishing_twice_is_refused(published):
-    with pytest.raises(PublishedStandardError, match="already published"):
-        services.publish_standard(standard=published)
+    with pytest.raises(WorkflowError, match="already published"):
+        services.publish_standard(standard=published, actor=publisher())
 
 
 # --- published standards are frozen --------------------------------------------------
@@ -218,7 +224,7 @@ def test_a_published_standard_cannot_be_changed(published):
 
 def test_a_stale_draft_instance_cannot_change_a_standard_published_since(draft):
     stale = Standard.objects.get(pk=draft.pk)
-    services.publish_standard(standard=draft)
+    services.publish_standard(standard=draft, actor=publisher())
     stale.max_score = D("30")
 
     with pytest.raises(PublishedStandardError):
@@ -273,7 +279,7 @@ def test_the_items_of_a_published_standard_are_frozen(published):
 
 
 def test_an_item_cannot_be_moved_out_of_a_published_standard(published):
-    other = build_draft(name="另一细则")
+    other = make_draft_standard(name="另一细则")
     item = Item.objects.get(dimension__standard=published, code="1.1")
     item.dimension = other.dimensions.get(code="1")
     item.code = "1.9"
@@ -283,7 +289,7 @@ def test_an_item_cannot_be_moved_out_of_a_published_standard(published):
 
 
 def test_an_item_cannot_be_moved_into_a_published_standard(published):
-    other = build_draft(name="另一细则")
+    other = make_draft_standard(name="另一细则")
     item = Item.objects.get(dimension__standard=other, code="1.1")
     item.dimension = published.dimensions.get(code="1")
     item.code = "1.9"
@@ -366,7 +372,7 @@ def test_changing_the_copy_leaves_the_published_original_untouched(published):
 def test_a_copy_can_be_published_in_turn(published):
     copy = services.copy_standard_to_new_draft(standard=published)
 
-    assert services.publish_standard(standard=copy).is_published
+    assert services.publish_standard(standard=copy, actor=publisher()).is_published
 
 
 def test_each_copy_takes_the_next_free_version(published):
@@ -384,10 +390,10 @@ def test_copying_the_default_standard_makes_its_version_two(default_standard):
     assert copy.dimensions.get(code="4").max_score == D("20")
 
 
-def test_a_committee_can_take_its_own_copy_of_a_global_standard(default_standard, committees):
-    copy = services.copy_standard_to_new_draft(standard=default_standard, committee=committees.ours)
+def test_a_committee_can_take_its_own_copy_of_a_global_standard(default_standard, world):
+    copy = services.copy_standard_to_new_draft(standard=default_standard, committee=world.committee)
 
-    assert copy.committee == committees.ours
+    assert copy.committee == world.committee
     assert default_standard.committee is None
 
 
