@@ -6,8 +6,10 @@ gives them the same vocabulary, so "which move is allowed from where, and by who
 the same for assessments, cycles, bulletins and standards.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from django.db import models, transaction
 
 from .errors import WorkflowError
 
@@ -49,4 +51,50 @@ def actor_or_none(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-__all__ = ["Transition", "actor_or_none", "check_source"]
+@transaction.atomic
+def move_status(
+    *,
+    queryset: models.QuerySet,
+    pk: int,
+    transitions: Mapping[str, Transition],
+    action: str,
+    actor,
+    authorize: Callable[[object, Transition, models.Model], None],
+    refused: str,
+    event: Callable[..., models.Model],
+    note: str = "",
+    apply: Callable[[models.Model], None] | None = None,
+):
+    """The one guarded move of every status: lock, check who acts and from where, apply, record.
+
+    ``queryset`` finds the row (locked for the transaction); ``authorize(actor, spec, row)``
+    raises PermissionDenied unless the actor may take the action (skipped for the system's
+    own moves); ``refused`` is the translated generic refusal, a %-format over ``status`` and
+    ``action``; ``apply`` does the action's own writes while the row is locked and may raise
+    to refuse, and then nothing is written; ``event(row, **fields)`` writes the event row.
+    """
+    spec = transitions[action]
+    row = queryset.select_for_update().get(pk=pk)
+    if not spec.by_system:
+        authorize(actor, spec, row)
+    status = row.get_status_display()
+    # The table's own reasons may name the status or the row itself ("%(standard)s").
+    params = {"status": status, row._meta.model_name: row}
+    check_source(spec, row.status, generic=refused % {"status": status, "action": spec.label}, **params)
+    old_status = row.status
+    if apply is not None:
+        apply(row)
+    row.status = spec.target
+    row.save()
+    event(
+        row,
+        actor=actor_or_none(actor),
+        action=action,
+        from_status=old_status,
+        to_status=spec.target,
+        note=note,
+    )
+    return row
+
+
+__all__ = ["Transition", "actor_or_none", "check_source", "move_status"]

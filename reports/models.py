@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.models import StatusEvent
+
 
 class BulletinStatus(models.TextChoices):
     GENERATING = "generating", _("Being generated")
@@ -64,7 +66,7 @@ class Bulletin(models.Model):
         return f"{self.committee} {self.year}Q{self.quarter}"
 
 
-class BulletinEvent(models.Model):
+class BulletinEvent(StatusEvent):
     """Every move of a bulletin (generated, failed, published): who, when, from, to, why.
 
     ``actor`` is empty for the moves a background worker makes.
@@ -73,19 +75,12 @@ class BulletinEvent(models.Model):
     bulletin = models.ForeignKey(
         Bulletin, verbose_name=_("quarterly bulletin"), on_delete=models.CASCADE, related_name="events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, choices=BulletinStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=BulletinStatus.choices)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("bulletin event")
         verbose_name_plural = _("bulletin events")
-        ordering = ["at", "pk"]
 
 
 class NoticeKind(models.TextChoices):

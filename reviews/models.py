@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.models import StatusEvent
+
 POINTS = {"max_digits": 5, "decimal_places": 1}
 STAR_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -365,42 +367,28 @@ class Certificate(models.Model):
         return f"{self.branch} ★{self.stars}"
 
 
-class AssessmentEvent(models.Model):
+class AssessmentEvent(StatusEvent):
     """Every move of an assessment through the workflow: who, when, from, to, why."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, choices=AssessmentStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=AssessmentStatus.choices)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("assessment event")
         verbose_name_plural = _("assessment events")
-        ordering = ["at", "pk"]
 
 
-class CycleEvent(models.Model):
+class CycleEvent(StatusEvent):
     """Every move of a cycle (public notice, certification): who, when, from, to, why."""
 
     cycle = models.ForeignKey(Cycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, choices=CycleStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=CycleStatus.choices)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("cycle event")
         verbose_name_plural = _("cycle events")
-        ordering = ["at", "pk"]
 
 
 class StarEventKind(models.TextChoices):

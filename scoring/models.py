@@ -9,14 +9,13 @@ pure functions of ``scoring.arithmetic``.
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import Organization, OrgKind
+from branches.models import Organization, OrgKind, StatusEvent
 
 MIN_STARS = 1
 MAX_STARS = 5
@@ -127,25 +126,18 @@ class Standard(models.Model):
         return self.committee_id is None
 
 
-class StandardEvent(models.Model):
+class StandardEvent(StatusEvent):
     """Every move of a standard (its publication): who, when, from, to, why."""
 
     standard = models.ForeignKey(
         Standard, verbose_name=_("standard"), on_delete=models.CASCADE, related_name="events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, choices=StandardStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=StandardStatus.choices)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("standard event")
         verbose_name_plural = _("standard events")
-        ordering = ["at", "pk"]
 
 
 class StarThreshold(models.Model):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organization, OrgKind
 from branches.selectors import require_role
-from branches.workflow import actor_or_none, check_source
+from branches.workflow import move_status
 
 from ..bulletin.data import bulletin_data
 from ..bulletin.pdf import bulletin_pdf
@@ -42,7 +42,6 @@ def _media_path(name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / name
 
 
-@transaction.atomic
 def move_bulletin(
     *,
     bulletin_id: int,
@@ -51,38 +50,23 @@ def move_bulletin(
     note: str = "",
     apply: Callable[[Bulletin], None] | None = None,
 ) -> Bulletin:
-    """Lock the bulletin, check role and state, run ``apply``, set the status, log a ``BulletinEvent``.
+    """Lock the bulletin, check who acts and its state, run ``apply``, set the status, record.
 
     The only writer of a bulletin's status. A worker's moves (generate, fail) have no role
     and no actor; a person's (publish) needs a managing role on the bulletin's committee.
-    ``apply`` does the action's own writes while the row is locked; it may raise to refuse,
-    and then nothing is written.
     """
-    spec = BULLETIN_TRANSITIONS[action]
-    bulletin = Bulletin.objects.select_for_update().select_related("committee").get(pk=bulletin_id)
-    if not spec.by_system:
-        require_role(actor, spec.roles, bulletin.committee)
-    check_source(
-        spec,
-        bulletin.status,
-        generic=_("This bulletin is “%(status)s”; the action “%(action)s” is not possible now.")
-        % {"status": bulletin.get_status_display(), "action": spec.label},
-        status=bulletin.get_status_display(),
-    )
-    old_status = bulletin.status
-    if apply is not None:
-        apply(bulletin)
-    bulletin.status = spec.target
-    bulletin.save()
-    BulletinEvent.objects.create(
-        bulletin=bulletin,
-        actor=actor_or_none(actor),
+    return move_status(
+        queryset=Bulletin.objects.select_related("committee"),
+        pk=bulletin_id,
+        transitions=BULLETIN_TRANSITIONS,
         action=action,
-        from_status=old_status,
-        to_status=spec.target,
+        actor=actor,
+        authorize=lambda user, spec, row: require_role(user, spec.roles, row.committee),
+        refused=_("This bulletin is “%(status)s”; the action “%(action)s” is not possible now."),
+        event=lambda row, **fields: BulletinEvent.objects.create(bulletin=row, **fields),
         note=note,
+        apply=apply,
     )
-    return bulletin
 
 
 def generate_bulletin(*, committee_id: int, year: int, quarter: int) -> Bulletin:

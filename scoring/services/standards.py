@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organization
-from branches.workflow import actor_or_none, check_source
+from branches.workflow import move_status
 
 from ..models import Dimension, Item, ItemKind, Standard, StandardEvent, StandardStatus, StarThreshold
 from ..selectors import can_move_standard
@@ -285,7 +285,11 @@ def _publication_errors(standard: Standard) -> list[ValidationError]:
     return errors
 
 
-@transaction.atomic
+def _authorize_standard(actor, standard: Standard, action: str) -> None:
+    if not can_move_standard(actor, standard, action):
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
 def move_standard(
     *,
     standard_id: int,
@@ -294,37 +298,24 @@ def move_standard(
     note: str = "",
     apply: Callable[[Standard], None] | None = None,
 ) -> Standard:
-    """Lock the standard, check who acts and its state, run ``apply``, set the status, log an event.
+    """Lock the standard, check who acts and its state, run ``apply``, set the status, record.
 
     The only writer of a standard's status. ``apply`` does the action's own checks and
     writes while the row is locked; it may raise to refuse, and then nothing is written.
     """
-    spec = STANDARD_TRANSITIONS[action]
-    # No join to the committee: it may be NULL, and PostgreSQL locks no outer-joined row.
-    standard = Standard.objects.select_for_update().get(pk=standard_id)
-    if not can_move_standard(actor, standard, action):
-        raise PermissionDenied(_("Your role does not allow this action."))
-    check_source(
-        spec,
-        standard.status,
-        generic=_("This standard is “%(status)s”; the action “%(action)s” is not possible now.")
-        % {"status": standard.get_status_display(), "action": spec.label},
-        standard=standard,
-    )
-    old_status = standard.status
-    if apply is not None:
-        apply(standard)
-    standard.status = spec.target
-    standard.save()
-    StandardEvent.objects.create(
-        standard=standard,
-        actor=actor_or_none(actor),
+    return move_status(
+        # No join to the committee: it may be NULL, and PostgreSQL locks no outer-joined row.
+        queryset=Standard.objects.all(),
+        pk=standard_id,
+        transitions=STANDARD_TRANSITIONS,
         action=action,
-        from_status=old_status,
-        to_status=spec.target,
+        actor=actor,
+        authorize=lambda user, spec, row: _authorize_standard(user, row, action),
+        refused=_("This standard is “%(status)s”; the action “%(action)s” is not possible now."),
+        event=lambda row, **fields: StandardEvent.objects.create(standard=row, **fields),
         note=note,
+        apply=apply,
     )
-    return standard
 
 
 @transaction.atomic
