@@ -47,13 +47,27 @@ class CommitteePolicyInline(admin.StackedInline):
 @admin.register(Organization)
 class OrganizationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     org_lookup = "pk"
-    list_display = ["indented_name", "code", "kind", "stage", "is_active"]
+    list_display = ["indented_name", "code", "sort_order", "kind", "stage", "is_active"]
+    list_editable = ["sort_order"]
     list_filter = ["kind", "stage", "is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["parent"]
     readonly_fields = ["path", "depth", "created_at"]
-    fields = ["name", "code", "kind", "parent", "stage", "is_active", "path", "depth", "created_at"]
+    fields = [
+        "name",
+        "code",
+        "sort_order",
+        "kind",
+        "parent",
+        "stage",
+        "is_active",
+        "path",
+        "depth",
+        "created_at",
+    ]
     list_per_page = 100
+    # The indented tree: each node under its parent (the model's own order is a flat one).
+    ordering = ["path"]
     inlines = [CommitteePolicyInline]
 
     @admin.display(description=_("name"), ordering="path")

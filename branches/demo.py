@@ -156,7 +156,8 @@ def load_demo() -> dict[str, int]:
     committee = _org(COMMITTEE_CODE, COMMITTEE_NAME, OrgKind.COMMITTEE, None)
     stages = ["basic", "basic", "distinctive", "basic", "model", "distinctive"]
     for p_index, (code, name, kind, branch_names) in enumerate(PARENT_ORGS):
-        parent = _org(code, name, kind, committee)
+        # Sort numbers in tens (room to slot one in): the parents are listed as declared here.
+        parent = _org(code, name, kind, committee, sort_order=(p_index + 1) * 10)
         for b_index, branch_name in enumerate(branch_names, start=1):
             _org(
                 f"{code}-{b_index:02d}",

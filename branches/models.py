@@ -38,6 +38,19 @@ class OrgKind(models.TextChoices):
 
 PARENT_KINDS = frozenset({OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH})
 
+# How organizations are listed side by side (a flat list, or siblings within the tree): the
+# explicit sort number an admin sets, then the code. The tree's ``path`` holds primary keys,
+# whose text order ("/1/10/" before "/1/2/") means nothing to a reader.
+ORG_ORDER = ("sort_order", "code")
+
+
+def branch_order(field: str = "branch") -> tuple[str, ...]:
+    """Rows of branches (``field`` names the branch) grouped under their parent, both by ORG_ORDER."""
+    return tuple(f"{field}__parent__{name}" for name in ORG_ORDER) + tuple(
+        f"{field}__{name}" for name in ORG_ORDER
+    )
+
+
 # Which kinds may stand directly under which: committee → parent orgs (which may nest)
 # → branches; a branch may also stand directly under the committee.
 ALLOWED_CHILDREN: dict[str, frozenset[str]] = {
@@ -81,6 +94,11 @@ class Organization(models.Model):
     path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.IntegerField(
+        _("order"),
+        default=0,
+        help_text=_("Organizations are listed by this number, then by code (smaller first)."),
+    )
     stage = models.CharField(
         _("stage"),
         max_length=20,
@@ -93,7 +111,9 @@ class Organization(models.Model):
     class Meta:
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
-        ordering = ["path"]
+        # Flat lists (choices, pages) by the sort number, then the code; tree views order by
+        # ``path`` themselves (the admin's indented list, the bulletin's own tree order).
+        ordering = ["sort_order", "code"]
         indexes = [
             # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%'.
             models.Index(
@@ -241,7 +261,8 @@ class RoleAssignment(models.Model):
     class Meta:
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
-        ordering = ["organization__path", "role"]
+        # A person's roles from the top of the tree down, siblings by their explicit order.
+        ordering = ["organization__depth", "organization__sort_order", "organization__code", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "organization"], name="role_assignment_unique"),
         ]

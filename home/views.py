@@ -24,6 +24,8 @@ def sections_for(user) -> dict:
         sections["reviewer"] = reviews.reviewer_section(user)
     if roles & COMMITTEE_MANAGERS:
         sections["committee"] = reviews.committee_section(user)
+    if roles & {*COMMITTEE_MANAGERS, Role.ASSESSMENT_REVIEWER}:
+        sections["appeals"] = reviews.appeals_section(user)
     return sections
 
 

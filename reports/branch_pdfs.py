@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from reviews.models import Assessment, Certificate, CertificateStatus
 from reviews.selectors import ScoresVisibility, scoring_summary
-from scoring.arithmetic import veto_applies
+from scoring.arithmetic import DEDUCTION, veto_applies
+from scoring.templatetags.points import MINUS, signed_points
 from scoring.templatetags.stars import stars_text
 
 from .pdf import FONT_FAMILY, PdfResult, render_pdf
@@ -124,9 +125,12 @@ def assessment_report_data(assessment: Assessment, *, visibility: ScoresVisibili
             scores = [_veto_mark(veto_applies(cell.score)) for cell in row.cells] if show_scores else []
             result = _veto_mark(row.veto_applies) if show_scores and row.cells else None
         else:
-            self_score = _points(row.self_score)
-            scores = [_points(cell.score) for cell in row.cells] if show_scores else []
-            result = _points(row.mean) if show_scores else None
+            # A deduction item (扣分项) prints its points with a minus: "−2.0" is two points off.
+            kind = item.kind
+            self_score = signed_points(_points(row.self_score), kind)
+            scores = [signed_points(_points(cell.score), kind) for cell in row.cells] if show_scores else []
+            result = signed_points(_points(row.mean), kind) if show_scores else None
+        is_deduction = item.kind == DEDUCTION
         comments = []
         if show_scores:
             comments = [
@@ -138,8 +142,9 @@ def assessment_report_data(assessment: Assessment, *, visibility: ScoresVisibili
             {
                 "code": item.code,
                 "title": item.title,
-                "max": "" if row.is_veto else _max_points(item.max_score),
+                "max": "" if row.is_veto else f"{MINUS if is_deduction else ''}{_max_points(item.max_score)}",
                 "is_veto": row.is_veto,
+                "is_deduction": is_deduction,
                 "self_score": self_score,
                 "scores": scores,
                 "result": result,
@@ -147,6 +152,9 @@ def assessment_report_data(assessment: Assessment, *, visibility: ScoresVisibili
                 "comments": comments,
             }
         )
+    deducted = sum(
+        (row.mean for row in summary.items if row.item.kind == DEDUCTION and row.mean is not None), Decimal(0)
+    )
     decided = show_scores and assessment.decided_stars is not None
     return {
         "branch": branch.name,
@@ -165,6 +173,10 @@ def assessment_report_data(assessment: Assessment, *, visibility: ScoresVisibili
         "reviewers": reviewers,
         "dimensions": dimensions,
         "consolidated_score": _points(summary.consolidated_score) if show_scores else None,
+        # The team's deductions already taken off the consolidated score, printed beside it.
+        "consolidated_deducted": signed_points(_points(deducted), DEDUCTION)
+        if show_scores and deducted
+        else None,
         "proposed_stars": summary.proposed_stars if show_scores else None,
         "proposed_stars_text": stars_text(summary.proposed_stars) if show_scores else "",
         "applied_vetoes": list(summary.applied_vetoes) if show_scores else [],

@@ -8,7 +8,18 @@ from django.contrib import admin
 
 from branches.selectors import organizations_visible_to
 
-from .models import Assessment, AssessmentEvent, Certificate, Cycle, CycleEvent, Objection, StarEvent
+from .models import (
+    Appeal,
+    AppealEvent,
+    Assessment,
+    AssessmentEvent,
+    Certificate,
+    Cycle,
+    CycleEvent,
+    NoticeBatch,
+    Objection,
+    StarEvent,
+)
 
 
 class ReadOnlyScopedAdmin(admin.ModelAdmin):
@@ -36,11 +47,19 @@ class ReadOnlyScopedAdmin(admin.ModelAdmin):
 @admin.register(Cycle)
 class CycleAdmin(ReadOnlyScopedAdmin):
     org_lookup = "committee"
-    list_display = ["name", "committee", "standard", "status", "opened_at", "certified_at"]
+    list_display = ["name", "committee", "standard", "status", "opened_at", "closed_at"]
     list_filter = ["status"]
     search_fields = ["name"]
     list_select_related = ["committee", "standard"]
     date_hierarchy = "opened_at"
+
+
+@admin.register(NoticeBatch)
+class NoticeBatchAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "cycle__committee"
+    list_display = ["cycle", "number", "started_at", "ends_at", "certified_at"]
+    search_fields = ["cycle__name"]
+    list_select_related = ["cycle"]
 
 
 @admin.register(CycleEvent)
@@ -114,3 +133,22 @@ class StarEventAdmin(ReadOnlyScopedAdmin):
     search_fields = ["branch__name", "branch__code", "reason", "violation"]
     list_select_related = ["branch", "actor"]
     raw_id_fields = ["branch", "certificate", "actor"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "assessment__branch"
+    list_display = ["submitted_at", "assessment", "status", "original_stars", "outcome_stars"]
+    list_filter = ["status"]
+    search_fields = ["assessment__branch__name", "reason"]
+    list_select_related = ["assessment__branch", "assessment__cycle"]
+    raw_id_fields = ["assessment", "submitted_by", "reviewed_by", "decided_by"]
+
+
+@admin.register(AppealEvent)
+class AppealEventAdmin(ReadOnlyScopedAdmin):
+    org_lookup = "appeal__assessment__branch"
+    list_display = ["at", "appeal", "action", "from_status", "to_status", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["appeal__assessment__branch", "appeal__assessment__cycle", "actor"]
+    raw_id_fields = ["appeal", "actor"]

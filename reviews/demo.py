@@ -19,10 +19,19 @@ from branches.models import Organization, User
 from scoring.models import Item, ItemKind, Standard
 from scoring.services.defaults import ensure_default_standard
 
-from .models import Assessment, AssessmentEvent, Certificate, Cycle, ReviewerAssignment, StarEvent
+from .models import (
+    Assessment,
+    AssessmentEvent,
+    Certificate,
+    Cycle,
+    CycleEvent,
+    NoticeBatch,
+    ReviewerAssignment,
+    StarEvent,
+)
 from .services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from .services.cycles import open_cycle
-from .services.decision import certify_cycle, decide_assessment, downgrade_branch, publicize_cycle
+from .services.decision import certify_batch, decide_assessment, downgrade_branch, publicize_cycle
 from .services.preliminary import forward_assessment, return_assessment
 from .services.scoring import ScoreEntry, assign_reviewers, auto_assign, submit_scores
 
@@ -119,21 +128,25 @@ def _past_cycle(committee, standard, users) -> None:
         _review(a, items, reviewers)
         a.refresh_from_db()
         decide_assessment(assessment=a, actor=approver, stars=a.proposed_stars)
-    publicize_cycle(cycle=cycle, actor=approver)
+    batch = publicize_cycle(cycle=cycle, actor=approver)
     # The public notice of last year is long over.
-    Cycle.objects.filter(pk=cycle.pk).update(publicity_ends_at=timezone.now() - datetime.timedelta(minutes=1))
-    cycle.refresh_from_db()
-    certify_cycle(cycle=cycle, actor=approver)
+    NoticeBatch.objects.filter(pk=batch.pk).update(ends_at=timezone.now() - datetime.timedelta(minutes=1))
+    batch.refresh_from_db()
+    certify_batch(batch=batch, actor=approver)
 
     # Set the clock back: this cycle was certified on 2024-12-20.
     certified = datetime.datetime(2024, 12, 20, 10, 0, tzinfo=datetime.UTC)
     shift = timezone.now() - certified
     Cycle.objects.filter(pk=cycle.pk).update(
         opened_at=F("opened_at") - shift,
-        publicity_started_at=F("publicity_started_at") - shift,
-        publicity_ends_at=F("publicity_ends_at") - shift,
+        closed_at=F("closed_at") - shift,
+    )
+    NoticeBatch.objects.filter(cycle=cycle).update(
+        started_at=F("started_at") - shift,
+        ends_at=F("ends_at") - shift,
         certified_at=F("certified_at") - shift,
     )
+    CycleEvent.objects.filter(cycle=cycle).update(at=F("at") - shift)
     AssessmentEvent.objects.filter(assessment__cycle=cycle).update(at=F("at") - shift)
     Assessment.objects.filter(cycle=cycle).update(decided_at=F("decided_at") - shift)
     Certificate.objects.filter(assessment__cycle=cycle).update(

@@ -23,9 +23,10 @@ STAR_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class CycleStatus(models.TextChoices):
+    # A cycle stays open while its public notice batches are published and certified one
+    # after another; it closes once every assessment is final, or when the approver closes it.
     OPEN = "open", _("Open")
-    PUBLICITY = "publicity", _("Public notice")
-    CERTIFIED = "certified", _("Certified")
+    CLOSED = "closed", _("Closed")
 
 
 class Cycle(models.Model):
@@ -51,6 +52,12 @@ class Cycle(models.Model):
     )
     publicity_days = models.PositiveSmallIntegerField(
         _("public notice period (days)"), default=5, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    appeal_days = models.PositiveSmallIntegerField(
+        _("appeal period (days)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("A branch may apply for a re-review for this many days after its result is published."),
     )
     reviewers_per_branch = models.PositiveSmallIntegerField(
         _("reviewers per branch"), default=3, validators=[MinValueValidator(1), MaxValueValidator(9)]
@@ -78,9 +85,7 @@ class Cycle(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
     )
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
-    publicity_started_at = models.DateTimeField(_("public notice started"), null=True, blank=True)
-    publicity_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
-    certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("certification cycle")
@@ -109,6 +114,59 @@ class AssessmentStatus(models.TextChoices):
     DECIDED = "decided", _("Decided")
     PUBLICIZED = "publicized", _("Under public notice")
     CERTIFIED = "certified", _("Certified")
+    # Final without a star: the cycle closed before the assessment reached a certification.
+    NOT_TAKING_PART = "not_taking_part", _("Did not take part")
+
+
+class NoticeBatch(models.Model):
+    """One publication of the public notice (公示) in a cycle, with its own window and certification.
+
+    A cycle publishes the results decided so far as batch 1, certifies them once that batch's
+    window has ended and its objections are resolved, while its other branches go on; those
+    decided later form batch 2, and so on.
+    """
+
+    cycle = models.ForeignKey(
+        Cycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="notice_batches"
+    )
+    number = models.PositiveSmallIntegerField(_("batch"))
+    started_at = models.DateTimeField(_("public notice started"))
+    ends_at = models.DateTimeField(_("public notice ends"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
+    certified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("certified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("public notice batch")
+        verbose_name_plural = _("public notice batches")
+        ordering = ["cycle", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "number"], name="notice_batch_number_unique_per_cycle")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} · {self.number}"
+
+    def running(self, now) -> bool:
+        return self.certified_at is None and now <= self.ends_at
+
+    def due(self, now) -> bool:
+        """Whether the window has ended and the batch waits for its certification."""
+        return self.certified_at is None and now > self.ends_at
 
 
 class Assessment(models.Model):
@@ -148,6 +206,14 @@ class Assessment(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    notice_batch = models.ForeignKey(
+        NoticeBatch,
+        verbose_name=_("public notice batch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -424,3 +490,169 @@ class StarEvent(models.Model):
         verbose_name = _("star event")
         verbose_name_plural = _("star events")
         ordering = ["-at", "-pk"]
+
+
+# ---------------------------------------------------------------------------- appeals (复核申请)
+
+
+class AppealStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", _("Accepted")
+    RESCORING = "rescoring", _("Being re-scored")
+    RESCORED = "rescored", _("Re-scored")
+    UPHELD = "upheld", _("Result upheld")
+    CHANGED = "changed", _("Result changed")
+
+
+# An appeal in one of these is over; certification of its branch may go on.
+APPEAL_CLOSED = frozenset({AppealStatus.REJECTED, AppealStatus.UPHELD, AppealStatus.CHANGED})
+
+
+class Appeal(models.Model):
+    """A branch's application for a re-review (复核申请) of its published result; one per result.
+
+    Moved only by ``reviews.services.appeals`` along ``workflow.APPEAL_TRANSITIONS``; every
+    move writes an ``AppealEvent``.
+    """
+
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="appeals"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=AppealStatus.choices, default=AppealStatus.SUBMITTED
+    )
+    reason = models.TextField(_("reason for the appeal"), max_length=4000)
+    items = models.ManyToManyField("scoring.Item", verbose_name=_("items contested"), related_name="+")
+    original_stars = models.PositiveSmallIntegerField(
+        _("star level appealed against"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    reviewers_wanted = models.PositiveSmallIntegerField(
+        _("re-reviewers"), default=2, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    review_reason = models.TextField(_("reason for accepting or rejecting"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted or rejected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("accepted or rejected at"), null=True, blank=True)
+    rescore_total = models.DecimalField(_("total after re-scoring"), null=True, blank=True, **POINTS)
+    proposed_stars = models.PositiveSmallIntegerField(
+        _("star level after re-scoring"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    outcome_stars = models.PositiveSmallIntegerField(
+        _("star level decided on appeal"), null=True, blank=True, validators=STAR_VALIDATORS
+    )
+    outcome_reason = models.TextField(_("reason for the outcome"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("outcome decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("outcome decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["assessment"], name="one_appeal_per_assessment")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} · {self.get_status_display()}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in APPEAL_CLOSED
+
+
+def appeal_upload_to(instance: "AppealFile", filename: str) -> str:
+    # As for evidence: a random stored name, the user's file name kept only as data.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"appeals/{instance.appeal_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class AppealFile(models.Model):
+    """A file supporting an appeal, checked like evidence and stored outside static/."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to=appeal_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appeal file")
+        verbose_name_plural = _("appeal files")
+        ordering = ["uploaded_at", "pk"]
+
+
+class AppealReviewer(models.Model):
+    """An assessment-team member who re-scores the contested items of an accepted appeal."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="reviewers")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("re-reviewer"),
+        on_delete=models.PROTECT,
+        related_name="appeal_assignments",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("scores submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal re-reviewer")
+        verbose_name_plural = _("appeal re-reviewers")
+        ordering = ["assigned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "reviewer"], name="one_appeal_assignment_per_reviewer")
+        ]
+
+
+class AppealScore(models.Model):
+    """A re-reviewer's score of one contested item (a draft until the sheet is submitted)."""
+
+    assignment = models.ForeignKey(AppealReviewer, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(
+        "scoring.Item", verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("score"), null=True, blank=True, **POINTS)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("appeal score")
+        verbose_name_plural = _("appeal scores")
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "item"], name="one_appeal_score_per_item")
+        ]
+
+
+class AppealEvent(StatusEvent):
+    """Every step of an appeal: applied, accepted or rejected, assigned, re-scored, decided."""
+
+    appeal = models.ForeignKey(
+        Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=AppealStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=AppealStatus.choices)
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("appeal event")
+        verbose_name_plural = _("appeal events")

@@ -26,8 +26,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import CommitteePolicy, Organization, RoleAssignment, User
+from branches.models import ORG_ORDER, CommitteePolicy, Organization, RoleAssignment, User, branch_order
 from branches.roles import (
+    APPROVERS,
     COMMITTEE_MANAGERS,
     PARENT_REVIEWERS,
     SECRETARIES,
@@ -40,6 +41,7 @@ from branches.selectors import (
     committees_for_roles,
     has_role_on,
     organizations_visible_to,
+    role_set,
 )
 from scoring.arithmetic import (
     ScoreError,
@@ -54,7 +56,14 @@ from scoring.models import MAX_STARS, MIN_STARS, Item, ItemKind
 from scoring.selectors import rules_from_standard
 
 from .models import (
+    APPEAL_CLOSED,
+    Appeal,
+    AppealFile,
+    AppealReviewer,
+    AppealScore,
+    AppealStatus,
     Assessment,
+    AssessmentEvent,
     AssessmentStatus,
     Certificate,
     CertificateStatus,
@@ -70,7 +79,7 @@ from .models import (
 from .workflow import FUNNEL
 
 S = AssessmentStatus
-ACTIVE_CYCLES = [CycleStatus.OPEN, CycleStatus.PUBLICITY]
+ACTIVE_CYCLES = [CycleStatus.OPEN]
 # Assessments the parent organization has forwarded, in any later state.
 FORWARDED_ON = (S.FORWARDED, S.SCORING, S.SCORED, S.DECIDED, S.PUBLICIZED, S.CERTIFIED)
 # Assessments that have reached the committee's decision, in any later state.
@@ -104,6 +113,13 @@ def assigned_assessments(user) -> QuerySet[Assessment]:
     return assessments_visible_to(user, TEAM_REVIEWERS).filter(assignments__reviewer=user)
 
 
+def rereviewed_assessments(user) -> QuerySet[Assessment]:
+    """What an assessment-team member re-scores on appeal: they need its self-scores and evidence."""
+    return assessments_visible_to(user, TEAM_REVIEWERS).filter(
+        pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal__assessment_id")
+    )
+
+
 def cycles_visible_to(user, roles=None) -> QuerySet[Cycle]:
     return Cycle.objects.filter(committee__in=organizations_visible_to(user, roles))
 
@@ -123,12 +139,8 @@ def get_readable_assessment_or_404(user, pk) -> Assessment:
     try:
         return get_assessment_for_user_or_404(user, pk, TREE_READERS)
     except Http404:
-        assessment = (
-            assigned_assessments(user)
-            .select_related("branch", "cycle", "cycle__standard")
-            .filter(pk=pk)
-            .first()
-        )
+        readable = assigned_assessments(user).filter(pk=pk) | rereviewed_assessments(user).filter(pk=pk)
+        assessment = readable.select_related("branch", "cycle", "cycle__standard").first()
         if assessment is None:
             raise
         return assessment
@@ -523,7 +535,7 @@ def team_assessments(cycle: Cycle) -> QuerySet[Assessment]:
         )
         .select_related("branch", "branch__parent")
         .prefetch_related("assignments__reviewer")
-        .order_by("branch__path")
+        .order_by(*branch_order())
     )
 
 
@@ -696,12 +708,21 @@ class CommitteeDashboard:
     target_percent: Decimal | None
     target_deadline: object = None
     distribution: list[tuple[int, int, int]] = field(default_factory=list)  # stars, count, % width
+    unassigned: int = 0  # forwarded assessments of the cycle waiting for their reviewers
 
 
 def _percent(part: int, whole: int) -> Decimal:
     if not whole:
         return Decimal("0.0")
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _published_at() -> Subquery:
+    return Subquery(
+        AssessmentEvent.objects.filter(assessment_id=OuterRef("pk"), action="publicize")
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
 
 
 def secretary_section(user) -> dict:
@@ -711,16 +732,32 @@ def secretary_section(user) -> dict:
     assessments = list(
         Assessment.objects.filter(branch__in=branches, cycle__status__in=ACTIVE_CYCLES)
         .select_related("branch", "cycle")
-        .prefetch_related(Prefetch("rounds", queryset=returned, to_attr="returned_rounds"))
-        .order_by("branch__path", "-cycle__opened_at")
+        .prefetch_related(
+            Prefetch("rounds", queryset=returned, to_attr="returned_rounds"),
+            Prefetch("appeals", to_attr="appeal_list"),
+        )
+        .annotate(published_at=_published_at())
+        .order_by(*branch_order(), "-cycle__opened_at")
     )
+    now = timezone.now()
+    for a in assessments:  # the appeal, if any, and whether one may still be made
+        a.appeal = a.appeal_list[0] if a.appeal_list else None
+        a.appeal_deadline = (
+            a.published_at + datetime.timedelta(days=a.cycle.appeal_days) if a.published_at else None
+        )
+        a.may_appeal = (
+            a.appeal is None
+            and a.status == S.PUBLICIZED
+            and a.appeal_deadline is not None
+            and now <= a.appeal_deadline
+        )
     certificates = {
         c.branch_id: c
         for c in Certificate.objects.filter(
             branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
         ).select_related("branch")
     }
-    branch_list = list(branches.order_by("path")[:50])
+    branch_list = list(branches.order_by(*ORG_ORDER)[:50])
     rows = [{"branch": b, "certificate": certificates.get(b.pk)} for b in branch_list]
     return {"assessments": assessments, "branches": rows}
 
@@ -808,4 +845,281 @@ def committee_section(user) -> CommitteeDashboard:
         target_percent=policy.five_star_target_percent if policy else None,
         target_deadline=policy.target_deadline if policy else None,
         distribution=[(n, c, round(c * 100 / biggest)) for n, c in star_counts.items()],
+        unassigned=counts.get(AssessmentStatus.FORWARDED, 0),
     )
+
+
+# ---------------------------------------------------------------------------- appeals (复核申请)
+#
+# The window: a branch may appeal its result while it is under public notice, for
+# ``cycle.appeal_days`` days from the moment it was published (its "publicize" event). The
+# re-score: the re-reviewers score the contested items only; each contested item's mean of
+# their scores replaces the team's mean, every other item keeps the team's, and the total and
+# the proposed star follow the standard's rules (vetoes that applied still apply).
+
+
+def assessments_with_open_appeals() -> QuerySet[Assessment]:
+    """Assessments whose appeal is not closed yet: their certification waits (one subquery)."""
+    return Assessment.objects.filter(appeals__in=Appeal.objects.exclude(status__in=APPEAL_CLOSED))
+
+
+def published_at(assessment: Assessment) -> datetime.datetime | None:
+    """When the assessment's result was published for the public notice (its latest publicize move)."""
+    return (
+        AssessmentEvent.objects.filter(assessment_id=assessment.pk, action="publicize")
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def appeal_deadline(assessment: Assessment) -> datetime.datetime | None:
+    """The last moment the branch may appeal, or None while the result is not published."""
+    start = published_at(assessment)
+    if start is None:
+        return None
+    return start + datetime.timedelta(days=assessment.cycle.appeal_days)
+
+
+def appeal_window_open(assessment: Assessment, now: datetime.datetime | None = None) -> bool:
+    deadline = appeal_deadline(assessment) if assessment.status == S.PUBLICIZED else None
+    return deadline is not None and (now or timezone.now()) <= deadline
+
+
+def appeals_visible_to(user, roles=None) -> QuerySet[Appeal]:
+    """Appeals of assessments the user reaches with one of ``roles`` through the tree."""
+    return Appeal.objects.filter(assessment__in=assessments_visible_to(user, roles))
+
+
+def _appeal_queryset() -> QuerySet[Appeal]:
+    return Appeal.objects.select_related(
+        "assessment__branch",
+        "assessment__cycle__committee",
+        "assessment__cycle__standard",
+        "submitted_by",
+        "reviewed_by",
+        "decided_by",
+    )
+
+
+def get_appeal_for_user_or_404(user, pk) -> Appeal:
+    """An appeal the user may read: in the tree (secretary, parent, committee) or as a re-reviewer."""
+    try:
+        return _appeal_queryset().get(
+            Q(assessment__in=assessments_visible_to(user, TREE_READERS))
+            | Q(pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal_id")),
+            pk=pk,
+        )
+    except (Appeal.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def get_appeal_assignment_or_404(user, appeal_pk) -> AppealReviewer:
+    """The user's own re-scoring assignment of one appeal; the same 404 for "none" and "not yours"."""
+    try:
+        return (
+            AppealReviewer.objects.select_related(
+                "appeal__assessment__branch",
+                "appeal__assessment__cycle__committee",
+                "appeal__assessment__cycle__standard",
+            )
+            .filter(appeal__assessment__in=assessments_visible_to(user, TEAM_REVIEWERS))
+            .get(reviewer_id=user.pk, appeal_id=appeal_pk)
+        )
+    except (AppealReviewer.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def get_appeal_file_for_user_or_404(user, pk) -> AppealFile:
+    try:
+        appeal_id = AppealFile.objects.filter(pk=pk).values_list("appeal_id", flat=True).first()
+    except (ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    if appeal_id is None:
+        raise Http404
+    appeal = get_appeal_for_user_or_404(user, appeal_id)
+    row = AppealFile.objects.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    row.appeal = appeal
+    return row
+
+
+def appeal_of(assessment: Assessment) -> Appeal | None:
+    return _appeal_queryset().filter(assessment_id=assessment.pk).first()
+
+
+def contestable_items(assessment: Assessment) -> list[Item]:
+    """The items a branch may contest: every scored item of the standard (veto marks are not points)."""
+    return [item for item in standard_items(assessment) if item.kind != ItemKind.VETO]
+
+
+def appeal_list_for(user) -> QuerySet[Appeal]:
+    """The committee's appeals for its approvers and staff, and a re-reviewer's own ones."""
+    managed = Q(assessment__in=assessments_visible_to(user, COMMITTEE_MANAGERS))
+    own = Q(pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal_id"))
+    return (
+        _appeal_queryset()
+        .filter(managed | own)
+        .filter(assessment__branch__in=branches_visible_to(user, (*COMMITTEE_MANAGERS, *TEAM_REVIEWERS)))
+        .order_by(F("decided_at").desc(nulls_first=True), "-submitted_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class AppealReviewerOption:
+    """A team member as the re-reviewer page shows them: why not, if they may not re-score."""
+
+    user: User
+    load: int
+    assigned: bool
+    submitted: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+
+def appeal_reviewer_options(appeal: Appeal) -> list[AppealReviewerOption]:
+    """Every team member for an appeal: excluded if they scored the result before or have a conflict."""
+    assessment = appeal.assessment
+    current = {a.reviewer_id: a for a in AppealReviewer.objects.filter(appeal_id=appeal.pk)}
+    options = []
+    for option in reviewer_options(assessment):
+        reasons = list(option.conflicts)
+        if option.assigned:  # an original reviewer of the result
+            reasons.insert(0, _("Scored this result before."))
+        mine = current.get(option.user.pk)
+        options.append(
+            AppealReviewerOption(
+                user=option.user,
+                load=option.load,
+                assigned=mine is not None,
+                submitted=mine is not None and mine.submitted_at is not None,
+                reasons=tuple(reasons),
+            )
+        )
+    return sorted(options, key=lambda o: (not o.eligible, o.load, str(o.user), o.user.pk))
+
+
+@dataclass(frozen=True)
+class AppealItemRow:
+    item: Item
+    team_mean: Decimal | None  # the original consolidated score of the item
+    cells: tuple[tuple[AppealReviewer, Decimal | None, str], ...]  # submitted re-reviewers' scores
+    mean: Decimal | None  # of the re-scores
+
+
+@dataclass(frozen=True)
+class AppealSummary:
+    appeal: Appeal
+    assignments: tuple[AppealReviewer, ...]
+    submitted: tuple[AppealReviewer, ...]
+    rows: tuple[AppealItemRow, ...]
+    original_total: Decimal | None
+    total: Decimal | None  # None until every re-reviewer has submitted
+    proposed_stars: int | None
+
+    @property
+    def all_submitted(self) -> bool:
+        return bool(self.assignments) and len(self.submitted) == len(self.assignments)
+
+
+def appeal_summary(appeal: Appeal) -> AppealSummary:
+    """The contested items' team means and re-scores, and the total and star they lead to."""
+    assessment = appeal.assessment
+    team = scoring_summary(assessment)
+    rules = rules_from_standard(assessment.cycle.standard)
+    contested = {item.pk for item in appeal.items.all()}
+    assignments = tuple(
+        AppealReviewer.objects.filter(appeal_id=appeal.pk)
+        .select_related("reviewer")
+        .order_by("assigned_at", "pk")
+    )
+    submitted = tuple(a for a in assignments if a.submitted_at is not None)
+    scores = {
+        (s.assignment_id, s.item_id): s
+        for s in AppealScore.objects.filter(assignment_id__in=[a.pk for a in submitted])
+    }
+    means = {row.item.code: row.mean for row in team.items if row.mean is not None}
+    rows = []
+    for row in team.items:
+        if row.item.pk not in contested:
+            continue
+        cells = []
+        for assignment in submitted:
+            score = scores.get((assignment.pk, row.item.pk))
+            cells.append((assignment, score.score if score else None, score.comment if score else ""))
+        values = [value for _a, value, _c in cells if value is not None]
+        mean = mean_score(values) if values else None
+        if mean is not None:
+            means[row.item.code] = mean
+        rows.append(AppealItemRow(item=row.item, team_mean=row.mean, cells=tuple(cells), mean=mean))
+    total = proposed = None
+    if assignments and len(submitted) == len(assignments):
+        total = total_score(rules, means)
+        proposed = star_for(rules, total, team.applied_vetoes)
+    return AppealSummary(
+        appeal=appeal,
+        assignments=assignments,
+        submitted=submitted,
+        rows=tuple(rows),
+        original_total=team.consolidated_score,
+        total=total,
+        proposed_stars=proposed,
+    )
+
+
+def appeal_scores_visibility(user: User, appeal: Appeal) -> ScoresVisibility:
+    """Blind re-scoring: a re-reviewer sees the others' re-scores only after submitting their own.
+
+    The committee's approvers and staff see everything; whoever else may read the appeal sees
+    the re-scores, without names, once the appeal is closed.
+    """
+    mine = AppealReviewer.objects.filter(appeal_id=appeal.pk, reviewer_id=user.pk).first()
+    if mine is not None:
+        submitted = mine.submitted_at is not None
+        return ScoresVisibility(scores=submitted, names=submitted)
+    committee = appeal.assessment.cycle.committee
+    if any(has_role_on(user, role, committee) for role in COMMITTEE_MANAGERS):
+        return ScoresVisibility(scores=True, names=True)
+    return ScoresVisibility(scores=appeal.is_closed, names=False)
+
+
+def appeal_counts(committee: Organization, start: datetime.datetime, end: datetime.datetime) -> dict:
+    """Appeals of the committee's branches made in [start, end), by outcome (one query)."""
+    counts = dict(
+        Appeal.objects.filter(
+            assessment__cycle__committee_id=committee.pk, submitted_at__gte=start, submitted_at__lt=end
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    closed = sum(counts.get(status, 0) for status in APPEAL_CLOSED)
+    return {
+        "total": sum(counts.values()),
+        "rejected": counts.get(AppealStatus.REJECTED, 0),
+        "upheld": counts.get(AppealStatus.UPHELD, 0),
+        "changed": counts.get(AppealStatus.CHANGED, 0),
+        "open": sum(counts.values()) - closed,
+    }
+
+
+def appeals_section(user) -> dict | None:
+    """The home page's appeal to-dos: to answer or decide (approvers), to re-score (reviewers)."""
+    to_act = Appeal.objects.none()
+    roles = role_set(user)
+    if roles & APPROVERS:
+        to_act = appeals_visible_to(user, APPROVERS).filter(
+            status__in=[AppealStatus.SUBMITTED, AppealStatus.RESCORED]
+        )
+    to_assign = Appeal.objects.none()
+    if roles & COMMITTEE_MANAGERS:
+        to_assign = appeals_visible_to(user, COMMITTEE_MANAGERS).filter(status=AppealStatus.ACCEPTED)
+    to_score = AppealReviewer.objects.filter(
+        reviewer_id=user.pk, submitted_at__isnull=True, appeal__status=AppealStatus.RESCORING
+    )
+    counts = {"to_act": to_act.count(), "to_assign": to_assign.count(), "to_score": to_score.count()}
+    return counts if any(counts.values()) else None

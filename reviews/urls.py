@@ -1,6 +1,6 @@
 """URLs of the star-rating cycle; each part of the workflow keeps its own list."""
 
-from .views import branch, committee, parent, secretary, team
+from .views import appeals, branch, committee, parent, secretary, team
 
 app_name = "reviews"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *team.urlpatterns,
     *committee.urlpatterns,
     *branch.urlpatterns,
+    *appeals.urlpatterns,
 ]

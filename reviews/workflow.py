@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS, Role
 from branches.workflow import Transition
 
+from .models import AppealStatus
 from .models import AssessmentStatus as S
 from .models import CycleStatus as C
 
@@ -48,32 +49,39 @@ TRANSITIONS: dict[str, Transition] = {
     "certify": Transition(
         frozenset({S.PUBLICIZED}), S.CERTIFIED, frozenset({Role.COMMITTEE_APPROVER}), _("certify")
     ),
+    # Closing a cycle ends whatever has not reached the public notice. A result under public
+    # notice is not among the sources: its batch is certified first.
+    "close_out": Transition(
+        frozenset(
+            {S.NOT_STARTED, S.DRAFT, S.RETURNED, S.SUBMITTED, S.FORWARDED, S.SCORING, S.SCORED, S.DECIDED}
+        ),
+        S.NOT_TAKING_PART,
+        frozenset({Role.COMMITTEE_APPROVER}),
+        _("close: did not take part"),
+    ),
 }
 
 # A cycle's own status, moved by ``services.core.move_cycle`` while the cycle-wide actions
-# (``services.decision``) move its assessments in bulk along ``TRANSITIONS`` above.
+# (``services.decision``) move its assessments in bulk along ``TRANSITIONS`` above. Publishing
+# a notice batch and certifying one keep the cycle open (its other branches go on); it closes
+# when every assessment is final, or when the approver closes it explicitly.
+_CLOSED = _("This cycle is closed.")
 CYCLE_TRANSITIONS: dict[str, Transition] = {
     "publicize": Transition(
-        frozenset({C.OPEN}),
-        C.PUBLICITY,
-        COMMITTEE_MANAGERS,
-        _("publish notice"),
-        refusals={
-            C.PUBLICITY: _("The public notice of this cycle has already been published."),
-            C.CERTIFIED: _("The public notice of this cycle has already been published."),
-        },
+        frozenset({C.OPEN}), C.OPEN, COMMITTEE_MANAGERS, _("publish notice"), refusals={C.CLOSED: _CLOSED}
     ),
-    "certify": Transition(
-        frozenset({C.PUBLICITY}),
-        C.CERTIFIED,
+    "certify": Transition(frozenset({C.OPEN}), C.OPEN, APPROVERS, _("certify"), refusals={C.CLOSED: _CLOSED}),
+    "close": Transition(
+        frozenset({C.OPEN}),
+        C.CLOSED,
         APPROVERS,
-        _("certify"),
-        refusals={
-            C.OPEN: _("Publish the public notice first; certification follows its end."),
-            C.CERTIFIED: _("This cycle has already been certified."),
-        },
+        _("close the cycle"),
+        refusals={C.CLOSED: _("This cycle has already been closed.")},
     ),
 }
+
+# Where an assessment ends: nothing moves it on, and a cycle whose assessments all are here closes.
+FINAL = frozenset({S.CERTIFIED, S.NOT_TAKING_PART})
 
 # States in which the branch may still edit its self-assessment.
 EDITABLE_BY_BRANCH = frozenset({S.NOT_STARTED, S.DRAFT, S.RETURNED})
@@ -87,4 +95,30 @@ FUNNEL = [
     (S.SCORED, [S.SCORED]),
     (S.DECIDED, [S.DECIDED, S.PUBLICIZED]),
     (S.CERTIFIED, [S.CERTIFIED]),
+    (S.NOT_TAKING_PART, [S.NOT_TAKING_PART]),
 ]
+
+# An appeal (复核申请) of a published result, moved by ``services.appeals.move_appeal``. It is
+# created SUBMITTED by the branch secretary (``apply_for_appeal``, itself recorded as an event).
+A = AppealStatus
+_ANSWERED = {
+    status: _("This appeal has already been answered.") for status in A.values if status != A.SUBMITTED
+}
+_NOT_RESCORED = {
+    A.ACCEPTED: _("The appeal has not been re-scored yet."),
+    A.RESCORING: _("The appeal has not been re-scored yet."),
+}
+APPEAL_TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(frozenset({A.SUBMITTED}), A.ACCEPTED, APPROVERS, _("accept the appeal"), _ANSWERED),
+    "reject": Transition(frozenset({A.SUBMITTED}), A.REJECTED, APPROVERS, _("reject the appeal"), _ANSWERED),
+    "assign": Transition(
+        frozenset({A.ACCEPTED, A.RESCORING}), A.RESCORING, COMMITTEE_MANAGERS, _("assign re-reviewers")
+    ),
+    "complete_rescoring": Transition(
+        frozenset({A.RESCORING}), A.RESCORED, frozenset({Role.ASSESSMENT_REVIEWER}), _("complete re-scoring")
+    ),
+    "uphold": Transition(frozenset({A.RESCORED}), A.UPHELD, APPROVERS, _("uphold the result"), _NOT_RESCORED),
+    "change": Transition(
+        frozenset({A.RESCORED}), A.CHANGED, APPROVERS, _("change the star level"), _NOT_RESCORED
+    ),
+}

@@ -4,6 +4,21 @@ Everything is ``Decimal``: the rules speak of one-decimal scores and exact thres
 (94.9 earns four stars, 95.0 five), which binary floats cannot promise. The callers turn a
 standard into ``StandardRules`` once (``scoring.selectors.rules_from_standard``) and then
 score any number of branches without touching the database.
+
+**Totals: 基础分 + 加分 − 减分.** Normal items give the base points, bonus items (加分项) add
+points up to the standard's bonus cap, and deduction items (扣分项) take points away: the
+score stored on a deduction item is the points deducted, 0 … the item's maximum deduction,
+one decimal like every other score. The order is
+
+    total = max(0, min(normal + min(bonus, bonus cap), maximum) − deductions)
+
+(the ``min(…, maximum)`` only when the standard does not allow a total above its maximum).
+Deductions come *after* the cap at the maximum on purpose: a deduction is a penalty for a
+specific failing (a late report, a missed 组织生活会), and subtracting it before the cap would
+let bonus points above the maximum swallow it — a branch at 100 + 5 bonus could lose 3
+points and still show 100, so the penalty would cost nothing. Subtracting last means every
+point deducted is a point off the total the branch sees, up to the floor: a total is never
+below 0, however many deductions apply.
 """
 
 import itertools
@@ -18,8 +33,9 @@ from django.utils.translation import gettext as _
 
 NORMAL = "normal"
 BONUS = "bonus"
+DEDUCTION = "deduction"
 VETO = "veto"
-KINDS = frozenset({NORMAL, BONUS, VETO})
+KINDS = frozenset({NORMAL, BONUS, DEDUCTION, VETO})
 
 MIN_STARS = 1
 MAX_STARS = 5
@@ -115,7 +131,8 @@ class ItemRule:
 
     code: str
     max_score: Decimal
-    kind: str  # "normal" | "bonus" | "veto"
+    kind: str  # "normal" | "bonus" | "deduction" | "veto"
+    # On a deduction item, ``max_score`` is the most it can deduct.
     veto_star_cap: int | None = None
 
     def __post_init__(self) -> None:
@@ -132,6 +149,8 @@ class ItemRule:
                 raise ValueError(f"veto item {self.code}: a veto carries no points")
         elif self.veto_star_cap is not None:
             raise ValueError(f"item {self.code}: only veto items have a veto_star_cap")
+        if self.kind == DEDUCTION and self.max_score == 0:
+            raise ValueError(f"deduction item {self.code}: max_score is the most it deducts, so > 0")
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,10 @@ class StandardRules:
         object.__setattr__(self, "max_score", max_score)
         object.__setattr__(self, "bonus_cap", bonus_cap)
         object.__setattr__(self, "thresholds", tuple(sorted(thresholds, reverse=True)))
+
+    @property
+    def has_deductions(self) -> bool:
+        return any(item.kind == DEDUCTION for item in self.items)
 
     def item(self, code: str) -> ItemRule:
         for item in self.items:
@@ -205,31 +228,52 @@ def validate_item_score(score: Decimal | int | str, max_score: Decimal) -> Decim
     return value.quantize(ONE_DECIMAL)
 
 
-def total_score(rules: StandardRules, scores: Mapping[str, Decimal]) -> Decimal:
-    """Normal points plus capped bonus points, capped at the maximum unless the standard allows more.
+class TotalParts(NamedTuple):
+    """A total as a sheet prints it: 基础分 + 加分 (capped) − 减分 = total."""
 
-    Items without a score count as 0, so a half-filled sheet has a running total. A code
-    that is not an item of the standard is refused: it means scores of another version.
+    subtotal: Decimal  # normal plus capped bonus points, capped at the maximum unless allowed above
+    deducted: Decimal  # the points of every deduction item, each within its maximum
+    total: Decimal  # subtotal − deducted, never below 0
+
+
+def total_score(rules: StandardRules, scores: Mapping[str, Decimal]) -> Decimal:
+    """Normal plus capped bonus points, capped at the maximum unless allowed above, minus deductions, ≥ 0.
+
+    The order and why are in the module's docstring. Items without a score count as 0 (no
+    points, no deduction), so a half-filled sheet has a running total. A code that is not an
+    item of the standard is refused: it means scores of another version.
     """
+    return total_parts(rules, scores).total
+
+
+def total_parts(rules: StandardRules, scores: Mapping[str, Decimal]) -> TotalParts:
+    """``total_score`` with the points before the deductions and the deductions shown apart."""
     items = {item.code: item for item in rules.items}
     unknown = sorted(set(scores) - set(items))
     if unknown:
         raise ScoreError(_("There is no item “%(code)s” in this standard.") % {"code": unknown[0]})
-    normal = bonus = ZERO
+    normal = bonus = deducted = ZERO
     for code, raw in scores.items():
         item = items[code]
+        # Each deduction is capped at its item's maximum here: a larger one is refused.
         value = validate_item_score(raw, item.max_score)
         if item.kind == NORMAL:
             normal += value
         elif item.kind == BONUS:
             bonus += value
+        elif item.kind == DEDUCTION:
+            deducted += value
         # Veto items have a maximum of 0, so validation above already pinned them to 0.
     if rules.bonus_cap is not None:
         bonus = min(bonus, rules.bonus_cap)
     total = normal + bonus
     if not rules.allow_total_above_max:
         total = min(total, rules.max_score)
-    return total.quantize(ONE_DECIMAL)
+    return TotalParts(
+        subtotal=total.quantize(ONE_DECIMAL),
+        deducted=deducted.quantize(ONE_DECIMAL),
+        total=max(total - deducted, ZERO).quantize(ONE_DECIMAL),
+    )
 
 
 def star_for_total(total: Decimal, thresholds: Thresholds) -> int:
@@ -299,6 +343,7 @@ def is_disagreement(scores: Sequence[Decimal], item_max: Decimal, fraction: Deci
 
 __all__ = [
     "BONUS",
+    "DEDUCTION",
     "NORMAL",
     "VETO",
     "VETO_APPLIES",
@@ -307,6 +352,7 @@ __all__ = [
     "ScoreEntry",
     "ScoreError",
     "StandardRules",
+    "TotalParts",
     "check_thresholds",
     "disagreement_limit",
     "is_disagreement",
@@ -314,6 +360,7 @@ __all__ = [
     "mean_score",
     "star_for",
     "star_for_total",
+    "total_parts",
     "total_score",
     "validate_item_score",
     "veto_applies",

@@ -37,6 +37,7 @@ class StandardStatus(models.TextChoices):
 class ItemKind(models.TextChoices):
     NORMAL = "normal", _("Normal item")
     BONUS = "bonus", _("Bonus item")
+    DEDUCTION = "deduction", _("Deduction item")
     VETO = "veto", _("Veto item")
 
 
@@ -219,8 +220,23 @@ class Item(models.Model):
         default=False,
         help_text=_("Whether a self-assessment must attach evidence for this item."),
     )
-    max_score = models.DecimalField(_("maximum score"), **POINTS, validators=_non_negative)
-    kind = models.CharField(_("kind"), max_length=10, choices=ItemKind.choices, default=ItemKind.NORMAL)
+    max_score = models.DecimalField(
+        _("maximum score"),
+        **POINTS,
+        validators=_non_negative,
+        help_text=_("For a deduction item, the most points it can deduct."),
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=ItemKind.choices,
+        default=ItemKind.NORMAL,
+        help_text=_(
+            "Normal items make up the standard's points; a bonus item adds points up to the bonus cap; "
+            "a deduction item takes off up to its maximum, each deduction with a reason; a veto item "
+            "caps the star level."
+        ),
+    )
     veto_star_cap = models.PositiveSmallIntegerField(
         _("star cap when vetoed"),
         null=True,
@@ -254,6 +270,11 @@ class Item(models.Model):
                 condition=~Q(kind=ItemKind.VETO) | Q(max_score=0),
                 name="scoring_item_veto_has_no_points",
             ),
+            # A deduction item that can deduct nothing would be a line nobody can fill in.
+            models.CheckConstraint(
+                condition=~Q(kind=ItemKind.DEDUCTION) | Q(max_score__gt=0),
+                name="scoring_item_deduction_has_points",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,5 +289,9 @@ class Item(models.Model):
                 errors["max_score"] = ValidationError(_("A veto item carries no points; set 0."))
         elif self.veto_star_cap is not None:
             errors["veto_star_cap"] = ValidationError(_("Only a veto item caps the star level."))
+        if self.kind == ItemKind.DEDUCTION and self.max_score is not None and self.max_score <= 0:
+            errors["max_score"] = ValidationError(
+                _("A deduction item needs the most points it can deduct, above 0.")
+            )
         if errors:
             raise ValidationError(errors)

@@ -37,7 +37,7 @@ from reviews.models import (
 )
 from reviews.services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from reviews.services.cycles import open_cycle
-from reviews.services.decision import certify_cycle, decide_assessment, publicize_cycle
+from reviews.services.decision import certify_batch, close_cycle, decide_assessment, publicize_cycle
 from reviews.services.preliminary import forward_assessment
 from reviews.services.scoring import assign_reviewers, submit_scores
 from scoring.arithmetic import ScoreEntry
@@ -241,8 +241,12 @@ def make_draft_standard(
     committee: Organization | None = None,
     with_bonus: bool = True,
     with_veto: bool = True,
+    with_deduction: bool = False,
 ) -> Standard:
-    """A draft that passes publication: 20 points in two dimensions of 10, thresholds 19/18/16/14/0."""
+    """A draft that passes publication: 20 points in two dimensions of 10, thresholds 19/18/16/14/0.
+
+    ``with_deduction`` adds the deduction item K1 (up to 3 points off) to the second dimension.
+    """
     d = Decimal
     standard = standard_services.create_standard(
         name=name, committee=committee, max_score=d("20"), bonus_cap=d("2")
@@ -287,9 +291,34 @@ def make_draft_standard(
                 veto_star_cap=1,
             )
         )
+    if with_deduction:
+        items.append(
+            Item(
+                dimension=second,
+                order=4,
+                code="K1",
+                title="材料报送不及时",
+                guidance="每迟报一次扣1分，最多扣3分。",
+                max_score=d("3"),
+                kind=ItemKind.DEDUCTION,
+            )
+        )
     for item in items:
         standard_services.save_item(item=item)
     return standard
+
+
+def make_standard_with_deduction(
+    *, committee: Organization, actor: User, name: str = "扣分项细则"
+) -> Standard:
+    """``make_draft_standard`` with the deduction item K1, published by ``actor`` for ``committee``."""
+    draft = make_draft_standard(name=name, committee=committee, with_deduction=True)
+    return standard_services.publish_standard(standard=draft, actor=actor)
+
+
+def full_marks(item: Item) -> Decimal:
+    """What a sheet without any fault gives an item: its points, or nothing off a deduction item."""
+    return Decimal(0) if item.kind == ItemKind.DEDUCTION else item.max_score
 
 
 def standard_items(standard: Standard) -> list[Item]:
@@ -398,15 +427,15 @@ def make_submitted_assessment(
 ) -> Assessment:
     """An assessment past the secretary's part: a self-score for every item, ``rounds`` rounds.
 
-    Every item has full marks but those in ``short`` (code → points missing); declared five
-    stars. Earlier rounds were returned; the last is pending while SUBMITTED, else forwarded.
+    Every item has full marks but those in ``short`` (code → points missing; on a deduction
+    item the points deducted); declared five stars. Earlier rounds were returned; the last is pending while SUBMITTED, else forwarded.
     """
     short = short or {}
     items = list(Item.objects.filter(dimension__standard=cycle.standard))
     self_total = sum(
         (item.max_score - short.get(item.code, 0) for item in items if item.kind == ItemKind.NORMAL),
         Decimal(0),
-    )
+    ) - sum((short.get(item.code, 0) for item in items if item.kind == ItemKind.DEDUCTION), Decimal(0))
     assessment = Assessment.objects.create(
         cycle=cycle,
         branch=branch,
@@ -419,7 +448,9 @@ def make_submitted_assessment(
         SelfScore(
             assessment=assessment,
             item=item,
-            score=item.max_score - short.get(item.code, 0),
+            score=short.get(item.code, Decimal(0))
+            if item.kind == ItemKind.DEDUCTION
+            else item.max_score - short.get(item.code, 0),
             explanation=f"说明{item.code}",
         )
         for item in items
@@ -453,7 +484,7 @@ def submit_full_marks(assessment: Assessment, secretary: User, items: list[Item]
     scores = {
         item.pk: (False, "")
         if item.kind == ItemKind.VETO
-        else (item.max_score, f"{item.title}：已按要求落实。")
+        else (full_marks(item), f"{item.title}：已按要求落实。")
         for item in items
     }
     save_self_assessment(assessment=assessment, actor=secretary, scores=scores)
@@ -474,7 +505,10 @@ def forward_and_assign(assessment: Assessment, *, secretary, parent, approver, r
 def submit_sheet(
     assessment: Assessment, reviewer: User, items: list[Item], deductions: dict | None = None
 ) -> None:
-    """The reviewer's sheet: full marks but ``deductions`` (code → (points off, comment))."""
+    """The reviewer's sheet: full marks but ``deductions`` (code → (points off, comment)).
+
+    On a deduction item the points off are its score (nothing off by default).
+    """
     deductions = deductions or {}
     entries = {}
     for item in items:
@@ -482,7 +516,10 @@ def submit_sheet(
             entries[item.pk] = ScoreEntry(Decimal(0))
         else:
             off, comment = deductions.get(item.code, (Decimal(0), ""))
-            entries[item.pk] = ScoreEntry(item.max_score - off, comment)
+            if item.kind == ItemKind.DEDUCTION:
+                entries[item.pk] = ScoreEntry(off, comment)
+            else:
+                entries[item.pk] = ScoreEntry(item.max_score - off, comment)
     assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
     submit_scores(assignment=assignment, actor=reviewer, entries=entries)
 
@@ -502,11 +539,14 @@ def decide_all(cycle: Cycle, approver: User) -> None:
         decide_assessment(assessment=assessment, actor=approver, stars=assessment.proposed_stars)
 
 
-def certify(cycle: Cycle, assessments, *, secretary, parent, approver, reviewers, items) -> None:
+def certify(
+    cycle: Cycle, assessments, *, secretary, parent, approver, reviewers, items, close: bool = True
+) -> None:
     """Take each assessment from self-assessment to certification through every service.
 
     The clock is the caller's; certification happens an hour after the public notice ends.
-    ``secretary`` is one user, or a dict of branch pk → user.
+    ``secretary`` is one user, or a dict of branch pk → user. With ``close`` the approver
+    then closes the cycle, as a finished past cycle is: the branches left out did not take part.
     """
     for assessment in assessments:
         forward_and_assign(
@@ -521,10 +561,13 @@ def certify(cycle: Cycle, assessments, *, secretary, parent, approver, reviewers
             submit_sheet(assessment, reviewer, items, deductions)
         assessment.refresh_from_db()
         decide_assessment(assessment=assessment, actor=approver, stars=assessment.proposed_stars)
-    publicize_cycle(cycle=cycle, actor=approver)
-    cycle.refresh_from_db()
-    with time_machine.travel(cycle.publicity_ends_at + datetime.timedelta(hours=1), tick=False):
-        certify_cycle(cycle=cycle, actor=approver)
+    batch = publicize_cycle(cycle=cycle, actor=approver)
+    with time_machine.travel(batch.ends_at + datetime.timedelta(hours=1), tick=False):
+        certify_batch(batch=batch, actor=approver)
+        cycle.refresh_from_db()
+        if close and cycle.status == CycleStatus.OPEN:
+            close_cycle(cycle=cycle, actor=approver, confirm=True)
+            cycle.refresh_from_db()
 
 
 # ---------------------------------------------------------------------------- certificates, row by row
@@ -540,7 +583,7 @@ def make_certificate(
     from_stars: int | None = None,
     actor: User | None = None,
 ) -> Certificate:
-    """A certificate as ``certify_cycle`` leaves it, with its certification event."""
+    """A certificate as ``certify_batch`` leaves it, with its certification event."""
     certificate = Certificate.objects.create(
         branch=assessment.branch,
         assessment=assessment,

@@ -17,6 +17,9 @@ On top of that, the quarterly jobs of each committee have run once, through the 
 parent reviewer and team reviewer) and the bulletin of 2025 Q1 (a draft, with its PDF and
 workbook under the module's temporary MEDIA_ROOT).
 
+Last, each past result has an appeal (复核申请), written as rows: B1's and D1's just submitted
+by their secretaries, each with a file; B2's being re-scored by the "reviewer" row.
+
 The clock stands still at ``NOW`` for the whole module.
 """
 
@@ -35,11 +38,18 @@ from branches.services.organizations import assign_role, create_organization
 from reports.models import Bulletin, JobRun, Notice, NoticeKind
 from reports.tasks import generate_bulletin_task, send_quarterly_notices_task
 from reviews.models import (
+    Appeal,
+    AppealEvent,
+    AppealFile,
+    AppealReviewer,
+    AppealScore,
+    AppealStatus,
     Assessment,
     AssessmentEvent,
     Certificate,
     Cycle,
     Evidence,
+    NoticeBatch,
     Objection,
     ReviewerAssignment,
     ReviewScore,
@@ -51,7 +61,7 @@ from reviews.selectors import current_certificate
 from reviews.services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from reviews.services.cycles import open_cycle
 from reviews.services.decision import (
-    certify_cycle,
+    certify_batch,
     decide_assessment,
     publicize_cycle,
     record_objection,
@@ -138,7 +148,8 @@ def project_url_names(patterns=None, namespace: str = "") -> list[str]:
 def fingerprint() -> dict:
     """Every row a refused request could have written, in a comparable form."""
     return {
-        "cycles": list(Cycle.objects.order_by("pk").values_list("pk", "status", "publicity_started_at")),
+        "cycles": list(Cycle.objects.order_by("pk").values_list("pk", "status", "closed_at")),
+        "batches": list(NoticeBatch.objects.order_by("pk").values_list("pk", "certified_at")),
         "assessments": list(
             Assessment.objects.order_by("pk").values_list(
                 "pk", "status", "updated_at", "declared_stars", "decided_stars", "recommendation"
@@ -160,6 +171,13 @@ def fingerprint() -> dict:
             Bulletin.objects.order_by("pk").values_list("pk", "status", "generated_at", "published_at")
         ),
         "job_runs": JobRun.objects.count(),
+        "appeals": list(Appeal.objects.order_by("pk").values_list("pk", "status", "review_reason")),
+        "appeal_events": AppealEvent.objects.count(),
+        "appeal_files": AppealFile.objects.count(),
+        "appeal_reviewers": list(
+            AppealReviewer.objects.order_by("pk").values_list("pk", "reviewer_id", "submitted_at")
+        ),
+        "appeal_scores": list(AppealScore.objects.order_by("pk").values_list("pk", "score", "comment")),
     }
 
 
@@ -212,6 +230,8 @@ class World:
     certificates: dict[str, Certificate] = field(default_factory=dict)  # in force, by branch code
     notices: dict[str, Notice] = field(default_factory=dict)  # the branch secretary's, by branch code
     bulletins: dict[str, Bulletin] = field(default_factory=dict)  # by committee code
+    appeals: dict[str, Appeal] = field(default_factory=dict)  # by branch code, of the past result
+    appeal_files: dict[str, AppealFile] = field(default_factory=dict)
 
 
 def pdf(name: str = "支部委员会会议记录.pdf") -> SimpleUploadedFile:
@@ -338,7 +358,7 @@ def _past_cycles(world: World) -> None:
             )
     with time_machine.travel(PAST + datetime.timedelta(days=6), tick=False):
         for committee, approver in APPROVER_OF.items():
-            certify_cycle(cycle=world.past[committee], actor=world.users[approver])
+            certify_batch(batch=world.past[committee].notice_batches.get(), actor=world.users[approver])
     for cycle in world.past.values():
         cycle.refresh_from_db()
     for branch, assessment in world.past_assessments.items():
@@ -386,6 +406,36 @@ def _quarterly_jobs(world: World) -> None:
         )
 
 
+def _appeals(world: World) -> None:
+    """An appeal of each past result, written as rows (the results are long certified).
+
+    B1's and D1's are just submitted by their secretaries; B2's was accepted and is being
+    re-scored by the "reviewer" row, who did not score B2 (second_reviewer did).
+    """
+    for branch, crew in CREW.items():
+        appeal = Appeal.objects.create(
+            assessment=world.past_assessments[branch],
+            reason="对评定结果有异议，申请复核。",
+            original_stars=5,
+            submitted_by=world.users[crew.secretary],
+            submitted_at=PAST + datetime.timedelta(days=1),
+            status=AppealStatus.RESCORING if branch == "B2" else AppealStatus.SUBMITTED,
+        )
+        appeal.items.set([world.item])
+        upload = AppealFile(
+            appeal=appeal,
+            original_name="复核材料.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            uploaded_by=world.users[crew.secretary],
+        )
+        upload.file.save("复核材料.pdf", pdf(), save=True)
+        world.appeals[branch], world.appeal_files[branch] = appeal, upload
+    AppealReviewer.objects.create(
+        appeal=world.appeals["B2"], reviewer=world.users["reviewer"], assigned_by=world.users["approver"]
+    )
+
+
 def build_world() -> World:
     """The whole world, through the services; call it inside a transaction the caller rolls back."""
     # A transactional test elsewhere may have flushed the standard its data migration made.
@@ -403,4 +453,5 @@ def build_world() -> World:
     _past_cycles(world)
     _current_cycles(world)
     _quarterly_jobs(world)
+    _appeals(world)
     return world

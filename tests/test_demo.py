@@ -35,7 +35,7 @@ def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, 
     }
 
     past, current = Cycle.objects.order_by("opened_at")
-    assert past.status == "certified" and current.status == "open"
+    assert past.status == "closed" and current.status == "open"
     assert Certificate.objects.filter(assessment__cycle=past).count() == past.assessments.count()
     assert StarEvent.objects.filter(kind="downgrade").count() == 1
     states = set(current.assessments.values_list("status", flat=True))

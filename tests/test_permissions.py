@@ -82,6 +82,14 @@ def posting_committee(name):
     return {column: lambda w: reverse(name) for column in CYCLE_OF}
 
 
+def per_batch(name):
+    """A notice batch of the committee's past cycle: its first, certified one."""
+    return {
+        column: lambda w, code=code: reverse(name, args=[w.past[code].pk, 1])
+        for column, code in CYCLE_OF.items()
+    }
+
+
 def per_cycle_and(name, objects):
     return {
         column: lambda w, cycle=cycle, code=code: reverse(
@@ -131,10 +139,20 @@ TARGETS = {
     "reviews:cycle_publicity": per_cycle("reviews:cycle_publicity"),
     "reviews:objection_record": per_cycle_and("reviews:objection_record", "past_assessments"),
     "reviews:objection_resolve": per_cycle_and("reviews:objection_resolve", "objections"),
-    "reviews:cycle_certify": per_cycle("reviews:cycle_certify"),
+    "reviews:batch_certify": per_batch("reviews:batch_certify"),
+    "reviews:cycle_close": per_cycle("reviews:cycle_close"),
     "reviews:branch_detail": per_branch("reviews:branch_detail", "orgs"),
     "reviews:branch_downgrade": per_branch("reviews:branch_downgrade", "orgs"),
     "reviews:branch_revoke": per_branch("reviews:branch_revoke", "orgs"),
+    # Appeals of the past results (B1 and D1 submitted, B2 being re-scored by "reviewer").
+    "reviews:appeal_apply": per_branch("reviews:appeal_apply", "past_assessments"),
+    "reviews:appeal_list": page("reviews:appeal_list"),
+    "reviews:appeal_detail": per_branch("reviews:appeal_detail", "appeals"),
+    "reviews:appeal_review": per_branch("reviews:appeal_review", "appeals"),
+    "reviews:appeal_assign": per_branch("reviews:appeal_assign", "appeals"),
+    "reviews:appeal_score": per_branch("reviews:appeal_score", "appeals"),
+    "reviews:appeal_decide": per_branch("reviews:appeal_decide", "appeals"),
+    "reviews:appeal_file": per_branch("reviews:appeal_file", "appeal_files"),
     # Notices: the user's own only.
     "reports:notice_list": page("reports:notice_list"),
     "reports:notice_detail": per_branch("reports:notice_detail", "notices"),
@@ -179,10 +197,10 @@ MATRIX = {
         "anonymous": (LOGIN,),
     },
     "reviews:assessment_detail": {
-        # columns: own, sibling, other — anyone reading in scope; a reviewer only what is assigned
+        # columns: own, sibling, other — anyone reading in scope; a reviewer only what is assigned or re-scored on appeal (B2)
         "secretary": (200, 404, 404),
         "parent": (200, 200, 404),
-        "reviewer": (200, 404, 404),
+        "reviewer": (200, 200, 404),
         "approver": (200, 200, 404),
         "staff": (200, 200, 404),
         "p1_staff": (200, 200, 404),
@@ -221,7 +239,7 @@ MATRIX = {
         # columns: own, sibling, other — whoever may read the assessment
         "secretary": (200, 404, 404),
         "parent": (200, 200, 404),
-        "reviewer": (200, 404, 404),
+        "reviewer": (200, 200, 404),
         "approver": (200, 200, 404),
         "staff": (200, 200, 404),
         "p1_staff": (200, 200, 404),
@@ -491,8 +509,21 @@ MATRIX = {
         "outsider": (404, 404, 404, 404),
         "anonymous": (LOGIN, LOGIN, LOGIN, LOGIN),
     },
-    "reviews:cycle_certify": {
+    "reviews:batch_certify": {
         # columns: own, other — only approvers certify
+        "secretary": (404, 404),
+        "parent": (404, 404),
+        "reviewer": (403, 404),
+        "approver": (200, 404),
+        "staff": (403, 404),
+        "p1_staff": (404, 404),
+        "p2_parent": (404, 404),
+        "c2_approver": (404, 200),
+        "outsider": (404, 404),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reviews:cycle_close": {
+        # columns: own, other — only approvers close a cycle
         "secretary": (404, 404),
         "parent": (404, 404),
         "reviewer": (403, 404),
@@ -538,6 +569,110 @@ MATRIX = {
         "approver": (200, 200, 404),
         "staff": (403, 403, 404),
         "p1_staff": (403, 403, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_apply": {
+        # columns: own, sibling, other — the branch's secretary; B1's past result is appealed already (409)
+        "secretary": (409, 404, 404),
+        "parent": (403, 403, 404),
+        "reviewer": (403, 403, 404),
+        "approver": (403, 403, 404),
+        "staff": (403, 403, 404),
+        "p1_staff": (403, 403, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 403),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_list": {
+        # columns: page — the committee's approvers and staff, and re-reviewers
+        "secretary": (403,),
+        "parent": (403,),
+        "reviewer": (200,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (200,),
+        "p2_parent": (403,),
+        "c2_approver": (200,),
+        "outsider": (403,),
+        "anonymous": (LOGIN,),
+    },
+    "reviews:appeal_detail": {
+        # columns: own, sibling, other — whoever reads the result in the tree, and its re-reviewers
+        "secretary": (200, 404, 404),
+        "parent": (200, 200, 404),
+        "reviewer": (404, 200, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (200, 200, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_review": {
+        # columns: own, sibling, other — only approvers accept or reject
+        "secretary": (403, 404, 404),
+        "parent": (403, 403, 404),
+        "reviewer": (404, 403, 404),
+        "approver": (200, 200, 404),
+        "staff": (403, 403, 404),
+        "p1_staff": (403, 403, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_assign": {
+        # columns: own, sibling, other — the committee's approvers and staff
+        "secretary": (403, 404, 404),
+        "parent": (403, 403, 404),
+        "reviewer": (404, 403, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (403, 403, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_score": {
+        # columns: own, sibling, other — the user's own re-scoring sheet: the assigned re-reviewer only
+        "secretary": (404, 404, 404),
+        "parent": (404, 404, 404),
+        "reviewer": (404, 200, 404),
+        "approver": (404, 404, 404),
+        "staff": (404, 404, 404),
+        "p1_staff": (404, 404, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 404),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_decide": {
+        # columns: own, sibling, other — only approvers decide the outcome
+        "secretary": (403, 404, 404),
+        "parent": (403, 403, 404),
+        "reviewer": (404, 403, 404),
+        "approver": (200, 200, 404),
+        "staff": (403, 403, 404),
+        "p1_staff": (403, 403, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
+    "reviews:appeal_file": {
+        # columns: own, sibling, other — whoever may read the appeal
+        "secretary": (200, 404, 404),
+        "parent": (200, 200, 404),
+        "reviewer": (404, 200, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (200, 200, 404),
         "p2_parent": (404, 404, 404),
         "c2_approver": (404, 404, 200),
         "outsider": (404, 404, 404),
@@ -651,7 +786,7 @@ MATRIX = {
         # columns: own, sibling, other — the 评定表: whoever may read the assessment (as assessment_detail)
         "secretary": (200, 404, 404),
         "parent": (200, 200, 404),
-        "reviewer": (200, 404, 404),
+        "reviewer": (200, 200, 404),
         "approver": (200, 200, 404),
         "staff": (200, 200, 404),
         "p1_staff": (200, 200, 404),
@@ -752,9 +887,15 @@ ALSO_POST = frozenset(
         "reviews:cycle_publicize",
         "reviews:objection_record",
         "reviews:objection_resolve",
-        "reviews:cycle_certify",
+        "reviews:batch_certify",
+        "reviews:cycle_close",
         "reviews:branch_downgrade",
         "reviews:branch_revoke",
+        "reviews:appeal_apply",
+        "reviews:appeal_review",
+        "reviews:appeal_assign",
+        "reviews:appeal_score",
+        "reviews:appeal_decide",
         "reports:bulletin_list",  # "generate now"
     }
 )
@@ -806,6 +947,15 @@ POST_DATA = {
         "confirm": "on",
     },
     "reviews:branch_revoke": lambda w: {"violation": "违反组织纪律", "reason": "经查属实。", "confirm": "on"},
+    "reviews:appeal_apply": lambda w: {"reason": "申请复核。", "items": [w.item.pk]},
+    "reviews:appeal_review": lambda w: {"decision": "reject", "reason": "扣分依据充分。"},
+    "reviews:appeal_assign": lambda w: {"reviewers": [w.users["second_reviewer"].pk]},
+    "reviews:appeal_score": lambda w: {
+        "action": "save",
+        f"score_{w.item.pk}": "0.5",
+        f"comment_{w.item.pk}": "复核",
+    },
+    "reviews:appeal_decide": lambda w: {"stars": "4", "reason": "复核后调整。"},
     "reports:bulletin_publish": lambda w: {"confirm": "yes"},
     # A quarter with no bulletin yet; the form offers C1 and C2 each only to their own people,
     # so the approver of C2 sending C1 gets the form back with an error (400).
@@ -1069,6 +1219,7 @@ LIST_PAGES = {
     "reports:notice_list": "",
     "reports:bulletin_list": "",
     "reports:job_list": "",
+    "reviews:appeal_list": "",
 }
 
 
@@ -1115,7 +1266,11 @@ def test_the_world_is_as_the_matrix_assumes(world):
     from reviews.selectors import current_certificate
 
     for code in ("C1", "C2"):
-        assert world.past[code].status == CycleStatus.CERTIFIED
+        # The past cycle's batch is certified. C1 has branches outside the crew that never
+        # started, so its cycle stays open until the approver closes it; C2's only branch is
+        # certified, so its cycle closed by itself.
+        assert world.past[code].status == {"C1": CycleStatus.OPEN, "C2": CycleStatus.CLOSED}[code]
+        assert world.past[code].notice_batches.get().certified_at is not None
         assert world.current[code].status == CycleStatus.OPEN
     for code in ("B1", "B2", "D1"):
         assert world.past_assessments[code].status == AssessmentStatus.CERTIFIED

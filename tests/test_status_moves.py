@@ -16,10 +16,15 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 SCANNED = ["branches", "scoring", "reviews", "reports", "home", "config"]
 
-MODELS = {"Cycle", "Bulletin", "Standard"}
+MODELS = {"Cycle", "Bulletin", "Standard", "Appeal"}
 # Each status enum with the status its rows are created in: creating one so is not a move.
-INITIAL = {"CycleStatus": "OPEN", "BulletinStatus": "GENERATING", "StandardStatus": "DRAFT"}
-RECEIVER = re.compile(r"cycle|bulletin|standard", re.IGNORECASE)
+INITIAL = {
+    "CycleStatus": "OPEN",
+    "BulletinStatus": "GENERATING",
+    "StandardStatus": "DRAFT",
+    "AppealStatus": "SUBMITTED",
+}
+RECEIVER = re.compile(r"cycle|bulletin|standard|appeal", re.IGNORECASE)
 
 # The one function that writes a status, and the move of each model, which goes through it.
 MOVES = {("branches/workflow.py", "move_status")}
@@ -28,6 +33,7 @@ MODEL_MOVES = {
     ("reviews/services/core.py", "move_cycle"),
     ("reports/services/bulletins.py", "move_bulletin"),
     ("scoring/services/standards.py", "move_standard"),
+    ("reviews/services/appeals.py", "move_appeal"),
 }
 # The benchmark builds a throwaway history in bulk (and rolls it back), such as a cycle
 # certified last year; it may create rows in any status, but it moves none.

@@ -51,8 +51,17 @@ def create_organization(
     parent: Organization | None = None,
     stage: str = "",
     is_active: bool = True,
+    sort_order: int = 0,
 ) -> Organization:
-    org = Organization(name=name, code=code, kind=kind, parent=parent, stage=stage, is_active=is_active)
+    org = Organization(
+        name=name,
+        code=code,
+        kind=kind,
+        parent=parent,
+        stage=stage,
+        is_active=is_active,
+        sort_order=sort_order,
+    )
     org.full_clean(exclude=["path"])
     return save_organization(org=org)
 

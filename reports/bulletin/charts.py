@@ -17,6 +17,7 @@ from ..pdf import FONT_FAMILY
 SVG_FONTS = f"'{FONT_FAMILY}', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 BAR_COLOURS = {5: "#c8102e", 4: "#dd4b39", 3: "#ee8a4f", 2: "#f2b866", 1: "#f6d89a"}
 UNRATED_COLOUR = "#b8b8b8"
+REVOKED_COLOUR = "#6b6b6b"
 LINE_COLOUR = "#c8102e"
 TARGET_COLOUR = "#1f5fa8"
 AXIS_COLOUR = "#888888"
@@ -40,7 +41,7 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
 
 
 def distribution_chart(data: dict) -> SafeString:
-    """Bars: branches per star level at the quarter's end, and the unrated ones."""
+    """Bars: branches per star level at the quarter's end, the unrated and the revoked ones."""
     width, height = 640, 240
     left, right, top, bottom = 40, 10, 28, 40
     totals = data["totals"]
@@ -49,6 +50,8 @@ def distribution_chart(data: dict) -> SafeString:
         for level, count in zip(data["star_levels"], totals["counts"], strict=True)
     ]
     bars.append((_("Unrated"), totals["unrated"], UNRATED_COLOUR))
+    if "revoked" in totals:  # version 1 data counted revoked branches as unrated
+        bars.append((_("Revoked"), totals["revoked"], REVOKED_COLOUR))
     biggest = max((count for _label, count, _colour in bars), default=0) or 1
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / len(bars)

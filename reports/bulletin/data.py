@@ -17,7 +17,23 @@ How a branch's star level at a past instant T is found (distribution, commendati
 * its level is the ``to_stars`` of its last downgrade event before T, else the certified level.
 
 The current ``Certificate.status``/``stars`` are not used: they describe today, and a bulletin
-describes the end of its quarter (or today, while the quarter is still running).
+describes the end of its quarter (or today, while the quarter is still running). Every star the
+bulletin shows (distribution, lists, ranking, "five goods", trend) comes from this one method.
+
+A branch without a level at T is *revoked* if the certificate at T was revoked before T (until
+a new certificate supersedes it), and *unrated* otherwise (never certified, or expired): the
+distribution counts the two apart, and rated + unrated + revoked is every branch.
+
+Order: the tree path holds primary keys, whose text order means nothing to a reader, so the
+bulletin lists organizations depth first with siblings by (``sort_order``, ``code``): each row
+is sorted by the (sort_order, code) pairs of its ancestors below the committee, then its own.
+Party committees thus follow their sort number, a nested general branch stays under its party
+committee, and branches directly under the committee come last where the tables group by unit.
+
+The trend starts at the first quarter in which the committee had any record: the earliest
+certificate of its branches or the earliest branch row (``created_at`` is when a row was
+entered, so certificates, which carry their real dates, usually come first). Quarters before
+that would otherwise show as "0 rated" when the committee did not yet use the system.
 
 The denominator of every share is the committee's active branches at generation time, for
 every quarter of the trend as well: the tree keeps no record of when a branch was founded or
@@ -44,12 +60,15 @@ from reviews.models import (
     StarEvent,
     StarEventKind,
 )
+from reviews.selectors import appeal_counts
 from reviews.workflow import FUNNEL
 from scoring.templatetags.stars import star_label
 
-from ..quarters import previous_quarter, quarter_days, quarter_label
+from ..quarters import previous_quarter, quarter_days, quarter_label, quarter_of
 
-DATA_VERSION = 1
+# 2: stars in force in the ranking, the full ranking with tie-aware top/bottom, revoked apart
+# from unrated, eligibility labels, the trend's start. Renderers still read version 1 data.
+DATA_VERSION = 2
 STAR_LEVELS = (5, 4, 3, 2, 1)
 COMMENDED_LEVELS = (5, 4, 3)
 TREND_QUARTERS = 8
@@ -106,25 +125,36 @@ class StarHistory:
         for certificate_id, kind, to_stars, at in events:  # ordered by at
             self._events[certificate_id].append((at, kind, to_stars))
 
-    def level_at(self, branch_id: int, instant: datetime.datetime, last_day: datetime.date) -> Level | None:
-        """The level in force just before ``instant``, whose date part is ``last_day``."""
+    @property
+    def first_issued(self) -> datetime.datetime | None:
+        """When the earliest certificate was issued, None without any."""
+        return min((issued[0] for issued in self._issued.values()), default=None)
+
+    def state_at(
+        self, branch_id: int, instant: datetime.datetime, last_day: datetime.date
+    ) -> tuple[Level | None, bool]:
+        """(the level in force just before ``instant``, whether the branch's certificate was revoked)."""
         issued = self._issued.get(branch_id)
         if not issued:
-            return None
+            return None, False
         index = bisect.bisect_left(issued, instant) - 1
         if index < 0:
-            return None
+            return None, False
         pk, stars, valid_until, issued_at = self._certs[branch_id][index]
-        if valid_until < last_day:
-            return None
         for at, kind, to_stars in self._events.get(pk, ()):
             if at >= instant:
                 break
             if kind == StarEventKind.REVOCATION:
-                return None
+                return None, True
             if to_stars is not None:
                 stars = to_stars
-        return Level(stars=stars, since=issued_at)
+        if valid_until < last_day:
+            return None, False
+        return Level(stars=stars, since=issued_at), False
+
+    def level_at(self, branch_id: int, instant: datetime.datetime, last_day: datetime.date) -> Level | None:
+        """The level in force just before ``instant``, whose date part is ``last_day``."""
+        return self.state_at(branch_id, instant, last_day)[0]
 
 
 # --- The data function -------------------------------------------------------------------------
@@ -139,25 +169,30 @@ class _Org:
     path: str
     depth: int
     is_active: bool
+    sort_order: int
+    code: str
+    created_at: datetime.datetime
 
     @property
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
-def _counts_row(levels: list[Level | None]) -> dict:
+def _counts_row(levels: list[Level | None], revoked: int = 0) -> dict:
+    """Counts per level; ``revoked`` of the branches without a level were revoked, not unrated."""
     counts = dict.fromkeys(STAR_LEVELS, 0)
-    unrated = 0
+    without = 0
     for level in levels:
         if level is None:
-            unrated += 1
+            without += 1
         else:
             counts[level.stars] += 1
     return {
         "branches": len(levels),
         "counts": [counts[n] for n in STAR_LEVELS],
-        "rated": len(levels) - unrated,
-        "unrated": unrated,
+        "rated": len(levels) - without,
+        "unrated": without - revoked,
+        "revoked": revoked,
         "five_star": counts[5],
         "five_star_percent": _percent(counts[5], len(levels)),
     }
@@ -187,8 +222,25 @@ def bulletin_data(
         for row in Organization.objects.filter(**subtree)
         .exclude(pk=committee.pk)
         .order_by("path")
-        .values_list("pk", "name", "kind", "parent_id", "path", "depth", "is_active")
+        .values_list(
+            "pk",
+            "name",
+            "kind",
+            "parent_id",
+            "path",
+            "depth",
+            "is_active",
+            "sort_order",
+            "code",
+            "created_at",
+        )
     }
+    # Depth first, siblings by (sort_order, code): see "Order" in the module docstring.
+    tree_key = {
+        o.pk: tuple((orgs[a].sort_order, orgs[a].code) for a in o.ancestor_ids[1:] if a in orgs)
+        for o in orgs.values()
+    }
+    orgs = dict(sorted(orgs.items(), key=lambda item: tree_key[item[0]]))
     branches = [o for o in orgs.values() if o.kind == OrgKind.BRANCH and o.is_active]
     history = StarHistory(
         Certificate.objects.filter(branch__path__startswith=committee.path, issued_at__lt=instant)
@@ -212,10 +264,17 @@ def bulletin_data(
         ids = org.ancestor_ids
         return orgs.get(ids[1]) if len(ids) > 2 else None
 
-    levels = {b.pk: history.level_at(b.pk, instant, as_of) for b in branches}
+    states = {b.pk: history.state_at(b.pk, instant, as_of) for b in branches}
+    levels = {pk: level for pk, (level, _revoked) in states.items()}
+    revoked = {pk for pk, (_level, was_revoked) in states.items() if was_revoked}
     target = policy.five_star_target_percent
     five_goods_min = policy.five_goods_min_percent
-    totals = _counts_row(list(levels.values()))
+    totals = _counts_row(list(levels.values()), len(revoked))
+    first_record = min(
+        [at for at in [history.first_issued] if at is not None]
+        + [o.created_at for o in orgs.values() if o.kind == OrgKind.BRANCH],
+        default=None,
+    )
 
     return {
         "version": DATA_VERSION,
@@ -246,8 +305,8 @@ def bulletin_data(
             and totals["branches"] > 0,
             "gap": _decimal_str(max(Decimal(0), target - Decimal(totals["five_star_percent"]))),
         },
-        "distribution": _distribution(branches, levels, unit_of),
-        "trend": _trend(branches, history, year, quarter, as_of, instant),
+        "distribution": _distribution(branches, levels, revoked, unit_of),
+        "trend": _trend(branches, history, year, quarter, as_of, instant, first_record),
         "commendations": [
             {
                 "stars": n,
@@ -266,32 +325,48 @@ def bulletin_data(
         ],
         "changes": _changes(committee, orgs, parent_name, period_start, instant),
         "progress": _progress(committee, branches, unit_of, instant),
-        "ranking": _ranking(committee, orgs, parent_name, instant),
+        "ranking": _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant),
+        "appeals": _appeals(committee, period_start, instant),
         "five_goods": _five_goods(orgs, branches, levels, five_goods_min),
     }
 
 
-def _distribution(branches, levels, unit_of) -> list[dict]:
+def _distribution(branches, levels, revoked, unit_of) -> list[dict]:
     """Per party committee / general branch directly under the committee (whole subtree), then
-    the branches directly under the committee: the rows add up to the totals."""
+    the branches directly under the committee: the rows add up to the totals.
+
+    ``branches`` come in tree order, so the units appear by (sort_order, code)."""
     groups: dict[int | None, list] = {}
+    revoked_in: dict[int | None, int] = {}
     names: dict[int | None, str] = {}
     for branch in branches:
         unit = unit_of(branch)
         key = unit.pk if unit else None
         groups.setdefault(key, []).append(levels[branch.pk])
+        revoked_in[key] = revoked_in.get(key, 0) + (branch.pk in revoked)
         names[key] = unit.name if unit else _("Branches directly under the committee")
-    rows = [{"name": names[key], **_counts_row(group)} for key, group in groups.items() if key is not None]
+    rows = [
+        {"name": names[key], **_counts_row(group, revoked_in[key])}
+        for key, group in groups.items()
+        if key is not None
+    ]
     if None in groups:
-        rows.append({"name": names[None], **_counts_row(groups[None])})
+        rows.append({"name": names[None], **_counts_row(groups[None], revoked_in[None])})
     return rows
 
 
-def _trend(branches, history, year, quarter, as_of, instant) -> list[dict]:
-    """Five-star share at the end of each of the last quarters, oldest first, this one last."""
+def _trend(branches, history, year, quarter, as_of, instant, first_record) -> list[dict]:
+    """Five-star share at the end of each of the last quarters, oldest first, this one last.
+
+    Quarters before ``first_record`` (the committee's first certificate or branch row) are left
+    out: the committee had no record then, and "0 rated" would misread as a fall. The bulletin's
+    own quarter is always shown."""
+    start = quarter_of(timezone.localdate(first_record, _zone())) if first_record else (year, quarter)
     points = []
     for steps in range(TREND_QUARTERS - 1, -1, -1):
         y, q = previous_quarter(year, quarter, steps=steps)
+        if steps and (y, q) < start:
+            continue
         if steps:
             last_day = quarter_days(y, q)[1]
             at = _day_start(last_day + datetime.timedelta(days=1))
@@ -338,7 +413,8 @@ def _changes(committee, orgs, parent_name, start, end) -> dict:
                 "from_stars": from_stars,
                 "to_stars": to_stars,
                 "from_label": star_label(from_stars),
-                "to_label": star_label(to_stars),
+                # A revoked branch reads apart from one never rated.
+                "to_label": _("Revoked") if kind == StarEventKind.REVOCATION else star_label(to_stars),
                 "reason": reason,
                 "violation": violation,
             }
@@ -372,6 +448,8 @@ def _progress(committee, branches, unit_of, instant) -> dict | None:
         )
     counts: dict[int | None, dict[str, int]] = {}
     names: dict[int | None, str] = {}
+    # ``branches`` come in tree order: the units' first appearance is their (sort_order, code) order.
+    order = {key: index for index, (key, _name) in enumerate(dict.fromkeys(units.values()))}
     for branch_id, status in Assessment.objects.filter(cycle_id=cycle["pk"]).values_list(
         "branch_id", "status"
     ):
@@ -381,7 +459,8 @@ def _progress(committee, branches, unit_of, instant) -> dict | None:
         names[key] = name
         row = counts.setdefault(key, dict.fromkeys(stages, 0))
         row[stage_of[status]] += 1
-    keys = [k for k in counts if k is not None] + ([None] if None in counts else [])
+    keys = sorted((k for k in counts if k is not None), key=order.__getitem__)
+    keys += [None] if None in counts else []
     total = dict.fromkeys(stages, 0)
     rows = []
     for key in keys:
@@ -406,10 +485,16 @@ def _progress(committee, branches, unit_of, instant) -> dict | None:
     }
 
 
-def _ranking(committee, orgs, parent_name, instant) -> dict:
-    """Active branches by the consolidated score of their latest decided assessment."""
+def _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant) -> dict:
+    """Active branches by the consolidated score of their latest decided assessment.
+
+    The star shown is the one in force at the bulletin's date (``levels``), never the decided one:
+    a downgrade or revocation after certification shows. ``rows`` is the whole ranking (the Excel
+    file holds it all); ``top`` and ``bottom`` are cut at ``RANKING_SIZE`` places with every branch
+    tied at the cut kept, so a tie is never decided by an accident of order.
+    """
     latest: dict[int, tuple] = {}
-    for branch_id, score, stars, cycle_name in (
+    for branch_id, score, cycle_name in (
         Assessment.objects.filter(
             branch__path__startswith=committee.path,
             status__in=RANKED_STATUSES,
@@ -417,34 +502,42 @@ def _ranking(committee, orgs, parent_name, instant) -> dict:
             decided_at__lt=instant,
         )
         .order_by("branch_id", "-cycle__opened_at", "-decided_at", "-pk")
-        .values_list("branch_id", "consolidated_score", "decided_stars", "cycle__name")
+        .values_list("branch_id", "consolidated_score", "cycle__name")
     ):
         branch = orgs.get(branch_id)
         if branch_id not in latest and branch and branch.kind == OrgKind.BRANCH and branch.is_active:
-            latest[branch_id] = (branch, score, stars, cycle_name)
-    ordered = sorted(latest.values(), key=lambda row: (-row[1], row[0].path))
-    ranked = []
-    previous_score, rank = None, 0
-    for position, (branch, score, stars, cycle_name) in enumerate(ordered, start=1):
+            latest[branch_id] = (branch, score, cycle_name)
+    # Equal scores share a rank; among them the tree order (sort_order, code) lists them.
+    ordered = sorted(latest.values(), key=lambda row: (-row[1], tree_key[row[0].pk]))
+    per_score: dict = defaultdict(int)
+    for _branch, score, _cycle in ordered:
+        per_score[score] += 1
+    rows, lower = [], []  # lower[i]: how many branches scored below rows[i]
+    previous_score, rank, below = None, 0, len(ordered)
+    for position, (branch, score, cycle_name) in enumerate(ordered, start=1):
         if score != previous_score:
             rank, previous_score = position, score
-        ranked.append(
+            below -= per_score[score]  # branches with a lower score than this one
+        level = levels.get(branch.pk)
+        stars = level.stars if level else None
+        rows.append(
             {
                 "rank": rank,
+                "tied": per_score[score] > 1,
                 "branch": branch.name,
                 "parent": parent_name(branch),
                 "score": str(score),
                 "stars": stars,
-                "stars_label": star_label(stars),
+                "revoked": branch.pk in revoked,
+                "stars_label": _("Revoked") if branch.pk in revoked else star_label(stars),
                 "cycle": cycle_name,
             }
         )
-    return {
-        "ranked": len(ranked),
-        "top": ranked[:RANKING_SIZE],
-        # The bottom list never repeats a branch of the top list.
-        "bottom": ranked[max(RANKING_SIZE, len(ranked) - RANKING_SIZE) :],
-    }
+        lower.append(below)
+    top = [row for row in rows if row["rank"] <= RANKING_SIZE]
+    # The bottom list: the last RANKING_SIZE places, ties kept, never repeating the top list.
+    bottom = [row for row, n in zip(rows[len(top) :], lower[len(top) :], strict=True) if n < RANKING_SIZE]
+    return {"ranked": len(rows), "top": top, "bottom": bottom, "rows": rows}
 
 
 def _five_goods(orgs, branches, levels, minimum: Decimal) -> list[dict]:
@@ -461,6 +554,7 @@ def _five_goods(orgs, branches, levels, minimum: Decimal) -> list[dict]:
     rows = []
     for parent in parents:
         count, five = tally[parent.pk]
+        eligible = count > 0 and Decimal(five) * 100 >= minimum * count
         rows.append(
             {
                 "name": parent.name,
@@ -470,7 +564,14 @@ def _five_goods(orgs, branches, levels, minimum: Decimal) -> list[dict]:
                 "five_star": five,
                 "five_star_percent": _percent(five, count),
                 # Exact comparison: 1 of 3 is below 33.33 %, however the share is rounded.
-                "eligible": count > 0 and Decimal(five) * 100 >= minimum * count,
+                "eligible": eligible,
+                # One label for every renderer (web, PDF and Excel say the same).
+                "eligible_label": _("Eligible") if eligible else _("Not eligible"),
             }
         )
     return rows
+
+
+def _appeals(committee, start, end) -> dict:
+    """The appeals (复核申请) made in the quarter and how they stand: rejected, upheld, changed, open."""
+    return appeal_counts(committee, start, end)

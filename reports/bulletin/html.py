@@ -25,20 +25,25 @@ def document_context(data: dict, *, row_limit: int | None = None) -> dict:
             return {"rows": rows, "more": 0}
         return {"rows": rows[:row_limit], "more": len(rows) - row_limit}
 
+    # Version 1 data has no revoked counts, eligibility labels or full ranking: render it as it was.
+    yes, no = _("Eligible"), _("Not eligible")
+    ranking = data["ranking"]
     return {
         "data": data,
+        "has_revoked": "revoked" in data["totals"],
+        "full_ranking_rows": len(ranking["rows"]) if "rows" in ranking else None,
         "distribution_chart": distribution_chart(data),
         "trend_chart": trend_chart(data),
         "commendations": [{**group, **cut(group["branches"])} for group in data["commendations"]],
         "changes": cut(data["changes"]["rows"]),
-        "five_goods": cut(data["five_goods"]),
+        "five_goods": cut(
+            [{"eligible_label": yes if row["eligible"] else no, **row} for row in data["five_goods"]]
+        ),
         "ranking_tables": [
             (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
             (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
         ],
         "generated_at": data["generated_at"][:16].replace("T", " "),
-        "yes": _("Eligible"),
-        "no": _("Not eligible"),
     }
 
 

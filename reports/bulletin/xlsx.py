@@ -76,14 +76,24 @@ class _Sheet:
 def _distribution_sheet(workbook: Workbook, data: dict, heading: str) -> None:
     levels = [level["label"] for level in data["star_levels"]]
     columns = [(_("Organization"), 34), (_("Branches"), 10), *[(label, 8) for label in levels]]
-    columns += [(_("Unrated"), 9), (_("Five-star share (%)"), 14)]
+    # Version 1 data counted revoked branches as unrated: no column for them then.
+    has_revoked = "revoked" in data["totals"]
+    columns += [
+        (_("Unrated"), 9),
+        *([(_("Revoked"), 9)] if has_revoked else []),
+        (_("Five-star share (%)"), 14),
+    ]
     sheet = _Sheet(
         workbook, _("Star distribution"), f"{heading} · {_('Star distribution')}", columns, first=True
     )
     percent_column = {len(columns) - 1: PERCENT}
+
+    def without(row: dict) -> list:
+        return [row["unrated"], row["revoked"]] if has_revoked else [row["unrated"]]
+
     for row in data["distribution"]:
         sheet.row(
-            [row["name"], row["branches"], *row["counts"], row["unrated"], _number(row["five_star_percent"])],
+            [row["name"], row["branches"], *row["counts"], *without(row), _number(row["five_star_percent"])],
             percent_column,
         )
     totals = data["totals"]
@@ -92,7 +102,7 @@ def _distribution_sheet(workbook: Workbook, data: dict, heading: str) -> None:
             _("All branches"),
             totals["branches"],
             *totals["counts"],
-            totals["unrated"],
+            *without(totals),
             _number(totals["five_star_percent"]),
         ],
         percent_column,
@@ -205,6 +215,21 @@ def _progress_sheet(workbook: Workbook, data: dict, heading: str) -> None:
 
 
 def _ranking_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    """The full ranking, every ranked branch (version 1 data held only the top and bottom lists);
+    the first column says which of the bulletin's lists a row is in."""
+    ranking = data["ranking"]
+    top_label, bottom_label = _("Top %(n)s") % {"n": RANKING_SIZE}, _("Bottom %(n)s") % {"n": RANKING_SIZE}
+    if "rows" in ranking:
+        # The top list is a head of the full ranking and the bottom list a tail.
+        rows, n_top, n_bottom = ranking["rows"], len(ranking["top"]), len(ranking["bottom"])
+        listed = [
+            (top_label if i < n_top else bottom_label if i >= len(rows) - n_bottom else "", row)
+            for i, row in enumerate(rows)
+        ]
+    else:
+        listed = [(top_label, row) for row in ranking["top"]] + [
+            (bottom_label, row) for row in ranking["bottom"]
+        ]
     sheet = _Sheet(
         workbook,
         _("Score ranking"),
@@ -217,25 +242,23 @@ def _ranking_sheet(workbook: Workbook, data: dict, heading: str) -> None:
             (_("Score"), 9),
             (_("Stars"), 7),
             (_("Cycle"), 26),
+            (_("Star level"), 10),
         ],
     )
-    for label, rows in (
-        (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
-        (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
-    ):
-        for row in rows:
-            sheet.row(
-                [
-                    label,
-                    row["rank"],
-                    row["branch"],
-                    row["parent"],
-                    _number(row["score"]),
-                    row["stars"],
-                    row["cycle"],
-                ],
-                {4: SCORE},
-            )
+    for label, row in listed:
+        sheet.row(
+            [
+                label,
+                row["rank"],
+                row["branch"],
+                row["parent"],
+                _number(row["score"]),
+                row["stars"],
+                row["cycle"],
+                row["stars_label"],
+            ],
+            {4: SCORE},
+        )
 
 
 def _five_goods_sheet(workbook: Workbook, data: dict, heading: str) -> None:
@@ -254,7 +277,8 @@ def _five_goods_sheet(workbook: Workbook, data: dict, heading: str) -> None:
             (_("Eligible"), 10),
         ],
     )
-    yes, no = _("Yes"), _("No")
+    # The label frozen with the data, as web and PDF show it; version 1 data has none.
+    yes, no = _("Eligible"), _("Not eligible")
     for row in data["five_goods"]:
         sheet.row(
             [
@@ -263,10 +287,31 @@ def _five_goods_sheet(workbook: Workbook, data: dict, heading: str) -> None:
                 row["branches"],
                 row["five_star"],
                 _number(row["five_star_percent"]),
-                yes if row["eligible"] else no,
+                row.get("eligible_label") or (yes if row["eligible"] else no),
             ],
             {4: PERCENT},
         )
+
+
+def _appeals_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    """The appeals (复核申请) made in the quarter, by outcome; absent from bulletins made before them."""
+    appeals = data.get("appeals")
+    if appeals is None:
+        return
+    sheet = _Sheet(
+        workbook,
+        _("Appeals"),
+        f"{heading} · {_('Appeals (re-reviews)')}",
+        [(_("Outcome"), 30), (_("Appeals"), 10)],
+    )
+    for label, key in (
+        (_("Rejected"), "rejected"),
+        (_("Result upheld"), "upheld"),
+        (_("Result changed"), "changed"),
+        (_("Still open"), "open"),
+    ):
+        sheet.row([label, appeals[key]])
+    sheet.row([_("All appeals"), appeals["total"]], bold=True)
 
 
 def bulletin_xlsx(data: dict, target_path: Path) -> Path:
@@ -282,6 +327,7 @@ def bulletin_xlsx(data: dict, target_path: Path) -> Path:
         _progress_sheet(workbook, data, heading)
         _ranking_sheet(workbook, data, heading)
         _five_goods_sheet(workbook, data, heading)
+        _appeals_sheet(workbook, data, heading)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:

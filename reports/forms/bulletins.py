@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from branches.models import Organization
+from branches.models import ORG_ORDER, Organization
 
 from ..quarters import check_quarter, previous_quarter, quarter_label, quarter_of
 
@@ -30,7 +30,7 @@ class BulletinGenerateForm(forms.Form):
 
     def __init__(self, *args, committees: QuerySet[Organization], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["committee"].queryset = committees.order_by("name")
+        self.fields["committee"].queryset = committees.order_by(*ORG_ORDER)
         choices = quarter_choices()
         self.fields["quarter"].choices = choices
         # The usual case: the bulletin of the quarter that has just ended.

@@ -98,6 +98,7 @@ def _pending_for_branch(status: str) -> str:
         AssessmentStatus.DECIDED: _("Nothing to do now: the public notice comes next."),
         AssessmentStatus.PUBLICIZED: _("Nothing to do now: the result is under public notice."),
         AssessmentStatus.CERTIFIED: _("Nothing to do now: the star level is certified."),
+        AssessmentStatus.NOT_TAKING_PART: _("Nothing to do: the branch did not take part in this cycle."),
     }[status]
 
 

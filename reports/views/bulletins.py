@@ -25,7 +25,7 @@ from branches.errors import WorkflowError
 from ..bulletin.html import document_html
 from ..forms.bulletins import BulletinGenerateForm
 from ..jobs import enqueue
-from ..models import Bulletin, BulletinStatus
+from ..models import Bulletin, BulletinEvent, BulletinStatus
 from ..quarters import quarter_label
 from ..selectors import get_bulletin_for_user_or_404, managed_committees
 from ..services.bulletins import publish_bulletin
@@ -67,9 +67,13 @@ def bulletin_list(request):
                 % {"quarter": label},
             )
         else:
-            enqueue(generate_bulletin_task, committee.pk, year, quarter)  # after commit, via Celery
-            messages.success(
-                request, _("The bulletin of %(quarter)s is being generated.") % {"quarter": label}
+            events = BulletinEvent.objects.filter(
+                bulletin__committee=committee, bulletin__year=year, bulletin__quarter=quarter
+            ).order_by("-pk")
+            before = events.values_list("pk", flat=True).first() or 0
+            sent = enqueue(generate_bulletin_task, committee.pk, year, quarter)  # after commit, via Celery
+            _report_generation(
+                request, label, sent, events.filter(pk__gt=before).values_list("action", flat=True)
             )
         return redirect("reports:bulletin_list")
     bulletins = (
@@ -96,6 +100,23 @@ def bulletin_list(request):
         {"page": page, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+def _report_generation(request, label: str, sent: bool, new_actions) -> None:
+    """Say what became of "generate now": without a broker (CELERY_TASK_ALWAYS_EAGER, the embedded
+    default) the job has already run in-process by now, so its outcome is known; with a worker it
+    is still queued and the list shows its status as it moves."""
+    action = new_actions.first()
+    quarter = {"quarter": label}
+    if action == "generate":
+        messages.success(request, _("The bulletin of %(quarter)s is generated.") % quarter)
+    elif action == "fail" or not sent:
+        messages.error(
+            request,
+            _("The bulletin of %(quarter)s could not be generated; its page gives the reason.") % quarter,
+        )
+    else:
+        messages.success(request, _("The bulletin of %(quarter)s is being generated.") % quarter)
 
 
 @login_required

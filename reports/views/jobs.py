@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from branches.models import OrgKind
+from branches.models import ORG_ORDER, OrgKind
 from branches.roles import COMMITTEE_MANAGERS
 from branches.selectors import get_organization_for_user_or_404, require_role
 from reviews.views.common import page_of
@@ -49,7 +49,7 @@ TASK_LABELS = {
 
 
 def _require_job_role(user) -> list:
-    committees = list(committees_for_jobs(user).order_by("path"))
+    committees = list(committees_for_jobs(user).order_by(*ORG_ORDER))
     if not committees and not user.is_superuser:
         raise PermissionDenied(_("Your role does not allow this action."))
     return committees

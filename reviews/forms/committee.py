@@ -45,6 +45,7 @@ class CycleOpenForm(forms.ModelForm):
             "scoring_deadline",
             "validity_months",
             "publicity_days",
+            "appeal_days",
             "reviewers_per_branch",
             "disagreement_fraction",
         ]
@@ -64,6 +65,8 @@ class CycleOpenForm(forms.ModelForm):
         self.fields["standard"].queryset = published_standards_for(committee).order_by("name", "-version")
         self.fields["standard"].empty_label = None
         self.fields["disagreement_fraction"].initial = Decimal("0.333")
+        # A form sent without it (an older page) keeps the model's default of 5 days.
+        self.fields["appeal_days"].required = False
         for stars, name in self.cap_fields.items():
             self.fields[name] = forms.DecimalField(
                 label=_("Max %% of %(stars)s-star branches") % {"stars": stars},
@@ -83,6 +86,10 @@ class CycleOpenForm(forms.ModelForm):
         ).items():
             self.add_error(field, message)
         return cleaned
+
+    def clean_appeal_days(self):
+        value = self.cleaned_data.get("appeal_days")
+        return Cycle._meta.get_field("appeal_days").default if value is None else value
 
     def _post_clean(self):
         # The service builds and validates the cycle (it needs committee and actor, which the

@@ -1,5 +1,8 @@
 """The self-assessment form: one score (or veto checkbox) and one explanation per item.
 
+On a deduction item the score is the points deducted, and above 0 it needs an explanation:
+that pair is checked together, and kept at its saved values until both are right.
+
 Fields are validated one by one, so a draft can keep every valid field even when others are
 wrong: ``entries()`` hands the service the valid values and, for an invalid field, the value
 already saved, while the bound form still shows what was typed next to its error.
@@ -19,7 +22,7 @@ from scoring.models import Dimension, Item, ItemKind
 from scoring.templatetags.stars import star_label
 
 from ..models import Evidence, SelfScore
-from ..services.assessment import EXPLANATION_MAX_LENGTH
+from ..services.assessment import DEDUCTION_NEEDS_REASON, EXPLANATION_MAX_LENGTH
 
 
 class ScoreField(forms.CharField):
@@ -97,11 +100,31 @@ class SelfAssessmentForm(forms.Form):
                 )
             else:
                 self.fields[score_field_name(item)] = ScoreField(
-                    label=_("Self-score"), max_score=item.max_score
+                    label=_("Points deducted") if item.kind == ItemKind.DEDUCTION else _("Self-score"),
+                    max_score=item.max_score,
                 )
             self.fields[explanation_field_name(item)] = forms.CharField(
                 label=_("Explanation"), required=False, max_length=EXPLANATION_MAX_LENGTH
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        for item in self.items:
+            if item.kind != ItemKind.DEDUCTION:
+                continue
+            score_name, explanation_name = score_field_name(item), explanation_field_name(item)
+            score = cleaned.get(score_name)
+            if (
+                score is not None
+                and score > 0
+                and explanation_name in cleaned
+                and not cleaned[explanation_name].strip()
+            ):
+                # The item keeps what is saved (score and explanation) until both are typed;
+                # the page shows what was typed with the message, so nothing is lost.
+                self.add_error(explanation_name, str(DEDUCTION_NEEDS_REASON))
+                cleaned.pop(score_name, None)
+        return cleaned
 
     def _valid_or_saved(self, name: str):
         """The cleaned value of a valid field, else the value already saved (kept unchanged)."""
@@ -166,6 +189,10 @@ class ItemRow:
     @property
     def is_bonus(self) -> bool:
         return self.item.kind == ItemKind.BONUS
+
+    @property
+    def is_deduction(self) -> bool:
+        return self.item.kind == ItemKind.DEDUCTION
 
     @property
     def has_errors(self) -> bool:

@@ -5,7 +5,12 @@ answer is kept in ``SelfScore.score`` as the mark of ``scoring.arithmetic`` (``V
 the item is failed, scoring nothing and capping the star level); ``NULL`` or no row means
 "does not apply". A checkbox is always answered, so a veto item never counts as unscored. When a veto applies, the
 explanation must say what happened before the assessment can be submitted; otherwise the
-explanation is optional, as for every other item.
+explanation is optional, as for every other item but one:
+
+Deduction items (扣分项) take the points the branch deducts from itself (0 … the item's
+maximum). Points deducted need a reason in the explanation, and a draft with a deduction but no
+reason is refused for that item (the form keeps what was typed), so no saved sheet ever holds
+an unexplained deduction.
 """
 
 from collections import Counter
@@ -20,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from branches.errors import WorkflowError
 from branches.roles import SECRETARIES
@@ -30,7 +36,7 @@ from scoring.arithmetic import (
     ScoreError,
     StandardRules,
     star_for,
-    total_score,
+    total_parts,
     validate_item_score,
     veto_applies,
     veto_mark,
@@ -44,6 +50,9 @@ from ..workflow import EDITABLE_BY_BRANCH
 from . import core
 
 EXPLANATION_MAX_LENGTH: Final = SelfScore._meta.get_field("explanation").max_length
+DEDUCTION_NEEDS_REASON: Final = gettext_lazy(
+    "Points deducted need a reason: say why they are deducted, or enter 0."
+)
 
 
 class _Unchanged:
@@ -90,7 +99,11 @@ def _clean_entry(item: Item, value: object, explanation: str | None) -> tuple[De
         return veto_mark(bool(value)), explanation
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, explanation
-    return validate_item_score(value, item.max_score), explanation
+    score = validate_item_score(value, item.max_score)
+    if item.kind == ItemKind.DEDUCTION and score > 0 and not explanation:
+        # Refused even in a draft: a deduction the branch declares is only as good as its reason.
+        raise ScoreError(DEDUCTION_NEEDS_REASON)
+    return score, explanation
 
 
 def _check_declared_stars(value: object) -> int | None:
@@ -113,8 +126,9 @@ def save_self_assessment(
 ) -> Assessment:
     """Save a draft of self-scores and explanations (and, if given, the declared star level).
 
-    ``scores`` maps item ids to ``ScoreEntry(score, explanation)``; a normal or bonus item takes
-    a score (None or "" = not scored yet), a veto item True ("applies") or False/None. All or nothing: any invalid entry
+    ``scores`` maps item ids to ``ScoreEntry(score, explanation)``; a normal, bonus or deduction
+    item takes a score (None or "" = not scored yet; on a deduction item the points deducted,
+    which above 0 need an explanation), a veto item True ("applies") or False/None. All or nothing: any invalid entry
     raises ValidationError keyed by item id and nothing is saved, so callers that want to
     keep the valid part of a form pass only its valid fields. The first save moves the
     assessment from "not started" to "draft"; later saves leave the status and the event log
@@ -224,6 +238,7 @@ class SelfResult:
     total: Decimal
     stars: int
     applied_vetoes: tuple[str, ...]
+    deducted: Decimal = Decimal("0.0")  # the deduction items' points, already taken off ``total``
 
 
 def self_result(
@@ -239,8 +254,13 @@ def self_result(
                 vetoes.append(item.code)
         elif score is not None:
             by_code[item.code] = score
-    total = total_score(rules, by_code)
-    return SelfResult(total=total, stars=star_for(rules, total, vetoes), applied_vetoes=tuple(vetoes))
+    parts = total_parts(rules, by_code)
+    return SelfResult(
+        total=parts.total,
+        stars=star_for(rules, parts.total, vetoes),
+        applied_vetoes=tuple(vetoes),
+        deducted=parts.deducted,
+    )
 
 
 def missing_for_submission(
@@ -260,6 +280,8 @@ def missing_for_submission(
                 problems.append(_("Item %(code)s “%(title)s” applies: explain what happened.") % names)
         elif row is None or row.score is None:
             problems.append(_("Item %(code)s “%(title)s” has no score.") % names)
+        elif item.kind == ItemKind.DEDUCTION and row.score > 0 and not row.explanation.strip():
+            problems.append(_("Item %(code)s “%(title)s” deducts points: give the reason.") % names)
         if item.evidence_required and not evidence_counts.get(item.pk):
             problems.append(_("Item %(code)s “%(title)s” needs evidence: attach at least one file.") % names)
     if declared_stars is None:

@@ -1,12 +1,17 @@
 """Decision, public notice (公示), objections, certification, and dynamic management (动态管理).
 
-Every change of a branch's star level is a ``StarEvent``. The cycle-wide moves (publish the
-notice, certify) are the cycle's own moves (``core.move_cycle`` along
-``workflow.CYCLE_TRANSITIONS``, one ``CycleEvent``), and inside them its assessments move along
-the same ``workflow.TRANSITIONS`` as ``core.move`` and get the same ``AssessmentEvent`` rows,
-but in bulk: a committee of 20,000 branches certifies in a few statements instead of a dozen
-queries per branch. The cycle row is locked first, so two approvers pressing the button at
-once make one change.
+Every change of a branch's star level is a ``StarEvent``. The cycle-wide moves (publish a
+notice batch, certify a batch, close the cycle) are the cycle's own moves (``core.move_cycle``
+along ``workflow.CYCLE_TRANSITIONS``, one ``CycleEvent``), and inside them its assessments move
+along the same ``workflow.TRANSITIONS`` as ``core.move`` and get the same ``AssessmentEvent``
+rows, but in bulk: a committee of 20,000 branches certifies in a few statements instead of a
+dozen queries per branch. The cycle row is locked first, so two approvers pressing the button
+at once make one change.
+
+A cycle publishes its results in batches (``NoticeBatch``): what is decided now goes under
+public notice as batch 1 and is certified once that batch's window has ended and its
+objections are resolved, while the other branches go on and form a later batch. The cycle
+closes by itself when every assessment is final, or when the approver closes it.
 """
 
 import calendar
@@ -33,11 +38,13 @@ from ..models import (
     CertificateStatus,
     Cycle,
     CycleStatus,
+    NoticeBatch,
     Objection,
     StarEvent,
     StarEventKind,
 )
-from ..workflow import TRANSITIONS
+from ..selectors import assessments_with_open_appeals
+from ..workflow import FINAL, TRANSITIONS
 from .core import move, move_cycle
 
 BULK_BATCH = 1000
@@ -61,24 +68,28 @@ def _lock_cycle(cycle: Cycle) -> Cycle:
     return Cycle.objects.select_for_update().select_related("committee").get(pk=cycle.pk)
 
 
-def _bulk_move(*, cycle: Cycle, action: str, actor, now: datetime.datetime, note: str = "") -> list[int]:
+def _bulk_move(
+    *,
+    cycle: Cycle,
+    action: str,
+    actor,
+    now: datetime.datetime,
+    note: str = "",
+    only: dict | None = None,
+    also: dict | None = None,
+) -> list[int]:
     """Move every assessment of ``cycle`` in the action's source states to its target.
 
-    The caller holds the cycle lock and has checked the actor's role on the committee, which
-    reaches every branch of the cycle. Returns the moved assessments' primary keys.
+    ``only`` narrows the rows (``{"notice_batch_id": 3}``); ``also`` sets further fields in the
+    same ``UPDATE``. The caller holds the cycle lock and has checked the actor's role on the
+    committee, which reaches every branch of the cycle. Returns the moved assessments' keys.
     """
     spec = TRANSITIONS[action]
-    rows = list(
-        Assessment.objects.select_for_update()
-        .filter(cycle_id=cycle.pk, status__in=spec.sources)
-        .order_by("pk")
-        .values_list("pk", "status")
-    )
+    rows_of_action = Assessment.objects.filter(cycle_id=cycle.pk, status__in=spec.sources, **(only or {}))
+    rows = list(rows_of_action.select_for_update().order_by("pk").values_list("pk", "status"))
     if not rows:
         return []
-    moved = Assessment.objects.filter(cycle_id=cycle.pk, status__in=spec.sources).update(
-        status=spec.target, updated_at=now
-    )
+    moved = rows_of_action.update(status=spec.target, updated_at=now, **(also or {}))
     if moved != len(rows):  # pragma: no cover - the rows are locked; a mismatch is a bug
         raise WorkflowError(_("The assessments changed while they were being updated; try again."))
     actor = actor_or_none(actor)
@@ -114,7 +125,7 @@ def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str 
 
     def apply(locked: Assessment) -> None:
         if locked.cycle.status != CycleStatus.OPEN:
-            raise WorkflowError(_("The public notice of this cycle has been published; decisions are final."))
+            raise WorkflowError(_("This cycle is closed; decisions are final."))
         if stars != locked.proposed_stars and not reason:
             raise ValidationError(
                 {"reason": _("Give the reason for deciding a star level other than the proposed one.")}
@@ -130,39 +141,53 @@ def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str 
 # --- Public notice --------------------------------------------------------------------------
 
 
+def _in_flight(cycle_id: int) -> bool:
+    return Assessment.objects.filter(cycle_id=cycle_id).exclude(status__in=FINAL).exists()
+
+
 @transaction.atomic
-def publicize_cycle(*, cycle: Cycle, actor) -> Cycle:
-    """Publish the decided star levels for the public notice period (公示)."""
+def publicize_cycle(*, cycle: Cycle, actor) -> NoticeBatch:
+    """Publish the star levels decided so far as the cycle's next public notice batch (公示).
+
+    Scored assessments without a decision, and everything still earlier, stay where they are
+    and go into a later batch.
+    """
+    published: list[NoticeBatch] = []
 
     def apply(locked: Cycle) -> None:
-        undecided = locked.assessments.filter(status=AssessmentStatus.SCORED).count()
-        if undecided:
-            raise WorkflowError(
-                _(
-                    "%(count)s scored assessments have no decision yet; decide every one before publishing the notice."
-                )
-                % {"count": undecided}
-            )
         now = timezone.now()
-        if not _bulk_move(cycle=locked, action="publicize", actor=actor, now=now):
-            raise WorkflowError(_("No assessment has been decided yet; there is nothing to publish."))
-        locked.publicity_started_at = now
-        locked.publicity_ends_at = now + datetime.timedelta(days=locked.publicity_days)
+        last = NoticeBatch.objects.filter(cycle_id=locked.pk).order_by("-number").first()
+        batch = NoticeBatch.objects.create(
+            cycle_id=locked.pk,
+            number=last.number + 1 if last else 1,
+            started_at=now,
+            ends_at=now + datetime.timedelta(days=locked.publicity_days),
+            published_by=actor_or_none(actor),
+        )
+        moved = _bulk_move(
+            cycle=locked, action="publicize", actor=actor, now=now, also={"notice_batch_id": batch.pk}
+        )
+        if not moved:
+            raise WorkflowError(
+                _("No decided result waits for the public notice; there is nothing to publish.")
+            )
+        published.append(batch)
 
-    return move_cycle(cycle_id=cycle.pk, action="publicize", actor=actor, apply=apply)
+    move_cycle(cycle_id=cycle.pk, action="publicize", actor=actor, apply=apply)
+    return published[0]
 
 
 @transaction.atomic
 def record_objection(*, assessment: Assessment, actor, received_from: str, content: str) -> Objection:
-    """Record an objection (异议) to a published result, received during the notice period."""
+    """Record an objection (异议) to a published result, received during its batch's notice period."""
     content = _require_text(content, "content", _("Write down what the objection says."))
     # The cycle lock orders this against certification, which checks for open objections.
-    cycle = _lock_cycle(assessment.cycle)
-    assessment = Assessment.objects.select_related("branch").get(pk=assessment.pk)
+    _lock_cycle(assessment.cycle)
+    assessment = Assessment.objects.select_related("branch", "notice_batch").get(pk=assessment.pk)
     require_role(actor, COMMITTEE_MANAGERS, assessment.branch)
-    if cycle.status != CycleStatus.PUBLICITY or assessment.status != AssessmentStatus.PUBLICIZED:
+    if assessment.status != AssessmentStatus.PUBLICIZED or assessment.notice_batch is None:
         raise WorkflowError(_("Objections are recorded only for results under public notice."))
-    if timezone.now() > cycle.publicity_ends_at:
+    if timezone.now() > assessment.notice_batch.ends_at:
         raise WorkflowError(_("The public notice period has ended; objections are no longer received."))
     return Objection.objects.create(
         assessment=assessment,
@@ -176,16 +201,18 @@ def record_objection(*, assessment: Assessment, actor, received_from: str, conte
 def resolve_objection(*, objection: Objection, actor, resolution: str) -> Objection:
     """Close an objection with the committee's written resolution."""
     resolution = _require_text(resolution, "resolution", _("Write down how the objection was resolved."))
+    # Only the objection row is locked: its batch is joined from the nullable side.
     objection = (
-        Objection.objects.select_for_update()
-        .select_related("assessment__branch", "assessment__cycle")
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("assessment__branch", "assessment__cycle", "assessment__notice_batch")
         .get(pk=objection.pk)
     )
     require_role(actor, APPROVERS, objection.assessment.branch)
     if objection.resolved_at is not None:
         raise WorkflowError(_("This objection has already been resolved."))
-    if objection.assessment.cycle.status == CycleStatus.CERTIFIED:
-        raise WorkflowError(_("This cycle has been certified."))
+    batch = objection.assessment.notice_batch
+    if objection.assessment.cycle.status == CycleStatus.CLOSED or (batch and batch.certified_at):
+        raise WorkflowError(_("This result has been certified."))
     objection.resolution = resolution
     objection.resolved_by = actor
     objection.resolved_at = timezone.now()
@@ -197,28 +224,49 @@ def resolve_objection(*, objection: Objection, actor, resolution: str) -> Object
 
 
 @transaction.atomic
-def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
-    """Certify every published result once the notice has ended and every objection is resolved.
+def certify_batch(*, batch: NoticeBatch, actor) -> NoticeBatch:
+    """Certify one notice batch once its window has ended and its objections are resolved.
 
-    Each branch gets a certificate valid for the cycle's validity; its previous valid one is
-    superseded, and the change is a certification ``StarEvent``.
+    Each branch of the batch gets a certificate valid for the cycle's validity; its previous
+    valid one is superseded, and the change is a certification ``StarEvent``. The cycle's other
+    assessments are untouched; when none is left unfinished, the cycle closes.
     """
+    certified: list[NoticeBatch] = []
 
     def apply(locked: Cycle) -> None:
         now = timezone.now()
-        if now < locked.publicity_ends_at:
+        try:
+            current = NoticeBatch.objects.select_for_update().get(pk=batch.pk, cycle_id=locked.pk)
+        except NoticeBatch.DoesNotExist:  # pragma: no cover - the views look it up in the cycle
+            raise WorkflowError(_("This public notice batch does not belong to the cycle.")) from None
+        if current.certified_at is not None:
+            raise WorkflowError(
+                _("Batch %(number)s has already been certified.") % {"number": current.number}
+            )
+        if now < current.ends_at:
             raise WorkflowError(
                 _("The public notice runs until %(end)s; certification is possible only after it ends.")
-                % {"end": date_format(timezone.localtime(locked.publicity_ends_at), "DATETIME_FORMAT")}
+                % {"end": date_format(timezone.localtime(current.ends_at), "DATETIME_FORMAT")}
             )
-        open_objections = Objection.objects.filter(assessment__cycle=locked, resolved_at__isnull=True).count()
+        open_objections = Objection.objects.filter(
+            assessment__notice_batch_id=current.pk, resolved_at__isnull=True
+        ).count()
         if open_objections:
             raise WorkflowError(
                 _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
                 % {"count": open_objections}
             )
+        # A branch's appeal (复核) may still change its star: the batch waits until each is closed.
+        open_appeals = assessments_with_open_appeals().filter(notice_batch_id=current.pk).count()
+        if open_appeals:
+            raise WorkflowError(
+                _("%(count)s appeals are not closed yet; close every appeal before certifying.")
+                % {"count": open_appeals}
+            )
 
-        publicized = Assessment.objects.filter(cycle_id=locked.pk, status=AssessmentStatus.PUBLICIZED)
+        publicized = Assessment.objects.filter(
+            cycle_id=locked.pk, notice_batch_id=current.pk, status=AssessmentStatus.PUBLICIZED
+        )
         branch_and_stars = {
             pk: (branch_id, stars)
             for pk, branch_id, stars in publicized.values_list("pk", "branch_id", "decided_stars")
@@ -229,7 +277,9 @@ def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
                 status=CertificateStatus.VALID, branch_id__in=publicized.values("branch_id")
             )
         }
-        moved = _bulk_move(cycle=locked, action="certify", actor=actor, now=now)
+        moved = _bulk_move(
+            cycle=locked, action="certify", actor=actor, now=now, only={"notice_batch_id": current.pk}
+        )
         if not moved:
             raise WorkflowError(_("No result is under public notice; there is nothing to certify."))
 
@@ -268,9 +318,47 @@ def certify_cycle(*, cycle: Cycle, actor) -> Cycle:
             ),
             batch_size=BULK_BATCH,
         )
-        locked.certified_at = now
+        current.certified_at = now
+        current.certified_by = recorded_actor
+        current.save(update_fields=["certified_at", "certified_by"])
+        certified.append(current)
 
-    return move_cycle(cycle_id=cycle.pk, action="certify", actor=actor, apply=apply)
+    cycle = move_cycle(
+        cycle_id=batch.cycle_id,
+        action="certify",
+        actor=actor,
+        note=_("Batch %(number)s") % {"number": batch.number},
+        apply=apply,
+    )
+    if not _in_flight(cycle.pk):
+        _close(cycle=cycle, actor=actor, note=_("Every assessment of the cycle is final."))
+    return certified[0]
+
+
+def _close(*, cycle: Cycle, actor, note: str) -> Cycle:
+    def apply(locked: Cycle) -> None:
+        # A result under public notice waits for its batch's certification, never for the close.
+        if locked.assessments.filter(status=AssessmentStatus.PUBLICIZED).exists():
+            raise WorkflowError(
+                _("A public notice batch is not certified yet; certify it before closing the cycle.")
+            )
+        now = timezone.now()
+        _bulk_move(cycle=locked, action="close_out", actor=actor, now=now, note=note)
+        locked.closed_at = now
+
+    return move_cycle(cycle_id=cycle.pk, action="close", actor=actor, note=note, apply=apply)
+
+
+@transaction.atomic
+def close_cycle(*, cycle: Cycle, actor, confirm: bool) -> Cycle:
+    """Close the cycle: whatever has not reached the public notice did not take part (未参评).
+
+    Refused while a notice batch waits for its certification, and without ``confirm`` (the
+    page that lists what is still in flight asks for it).
+    """
+    if not confirm:
+        raise ValidationError({"confirm": _("Confirm that the cycle is to be closed.")})
+    return _close(cycle=cycle, actor=actor, note=_("The approver closed the cycle."))
 
 
 # --- Dynamic management -------------------------------------------------------------------

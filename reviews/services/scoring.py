@@ -179,6 +179,8 @@ def auto_assign(*, cycle: Cycle, actor) -> dict:
 def _clean_entries(items: list[Item], entries: Entries, *, complete: bool) -> dict[int, ScoreEntry]:
     """Validate a sheet; ``complete`` also demands every score and a comment on every deduction.
 
+    A deduction is a normal item below full marks, or a deduction item (扣分项) above 0, whose
+    score is the points taken off (0 when nothing is deducted, which must be entered too).
     Errors are keyed by item code.
     """
     known = {item.pk for item in items}
@@ -211,7 +213,12 @@ def _clean_entries(items: list[Item], entries: Entries, *, complete: bool) -> di
             except ScoreError as error:
                 errors[item.code] = str(error)
                 continue
-            if complete and value < item.max_score and not comment:
+            if item.kind == ItemKind.DEDUCTION:
+                # On a deduction item the score is the points taken off: any above 0 needs a reason.
+                if complete and value > 0 and not comment:
+                    errors[item.code] = _("Give the reason for the deduction in the comment.")
+                    continue
+            elif complete and value < item.max_score and not comment:
                 errors[item.code] = _("Explain the deduction: a comment is required below full marks.")
                 continue
         cleaned[item.pk] = ScoreEntry(value, comment)

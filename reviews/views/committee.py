@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import OrgKind
+from branches.models import ORG_ORDER, OrgKind, branch_order
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS, Role
 from branches.selectors import (
     committees_for_roles,
@@ -28,7 +28,7 @@ from branches.selectors import (
 from scoring.models import MAX_STARS, MIN_STARS
 
 from ..forms.committee import CycleOpenForm, DecisionForm, ObjectionForm, ResolutionForm
-from ..models import Assessment, AssessmentStatus, CycleStatus, Objection
+from ..models import Assessment, AssessmentStatus, CycleStatus, NoticeBatch, Objection
 from ..selectors import (
     DECISION_POOL,
     StarShare,
@@ -42,11 +42,13 @@ from ..selectors import (
 )
 from ..services import cycles as cycle_services
 from ..services import decision as decision_services
-from ..workflow import FUNNEL
+from ..workflow import FINAL, FUNNEL, TRANSITIONS
 from .common import add_service_errors, done, handle_form, page_of, query_without_page, workflow_action
 
 S = AssessmentStatus
 NOTICE_POOL = (S.PUBLICIZED, S.CERTIFIED)
+# What closing a cycle does to each status still in flight, as the confirmation page says it.
+CLOSE_OUT = TRANSITIONS["close_out"].sources
 
 
 def _role_flags(user, org) -> tuple[bool, bool]:
@@ -60,6 +62,29 @@ def _require_manager(user, cycle) -> bool:
     if not (approver or staff):
         raise PermissionDenied(_("Your role does not allow this action."))
     return approver
+
+
+def _batches_of(cycle) -> list[NoticeBatch]:
+    """The cycle's notice batches with their result and open-objection counts: one query."""
+    return list(
+        NoticeBatch.objects.filter(cycle_id=cycle.pk)
+        .annotate(
+            result_count=Count("assessments", distinct=True),
+            open_objections=Count(
+                "assessments__objections",
+                filter=Q(assessments__objections__resolved_at__isnull=True),
+                distinct=True,
+            ),
+        )
+        .order_by("number")
+    )
+
+
+def _batch_or_404(cycle, number) -> NoticeBatch:
+    try:
+        return NoticeBatch.objects.get(cycle_id=cycle.pk, number=number)
+    except (NoticeBatch.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def _cycle_assessment_or_404(user, cycle, pk) -> Assessment:
@@ -125,7 +150,7 @@ def cycle_open(request):
             raise Http404
         require_role(user, COMMITTEE_MANAGERS, committee)
     else:
-        committees = list(committees_for_roles(user, COMMITTEE_MANAGERS).order_by("name")[:50])
+        committees = list(committees_for_roles(user, COMMITTEE_MANAGERS).order_by(*ORG_ORDER)[:50])
         if not committees:
             raise PermissionDenied(_("Your role does not allow this action."))
         if len(committees) > 1:
@@ -158,17 +183,25 @@ def cycle_detail(request, pk):
         (S(stage).label, sum(counts.get(status, 0) for status in statuses)) for stage, statuses in FUNNEL
     ]
     status_filter = request.GET.get("status", "")
-    assessments = cycle.assessments.select_related("branch", "branch__parent").order_by("branch__path")
+    assessments = cycle.assessments.select_related("branch", "branch__parent").order_by(*branch_order())
     if status_filter in S.values:
         assessments = assessments.filter(status=status_filter)
     else:
         status_filter = ""
     approver, staff = _role_flags(request.user, cycle.committee)
+    now = timezone.now()
+    batches = _batches_of(cycle)
+    for batch in batches:
+        batch.is_running = batch.running(now)
+        batch.is_due = batch.due(now)
     return render(
         request,
         "reviews/committee/cycle_detail.html",
         {
             "cycle": cycle,
+            "batches": batches,
+            "unassigned": counts.get(S.FORWARDED, 0),
+            "in_flight": sum(n for status, n in counts.items() if status not in FINAL),
             "funnel": funnel,
             "total": sum(counts.values()),
             "page": page_of(request, assessments),
@@ -185,6 +218,18 @@ def cycle_detail(request, pk):
 # --- Decisions -------------------------------------------------------------------------------
 
 
+def _cap_config(shares) -> dict:
+    """What static/js/star_caps.js needs to warn, before saving, that a level would pass its cap."""
+    return {
+        "counts": {str(stars): share.count for stars, share in shares.items()},
+        "total": sum(share.count for share in shares.values()),
+        "caps": {str(stars): float(share.cap) for stars, share in shares.items() if share.cap is not None},
+        "message": _(
+            "{stars}-star branches would be {share} percent of the decisions, above the cap of {cap} percent."
+        ),
+    }
+
+
 @login_required
 def cycle_decisions(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
@@ -195,7 +240,7 @@ def cycle_decisions(request, pk):
         pool = pool.filter(status=S.SCORED)
     else:
         show = ""
-    page = page_of(request, pool.select_related("branch", "branch__parent").order_by("branch__path"))
+    page = page_of(request, pool.select_related("branch", "branch__parent").order_by(*branch_order()))
     shares = star_shares(cycle)
     return render(
         request,
@@ -206,6 +251,7 @@ def cycle_decisions(request, pk):
             "rows": _decision_rows(cycle, list(page), shares),
             "shares": list(shares.values()),
             "has_caps": any(share.cap is not None for share in shares.values()),
+            "cap_config": _cap_config(shares),
             "can_decide": approver and cycle.status == CycleStatus.OPEN,
             "show": show,
             "query": query_without_page(request),
@@ -257,6 +303,8 @@ def assessment_decide(request, pk, assessment_pk):
             "cycle": cycle,
             "assessment": assessment,
             "over_cap": over_cap,
+            "cap_config": _cap_config(shares),
+            "current_stars": stars or "",
             "form": form,
             "summary": scoring_summary(assessment),
             "can_decide": approver and cycle.status == CycleStatus.OPEN,
@@ -275,12 +323,18 @@ def cycle_publicize(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     _require_manager(request.user, cycle)
     if request.method == "POST":
-        cycle = decision_services.publicize_cycle(cycle=cycle, actor=request.user)
-        return done(request, _("The public notice is published."), "reviews:cycle_publicity", cycle.pk)
+        batch = decision_services.publicize_cycle(cycle=cycle, actor=request.user)
+        messages.success(
+            request, _("Batch %(number)s of the public notice is published.") % {"number": batch.number}
+        )
+        return redirect(f"{reverse('reviews:cycle_publicity', args=[cycle.pk])}?batch={batch.number}")
     counts = dict(
         cycle.assessments.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
-    in_progress = sum(counts.get(status, 0) for status in (S.SUBMITTED, S.FORWARDED, S.SCORING))
+    in_progress = sum(
+        counts.get(status, 0)
+        for status in (S.NOT_STARTED, S.DRAFT, S.RETURNED, S.SUBMITTED, S.FORWARDED, S.SCORING)
+    )
     return render(
         request,
         "reviews/committee/publicize_confirm.html",
@@ -289,6 +343,7 @@ def cycle_publicize(request, pk):
             "decided": counts.get(S.DECIDED, 0),
             "undecided": counts.get(S.SCORED, 0),
             "in_progress": in_progress,
+            "next_number": NoticeBatch.objects.filter(cycle_id=cycle.pk).count() + 1,
             "ends_preview": timezone.now() + datetime.timedelta(days=cycle.publicity_days),
         },
     )
@@ -296,28 +351,43 @@ def cycle_publicize(request, pk):
 
 @login_required
 def cycle_publicity(request, pk):
-    """公示: the published star levels, the notice period, and the objections received."""
+    """公示: one batch's star levels, its notice period, and the objections received.
+
+    ``?batch=N`` chooses the batch; without it, the newest one is shown.
+    """
     cycle = get_cycle_for_user_or_404(request.user, pk)
     approver, staff = _role_flags(request.user, cycle.committee)
-    notice = cycle.assessments.filter(status__in=NOTICE_POOL)
+    batches = _batches_of(cycle)
+    wanted = request.GET.get("batch", "")
+    if wanted:
+        batch = next((b for b in batches if str(b.number) == wanted), None)
+        if batch is None:
+            raise Http404
+    else:
+        batch = batches[-1] if batches else None
+    now = timezone.now()
+    if batch is None:
+        return render(request, "reviews/committee/publicity.html", {"cycle": cycle, "batch": None})
+    notice = cycle.assessments.filter(notice_batch_id=batch.pk, status__in=NOTICE_POOL)
     distribution = dict(
         notice.order_by().values("decided_stars").annotate(n=Count("pk")).values_list("decided_stars", "n")
     )
     page = page_of(
-        request, notice.select_related("branch", "branch__parent").order_by("-decided_stars", "branch__path")
+        request, notice.select_related("branch", "branch__parent").order_by("-decided_stars", *branch_order())
     )
     objections = (
-        Objection.objects.filter(assessment__cycle=cycle)
+        Objection.objects.filter(assessment__notice_batch_id=batch.pk)
         .select_related("assessment__branch", "recorded_by", "resolved_by")
         .order_by(F("resolved_at").asc(nulls_first=True), "recorded_at")
     )
-    now = timezone.now()
-    running = cycle.status == CycleStatus.PUBLICITY and now <= cycle.publicity_ends_at
+    running = batch.running(now)
     return render(
         request,
         "reviews/committee/publicity.html",
         {
             "cycle": cycle,
+            "batch": batch,
+            "batches": batches,
             "page": page,
             "distribution": [
                 (stars, distribution.get(stars, 0)) for stars in range(MAX_STARS, MIN_STARS - 1, -1)
@@ -325,8 +395,9 @@ def cycle_publicity(request, pk):
             "objections": objections,
             "running": running,
             "can_record": running and (approver or staff),
-            "can_resolve": approver and cycle.status == CycleStatus.PUBLICITY,
-            "can_certify": approver and cycle.status == CycleStatus.PUBLICITY,
+            "can_resolve": approver and batch.certified_at is None,
+            "can_certify": approver and batch.due(now),
+            "query": f"batch={batch.number}",
         },
     )
 
@@ -379,27 +450,68 @@ def objection_resolve(request, pk, objection_pk):
 
 @login_required
 @workflow_action
-def cycle_certify(request, pk):
+def batch_certify(request, pk, number):
     cycle = get_cycle_for_user_or_404(request.user, pk)
+    batch = _batch_or_404(cycle, number)
     require_role(request.user, APPROVERS, cycle.committee)
     if request.method == "POST":
-        cycle = decision_services.certify_cycle(cycle=cycle, actor=request.user)
-        return done(
-            request, _("The cycle is certified; certificates are issued."), "reviews:cycle_detail", cycle.pk
-        )
+        decision_services.certify_batch(batch=batch, actor=request.user)
+        cycle.refresh_from_db()
+        message = _("Batch %(number)s is certified; certificates are issued.") % {"number": batch.number}
+        if cycle.status == CycleStatus.CLOSED:
+            message += " " + _("Every assessment is final: the cycle is closed.")
+        return done(request, message, "reviews:cycle_detail", cycle.pk)
     now = timezone.now()
     return render(
         request,
         "reviews/committee/certify_confirm.html",
         {
             "cycle": cycle,
-            "publicized": cycle.assessments.filter(status=S.PUBLICIZED).count(),
+            "batch": batch,
+            "publicized": batch.assessments.filter(status=S.PUBLICIZED).count(),
             "open_objections": Objection.objects.filter(
-                assessment__cycle=cycle, resolved_at__isnull=True
+                assessment__notice_batch_id=batch.pk, resolved_at__isnull=True
             ).count(),
-            "running": cycle.publicity_ends_at is not None and now < cycle.publicity_ends_at,
+            "running": now < batch.ends_at,
             "valid_until": decision_services.add_months(timezone.localdate(now), cycle.validity_months),
         },
+    )
+
+
+@login_required
+@workflow_action
+def cycle_close(request, pk):
+    """Close the cycle after a confirmation that lists what is still in flight."""
+    cycle = get_cycle_for_user_or_404(request.user, pk)
+    require_role(request.user, APPROVERS, cycle.committee)
+    error = ""
+    if request.method == "POST":
+        try:
+            decision_services.close_cycle(
+                cycle=cycle, actor=request.user, confirm=request.POST.get("confirm") == "yes"
+            )
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            return done(request, _("The cycle is closed."), "reviews:cycle_detail", cycle.pk)
+    counts = dict(
+        cycle.assessments.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    rows = [
+        (S(status).label, counts[status]) for status in S.values if status in CLOSE_OUT and counts.get(status)
+    ]
+    return render(
+        request,
+        "reviews/committee/close_confirm.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "in_flight": sum(n for _label, n in rows),
+            "under_notice": counts.get(S.PUBLICIZED, 0),
+            "final": {S(status).label: counts.get(status, 0) for status in (S.CERTIFIED, S.NOT_TAKING_PART)},
+            "error": error,
+        },
+        status=400 if error else 200,
     )
 
 
@@ -421,5 +533,6 @@ urlpatterns = [
         objection_resolve,
         name="objection_resolve",
     ),
-    path("cycles/<int:pk>/certify/", cycle_certify, name="cycle_certify"),
+    path("cycles/<int:pk>/batches/<int:number>/certify/", batch_certify, name="batch_certify"),
+    path("cycles/<int:pk>/close/", cycle_close, name="cycle_close"),
 ]

@@ -28,7 +28,14 @@ from scoring.templatetags.stars import star_label
 
 from ..forms.secretary import SelfAssessmentForm, evidence_field_name
 from ..models import Assessment, AssessmentStatus, Evidence, SelfScore, SubmissionRound
-from ..selectors import get_evidence_for_user_or_404, get_readable_assessment_or_404, self_assessment_data
+from ..selectors import (
+    appeal_deadline,
+    appeal_of,
+    appeal_window_open,
+    get_evidence_for_user_or_404,
+    get_readable_assessment_or_404,
+    self_assessment_data,
+)
 from ..services.assessment import (
     add_evidence,
     check_editable,
@@ -345,6 +352,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         sections.append((dimension, entries))
     clear_draft = bool(request.session.pop(_saved_flag(assessment.pk), False))
+    # 复核申请: its state, or whether one may still be made; only a published result has one.
+    published = assessment.status == AssessmentStatus.PUBLICIZED
+    appeal = appeal_of(assessment) if published or assessment.status == AssessmentStatus.CERTIFIED else None
     context = {
         "assessment": assessment,
         "sections": sections,
@@ -353,6 +363,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result": self_result(data.rules, data.items, data.scores),
         "rules": data.rules,
         "can_edit": is_secretary and _is_editable(assessment),
+        "appeal": appeal,
+        "may_appeal": is_secretary and appeal is None and appeal_window_open(assessment),
+        "appeal_deadline": appeal_deadline(assessment) if published else None,
         "js_config": _js_config(assessment, None, (), clear_draft=clear_draft, has_errors=False),
     }
     return render(request, "reviews/secretary/assessment_detail.html", context)

@@ -186,7 +186,11 @@ def delete_item(*, item: Item) -> None:
 
 
 def _publication_errors(standard: Standard) -> list[ValidationError]:
-    """Everything that keeps ``standard`` from being scored consistently, in reading order."""
+    """Everything that keeps ``standard`` from being scored consistently, in reading order.
+
+    Only normal items make up a dimension's and the standard's points: bonus items (加分)
+    and deduction items (减分) sit outside them, as on the sheets (基础分 + 加分 − 减分).
+    """
     errors: list[ValidationError] = []
     dimensions = list(standard.dimensions.order_by("order", "code").prefetch_related("items"))
     thresholds = sorted(standard.thresholds.all(), key=lambda threshold: threshold.stars)

@@ -3,7 +3,8 @@
  * the typed values in localStorage so that nothing is lost when a save fails (an expired
  * session sends the POST to the login page). The server stays the authority: this file only
  * mirrors scoring/arithmetic.py (one-decimal scores, bonus cap, total capped at the maximum
- * unless the standard allows more, the highest threshold reached, veto caps).
+ * unless the standard allows more, then minus the deductions and never below 0, the highest
+ * threshold reached, veto caps).
  *
  * Numbers are handled as integers of tenths, so 0.1 + 0.2 is exactly 0.3 here as in Decimal.
  */
@@ -56,12 +57,15 @@
 
   /**
    * The total in tenths for scores typed as {itemId: "4.5"}: normal points plus bonus points
-   * capped by bonusCap, capped at maxScore unless allowAboveMax. An empty or invalid score
-   * counts 0, as on the server; veto items carry no points.
+   * capped by bonusCap, capped at maxScore unless allowAboveMax, minus the points of the
+   * deduction items, never below 0 (基础分 + 加分 − 减分). An empty or invalid score counts 0,
+   * as on the server; veto items carry no points. Returns {subtotal, deducted, total}, as
+   * scoring.arithmetic.total_parts.
    */
-  function total(rules, scores) {
+  function parts(rules, scores) {
     var normal = 0;
     var bonus = 0;
+    var deducted = 0;
     Object.keys(scores).forEach(function (itemId) {
       var item = rules.items[itemId];
       if (!item || item.kind === "veto") {
@@ -73,6 +77,8 @@
       }
       if (item.kind === "bonus") {
         bonus += tenths;
+      } else if (item.kind === "deduction") {
+        deducted += tenths;
       } else {
         normal += tenths;
       }
@@ -85,7 +91,12 @@
     if (!rules.allowAboveMax) {
       sum = Math.min(sum, toTenths(rules.maxScore));
     }
-    return sum;
+    return { subtotal: sum, deducted: deducted, total: Math.max(sum - deducted, 0) };
+  }
+
+  /** The total in tenths, as scoring.arithmetic.total_score. */
+  function total(rules, scores) {
+    return parts(rules, scores).total;
   }
 
   /** The highest star level the total (tenths) reaches, 1 below all, capped by the veto caps. */
@@ -114,6 +125,7 @@
     toTenths: toTenths,
     formatTenths: formatTenths,
     scoreTenths: scoreTenths,
+    parts: parts,
     total: total,
     starFor: starFor,
   };
@@ -157,6 +169,7 @@
 
   var totalElement = document.getElementById("running-total");
   var starsElement = document.getElementById("running-stars");
+  var deductedElement = document.getElementById("running-deducted");
   var invalidMessage = form.getAttribute("data-invalid-score");
 
   function markScore(input, valid) {
@@ -205,12 +218,24 @@
       }
       var tenths = arithmetic.scoreTenths(item, input.value);
       markScore(input, tenths === null || !isNaN(tenths));
+      if (item.kind === "deduction") {
+        // The server refuses points deducted without a reason; say so before the save.
+        var reason = form.elements["explanation_" + itemId];
+        var reasonHint = document.getElementById("id_explanation_" + itemId + "-reason-hint");
+        if (reason && reasonHint) {
+          reasonHint.hidden = !(tenths > 0 && reason.value.trim() === "");
+        }
+      }
       scores[itemId] = input.value; // an invalid or empty score counts 0, as on the server
     });
-    var total = arithmetic.total(config, scores);
+    var result = arithmetic.parts(config, scores);
+    var total = result.total;
     var stars = arithmetic.starFor(config, total, vetoCaps);
     if (totalElement) {
       totalElement.textContent = arithmetic.formatTenths(total);
+    }
+    if (deductedElement) {
+      deductedElement.textContent = "−" + arithmetic.formatTenths(result.deducted);
     }
     if (starsElement) {
       var icons = starsElement.querySelectorAll(".bi");
@@ -223,6 +248,23 @@
         label.setAttribute("aria-label", config.starLabels[String(stars)]);
       }
     }
+    warnAboutDeclaredLevel(stars);
+  }
+
+  // Declaring more stars than the self-scores give is allowed, but worth a second look.
+  var declaredSelect = form.elements.declared_stars;
+  var declaredWarning = form.querySelector("[data-declared-warning]");
+
+  function warnAboutDeclaredLevel(stars) {
+    if (!declaredSelect || !declaredWarning) {
+      return;
+    }
+    var declared = parseInt(declaredSelect.value, 10);
+    var above = !isNaN(declared) && declared > stars;
+    declaredWarning.hidden = !above;
+    declaredWarning.textContent = above
+      ? declaredWarning.getAttribute("data-template").replace("{declared}", declared).replace("{stars}", stars)
+      : "";
   }
 
   // --- The browser's copy of what was typed -----------------------------------------------
@@ -333,11 +375,5 @@
     recompute();
   });
 
-  Array.prototype.forEach.call(form.querySelectorAll("[data-confirm]"), function (button) {
-    button.addEventListener("click", function (event) {
-      if (!window.confirm(button.getAttribute("data-confirm"))) {
-        event.preventDefault();
-      }
-    });
-  });
+  // Confirmations (data-confirm) are asked by static/js/confirm.js, on every page alike.
 })();

@@ -46,7 +46,14 @@ def test_staff_admin_cannot_place_an_organization_outside_their_subtree(staff_cl
 def test_staff_admin_adds_a_branch_inside_their_subtree_with_its_path(staff_client, tree):
     response = staff_client.post(
         reverse("admin:branches_organization_add"),
-        {"name": "新支部", "code": "NEW", "kind": OrgKind.BRANCH, "parent": tree["P2"].pk, "is_active": "on"},
+        {
+            "name": "新支部",
+            "code": "NEW",
+            "sort_order": 0,  # the admin form shows the sort number (default 0) and posts it
+            "kind": OrgKind.BRANCH,
+            "parent": tree["P2"].pk,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     new = Organization.objects.get(code="NEW")
@@ -74,3 +81,24 @@ def test_staff_admin_cannot_grant_a_role_outside_their_subtree(staff_client, peo
     )
     assert response.status_code == 200
     assert not RoleAssignment.objects.filter(user=people["outsider"]).exists()
+
+
+def test_staff_admin_sets_the_sort_order_and_the_tree_stays_indented_by_path(staff_client, tree):
+    b4 = tree["B4"]
+    response = staff_client.post(
+        reverse("admin:branches_organization_change", args=[b4.pk]),
+        {
+            "name": b4.name,
+            "code": b4.code,
+            "sort_order": 7,
+            "kind": b4.kind,
+            "parent": b4.parent_id,
+            "stage": b4.stage,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    b4.refresh_from_db()
+    assert b4.sort_order == 7 and b4.path.startswith(tree["P2"].path)
+    listed = staff_client.get(reverse("admin:branches_organization_changelist")).context["cl"].result_list
+    assert [o.code for o in listed] == ["P2", "B4"]  # the admin's list is the tree, by path

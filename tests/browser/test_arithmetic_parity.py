@@ -16,6 +16,7 @@ import pytest
 
 from scoring.arithmetic import (
     BONUS,
+    DEDUCTION,
     NORMAL,
     VETO,
     ItemRule,
@@ -23,6 +24,7 @@ from scoring.arithmetic import (
     StandardRules,
     star_for,
     star_for_total,
+    total_parts,
     total_score,
     validate_item_score,
 )
@@ -86,6 +88,29 @@ SPARSE = standard(
     max_score=Decimal("50.5"),
     thresholds=((5, Decimal("45.5")), (3, Decimal("30"))),
     items=(ItemRule("S1", Decimal("25.5"), NORMAL), ItemRule("S2", Decimal("25"), NORMAL)),
+)
+
+
+# Deduction items (扣分项): 基础分 + 加分 − 减分, the deductions taken off after the cap at the
+# maximum and the total never below 0.
+WITH_DEDUCTIONS_ITEMS = (
+    *DEFAULT_ITEMS,
+    ItemRule("K1", Decimal("3"), DEDUCTION),
+    ItemRule("K2", Decimal("10"), DEDUCTION),
+)
+DEDUCTIONS = standard(items=WITH_DEDUCTIONS_ITEMS)
+DEDUCTIONS_ABOVE_MAX = standard(items=WITH_DEDUCTIONS_ITEMS, allow_total_above_max=True)
+DEDUCTIONS_NO_BONUS_CAP = standard(items=WITH_DEDUCTIONS_ITEMS, bonus_cap=None)
+DEDUCTIONS_TENTHS = standard(
+    max_score=Decimal("1"),
+    bonus_cap=Decimal("0.2"),
+    thresholds=((5, Decimal("0.9")), (4, Decimal("0.8")), (3, Decimal("0.5")), (2, Decimal("0.3"))),
+    items=(
+        ItemRule("D1", Decimal("0.7"), NORMAL),
+        ItemRule("D2", Decimal("0.7"), NORMAL),
+        ItemRule("DB", Decimal("0.5"), BONUS),
+        ItemRule("DK", Decimal("0.3"), DEDUCTION),
+    ),
 )
 
 
@@ -188,6 +213,33 @@ CASES = [
     Case("half-filled-with-bonus", DEFAULT, {"N2": "25.5", "B2": "4.5"}),
     Case("half-filled-with-veto", DEFAULT, {"N1": "30", "N3": "40"}, ("V1",)),
     Case("half-filled-tenths", TENTHS, {"D3": "0.3"}),
+    # Deduction items.
+    Case("deduction-none-typed", DEDUCTIONS, full("40")),
+    Case("deduction-zero", DEDUCTIONS, full("40", K1="0", K2="0.0")),
+    Case("deduction-from-full-marks", DEDUCTIONS, full("40", K1="3")),
+    Case("deduction-95.0-to-94.9", DEDUCTIONS, full("35", K1="0.1")),
+    Case("deduction-95.1-to-95.0", DEDUCTIONS, full("35.1", K1="0.1")),
+    Case("deduction-90.0-to-89.9", DEDUCTIONS, full("30", K2="0.1")),
+    Case("deduction-both-at-maximum", DEDUCTIONS, full("40", K1="3", K2="10")),
+    Case("deduction-not-absorbed-by-bonus-above-max", DEDUCTIONS, full("40", B1="5", K1="3")),
+    Case("deduction-after-bonus-cap", DEDUCTIONS, full("30", B1="5", B2="5", K1="2")),
+    Case("deduction-after-bonus-no-cap", DEDUCTIONS_NO_BONUS_CAP, full("30", B1="5", B2="5", K2="7.5")),
+    Case("deduction-above-max-allowed", DEDUCTIONS_ABOVE_MAX, full("40", B1="5", K1="3")),
+    Case("deduction-floor-at-zero", DEDUCTIONS, {"N1": "5", "K1": "3", "K2": "10"}),
+    Case("deduction-only", DEDUCTIONS, {"K1": "3", "K2": "10"}),
+    Case("deduction-exactly-to-zero", DEDUCTIONS, {"N1": "13", "K1": "3", "K2": "10"}),
+    Case("deduction-just-above-zero", DEDUCTIONS, {"N1": "13.1", "K1": "3", "K2": "10"}),
+    Case("deduction-above-its-maximum-counts-0", DEDUCTIONS, full("40", K1="3.1")),
+    Case("deduction-invalid-counts-0", DEDUCTIONS, full("40", K1="abc", K2="-1")),
+    Case("deduction-full-width", DEDUCTIONS, full("40", K1="２．５")),
+    Case("deduction-with-veto", DEDUCTIONS, full("40", K1="1"), ("V1",)),
+    Case("deduction-tenths", DEDUCTIONS_TENTHS, {"D1": "0.7", "D2": "0.2", "DK": "0.1"}),
+    Case("deduction-tenths-floor", DEDUCTIONS_TENTHS, {"D1": "0.1", "DK": "0.3"}),
+    Case(
+        "deduction-tenths-after-bonus",
+        DEDUCTIONS_TENTHS,
+        {"D1": "0.7", "D2": "0.3", "DB": "0.2", "DK": "0.1"},
+    ),
 ]
 
 # Typed scores checked one by one: validate_item_score (after the form's full-width
@@ -241,8 +293,20 @@ def arithmetic(browser):
 
 
 def python_result(case: Case) -> dict:
-    total = total_score(case.rules, case.scores)
-    return {"total": str(total), "stars": star_for(case.rules, total, case.vetoes)}
+    # As the server sees the page: a typed score the form refuses is not saved, so it counts 0,
+    # as the page counts it.
+    verdicts = {
+        code: server_verdict(typed, case.rules.item(code).max_score) for code, typed in case.scores.items()
+    }
+    scores = {code: verdict for code, verdict in verdicts.items() if verdict is not None}
+    parts = total_parts(case.rules, scores)
+    assert parts.total == total_score(case.rules, scores)
+    return {
+        "total": str(parts.total),
+        "subtotal": str(parts.subtotal),
+        "deducted": str(parts.deducted),
+        "stars": star_for(case.rules, parts.total, case.vetoes),
+    }
 
 
 def js_result(page, case: Case) -> dict:
@@ -259,10 +323,13 @@ def js_result(page, case: Case) -> dict:
         """([config, scores, vetoes]) => {
             const arithmetic = window.DangjianArithmetic;
             const total = arithmetic.total(config, scores);
+            const parts = arithmetic.parts(config, scores);
             const vetoCaps = vetoes.map((id) => config.items[id].vetoCap);
             return {
                 total: arithmetic.formatTenths(total),
-                stars: arithmetic.starFor(config, total, vetoCaps),
+                subtotal: arithmetic.formatTenths(parts.subtotal),
+                deducted: arithmetic.formatTenths(parts.deducted),
+                stars: arithmetic.starFor(config, parts.total, vetoCaps),
             };
         }""",
         [config, scores, vetoes],

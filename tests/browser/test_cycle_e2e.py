@@ -137,6 +137,21 @@ def fill_self_assessment(page, items, scores: dict[str, str]) -> None:
         )
 
 
+def click_and_confirm(page, button) -> str:
+    """Press a button that asks first, answer yes, and return what the browser asked."""
+    asked: list[str] = []
+
+    def accept(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    button.click()
+    expect(page.locator("main .alert-success")).to_be_visible()
+    assert asked, "the action asked for no confirmation"
+    return asked[0]
+
+
 def submit_self_assessment(page) -> list[str]:
     """Press 提交 and accept the browser's confirmation; returns what the dialog asked."""
     asked: list[str] = []
@@ -194,6 +209,7 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     ]:
         page.locator(f"input[name={field}]").fill((today + datetime.timedelta(days=days)).isoformat())
     expect(page.locator("input[name=reviewers_per_branch]")).to_have_value("3")
+    page.locator("input[name=cap_4]").fill("50")  # at most half four-star: warned about below
     shot(page, "cycle-open-form")
     page.get_by_role("button", name="开启认定周期").click()
 
@@ -260,7 +276,7 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
         expect(page.locator("main").get_by_role("link", name=file_name)).to_be_visible()
     page.locator("textarea[name=reason]").fill(RETURN_REASON)
     shot(page, "preliminary-review")
-    page.get_by_role("button", name="按此理由退回").click()
+    assert "退回" in click_and_confirm(page, page.get_by_role("button", name="按此理由退回"))
     expect(page).to_have_url(ui.url("reviews:preliminary_queue"))
     expect(page.locator("main .alert-success")).to_contain_text(BRANCH_NAME)
     expect(page.locator("main .list-group-item", has_text=BRANCH_NAME)).to_have_count(0)
@@ -290,7 +306,7 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     page.locator("main .list-group-item", has_text=BRANCH_NAME).click()
     expect(page.locator("main")).to_contain_text("99.5")
     page.locator("textarea[name=recommendation]").fill(RECOMMENDATION)
-    page.get_by_role("button", name="按此推荐意见上报").click()
+    assert "工委" in click_and_confirm(page, page.get_by_role("button", name="按此推荐意见上报"))
     expect(page.locator("main .alert-success")).to_contain_text(BRANCH_NAME)
     page.get_by_role("link", name="已初审").click()
     expect(page.locator("main .list-group-item", has_text=BRANCH_NAME)).to_contain_text("已推荐")
@@ -330,7 +346,7 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
             expect(main).not_to_contain_text("张伟")
             expect(main.locator(".item-scores")).to_have_count(0)
             shot(page, "kaohe2-scoring-blind")
-        page.get_by_role("button", name="提交我的评分").click()
+        assert "评分" in click_and_confirm(page, page.get_by_role("button", name="提交我的评分"))
         expect(page.locator("main .alert-success")).to_contain_text("评分已提交")
         # Once submitted, the reviewer sees the submitted scores so far, their own included.
         expect(page.locator(f"#item-{by_code['3.2'].pk} .item-scores")).to_contain_text(real_name)
@@ -360,7 +376,12 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     row = page.locator(f"#a{assessment.pk}")
     expect(row).to_contain_text(BRANCH_NAME)
     expect(row.locator(f"#stars-{assessment.pk}")).to_have_value(str(DECIDED_STARS))
-    row.get_by_role("button", name="审定").click()
+    # Picking a level that would pass the cycle's cap on its share warns before saving.
+    expect(row.locator("[data-cap-live]")).to_be_hidden()
+    row.locator(f"#stars-{assessment.pk}").select_option("4")
+    expect(row.locator("[data-cap-live]")).to_contain_text("50%")
+    row.locator(f"#stars-{assessment.pk}").select_option(str(DECIDED_STARS))
+    assert BRANCH_NAME in click_and_confirm(page, row.get_by_role("button", name="审定"))
     expect(page.locator("main .alert-success")).to_contain_text(BRANCH_NAME)
     expect(page.locator(f"#a{assessment.pk}")).to_contain_text("已审定")
     shot(page, "decided")
@@ -369,16 +390,17 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     expect(page).to_have_url(ui.url("reviews:cycle_publicize", cycle.pk))
     shot(page, "publicize-confirm")
     page.get_by_role("button", name="确认发布公示").click()
-    expect(page).to_have_url(ui.url("reviews:cycle_publicity", cycle.pk))
+    expect(page).to_have_url(ui.url("reviews:cycle_publicity", cycle.pk) + "?batch=1")
     expect(page.locator("main")).to_contain_text(BRANCH_NAME)
     shot(page, "public-notice")
     cycle.refresh_from_db()
-    assert cycle.status == CycleStatus.PUBLICITY
+    batch = cycle.notice_batches.get()
+    assert cycle.status == CycleStatus.OPEN
 
     # --- 9. the notice ends; shenpi certifies -------------------------------------------------
-    with time_machine.travel(cycle.publicity_ends_at + datetime.timedelta(minutes=5), tick=True):
+    with time_machine.travel(batch.ends_at + datetime.timedelta(minutes=5), tick=True):
         ui.sign_in("shenpi", "赵志强")
-        ui.goto("reviews:cycle_certify", cycle.pk)
+        ui.goto("reviews:batch_certify", cycle.pk, batch.number)
         confirm = page.get_by_role("button", name="确认认定")
         expect(confirm).to_be_enabled()
         shot(page, "certify-confirm")
@@ -404,7 +426,8 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     # --- the database agrees -------------------------------------------------------------------
     assessment.refresh_from_db()
     cycle.refresh_from_db()
-    assert cycle.status == CycleStatus.CERTIFIED
+    # The demo's other branches are still in the cycle: it stays open for them.
+    assert cycle.status == CycleStatus.OPEN
     assert assessment.status == AssessmentStatus.CERTIFIED
     assert assessment.declared_stars == DECLARED_STARS
     assert assessment.self_total == Decimal("99.5")

@@ -97,10 +97,10 @@ def build_bulletin_world() -> BulletinWorld:
     B = orgs
     done = AssessmentStatus.CERTIFIED
     oldest = make_cycle(
-        c1, name="2021—2022年度", opened_at=at(2022, 10, 1), status=CycleStatus.CERTIFIED, opened_by=user
+        c1, name="2021—2022年度", opened_at=at(2022, 10, 1), status=CycleStatus.CLOSED, opened_by=user
     )
     past = make_cycle(
-        c1, name="2023—2024年度", opened_at=at(2024, 10, 1), status=CycleStatus.CERTIFIED, opened_by=user
+        c1, name="2023—2024年度", opened_at=at(2024, 10, 1), status=CycleStatus.CLOSED, opened_by=user
     )
     current = make_cycle(
         c1, name="2025—2026年度", opened_at=at(2026, 5, 1), status=CycleStatus.OPEN, opened_by=user
@@ -208,7 +208,7 @@ def build_bulletin_world() -> BulletinWorld:
         c2,
         name="丙工委周期",
         opened_at=at(2024, 10, 1),
-        status=CycleStatus.CERTIFIED,
+        status=CycleStatus.CLOSED,
         opened_by=people["other_staff"],
     )
     make_certificate(
@@ -229,7 +229,7 @@ def build_scored_committee(n_branches: int, prefix: str) -> tuple[Organization, 
     committee = sized.committee
     staff = make_user(f"{prefix}-staff", roles=((Role.STAFF, committee),))
     past = make_cycle(
-        committee, name="往期", opened_at=at(2024, 10, 1), status=CycleStatus.CERTIFIED, opened_by=staff
+        committee, name="往期", opened_at=at(2024, 10, 1), status=CycleStatus.CLOSED, opened_by=staff
     )
     current = make_cycle(
         committee, name="本期", opened_at=at(2026, 5, 1), status=CycleStatus.OPEN, opened_by=staff

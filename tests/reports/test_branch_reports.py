@@ -28,7 +28,7 @@ from branches.models import Organization
 from reports import branch_pdfs
 from reviews.models import Assessment, AssessmentStatus, Certificate, CertificateStatus, Cycle
 from reviews.selectors import ScoresVisibility
-from reviews.services.decision import certify_cycle, decide_assessment, publicize_cycle, revoke_branch
+from reviews.services.decision import certify_batch, decide_assessment, publicize_cycle, revoke_branch
 from scoring.models import Item
 from tests.factories import (
     DEDUCTIONS,
@@ -94,9 +94,9 @@ def certified_cycle(world) -> CertifiedCycle:
         certified.refresh_from_db()
         decide_assessment(assessment=certified, actor=world.approver, stars=certified.proposed_stars)
     with time_machine.travel(datetime.datetime(2025, 6, 10, 9, 0, tzinfo=SHANGHAI), tick=False):
-        publicize_cycle(cycle=cycle, actor=world.approver)
+        batch = publicize_cycle(cycle=cycle, actor=world.approver)
     with time_machine.travel(datetime.datetime(2025, 6, 20, 10, 0, tzinfo=SHANGHAI), tick=False):
-        certify_cycle(cycle=cycle, actor=world.approver)
+        certify_batch(batch=batch, actor=world.approver)
     certified = Assessment.objects.get(pk=certified.pk)
     return CertifiedCycle(
         cycle=cycle,

@@ -87,7 +87,7 @@ def test_star_counts_are_those_in_force_at_the_quarters_end(data):
     totals = data["totals"]
     assert totals["branches"] == 8
     assert totals["counts"] == [2, 2, 1, 0, 0]  # ★5 ★4 ★3 ★2 ★1
-    assert (totals["rated"], totals["unrated"]) == (5, 3)
+    assert (totals["rated"], totals["unrated"], totals["revoked"]) == (5, 2, 1)  # B3 revoked, apart
     assert totals["five_star_percent"] == "25.0"
     assert data["target"] == {
         "five_star_percent": "25.0",
@@ -102,7 +102,7 @@ def test_distribution_per_parent_org_covers_its_subtree_and_adds_up_to_the_total
     assert len(rows) == 3 and set(list(rows)[:2]) == {"甲党委", "乙党委"}  # the direct branches last
     assert rows["甲党委"]["branches"] == 5  # B5 of the nested general branch included
     assert rows["甲党委"]["counts"] == [2, 1, 1, 0, 0]
-    assert rows["甲党委"]["unrated"] == 1
+    assert (rows["甲党委"]["unrated"], rows["甲党委"]["revoked"]) == (0, 1)
     assert rows["乙党委"]["counts"] == [0, 0, 0, 0, 0] and rows["乙党委"]["unrated"] == 2
     direct = data["distribution"][-1]
     assert direct["branches"] == 1 and direct["counts"] == [0, 1, 0, 0, 0]
@@ -208,12 +208,21 @@ def test_progress_counts_the_current_cycle_by_funnel_stage_per_parent_org(data):
     progress = data["progress"]
     assert progress["cycle"]["name"] == "2025—2026年度"
     stages = [stage["status"] for stage in progress["stages"]]
-    assert stages == ["not_started", "draft", "submitted", "forwarded", "scored", "decided", "certified"]
+    assert stages == [
+        "not_started",
+        "draft",
+        "submitted",
+        "forwarded",
+        "scored",
+        "decided",
+        "certified",
+        "not_taking_part",
+    ]
     rows = {row["name"]: row for row in progress["rows"]}
-    assert rows["甲党委"]["counts"] == [1, 2, 1, 0, 1, 0, 0]  # returned counts as draft
-    assert rows["乙党委"]["counts"] == [0, 0, 0, 1, 0, 1, 0]
-    assert progress["rows"][-1]["counts"] == [0, 0, 0, 0, 0, 0, 1]
-    assert progress["totals"] == {"counts": [1, 2, 1, 1, 1, 1, 1], "total": 8}
+    assert rows["甲党委"]["counts"] == [1, 2, 1, 0, 1, 0, 0, 0]  # returned counts as draft
+    assert rows["乙党委"]["counts"] == [0, 0, 0, 1, 0, 1, 0, 0]
+    assert progress["rows"][-1]["counts"] == [0, 0, 0, 0, 0, 0, 1, 0]
+    assert progress["totals"] == {"counts": [1, 2, 1, 1, 1, 1, 1, 0], "total": 8}
 
 
 def test_a_running_quarter_counts_the_levels_in_force_today(bulletin_world):
@@ -247,7 +256,10 @@ def test_the_data_function_runs_the_same_number_of_queries_with_10_and_200_branc
     large, large_data = data_queries(200, "L")
     assert small == large
     assert small_data["totals"]["branches"] == 10 and large_data["totals"]["branches"] == 200
-    assert len(large_data["ranking"]["top"]) == 10 and len(large_data["ranking"]["bottom"]) == 10
+    # Seven branches share each score: the lists keep every branch tied at the tenth place.
+    top, bottom = large_data["ranking"]["top"], large_data["ranking"]["bottom"]
+    assert len(top) >= 10 and len(bottom) >= 10
+    assert top[-1]["rank"] <= 10 and len(large_data["ranking"]["rows"]) == 200
     assert len(large_data["changes"]["rows"]) == 29
 
 
@@ -281,8 +293,8 @@ def test_the_pdf_holds_the_committee_the_counts_per_star_level_and_page_numbers(
     text = "\n".join(pages)
     assert "第一工委" in pages[0]
     assert "第 1 页 / 共" in pages[0]
-    # The distribution's total row: 8 branches, ★5..★1 = 2 2 1 0 0, 3 unrated, 25.0 %.
-    assert re.search(r"\b8 2 2 1 0 0 3 25\.0%", text)
+    # The distribution's total row: 8 branches, ★5..★1 = 2 2 1 0 0, 2 unrated, 1 revoked, 25.0 %.
+    assert re.search(r"\b8 2 2 1 0 0 2 1 25\.0%", text)
     assert "5 星" in text and "甲党委下属党总支" in text
     assert "未按期召开组织生活会" in text.replace("\n", "")  # a wrapped table cell
 
@@ -327,7 +339,7 @@ def test_an_unexpected_error_marks_the_bulletin_failed_and_propagates(bulletin_w
     assert "pango exploded" in bulletin.error
 
 
-def test_the_workbook_has_its_six_sheets_with_numbers_equal_to_the_data_and_the_pdf(generated, media):
+def test_the_workbook_has_its_seven_sheets_with_numbers_equal_to_the_data_and_the_pdf(generated, media):
     data = generated.data
     workbook = openpyxl.load_workbook(media / generated.xlsx.name)
     with translation.override("zh-hans"):
@@ -340,19 +352,22 @@ def test_the_workbook_has_its_six_sheets_with_numbers_equal_to_the_data_and_the_
                 "Certification progress",
                 "Score ranking",
                 "Five goods",
+                "Appeals",
             )
         ]
     assert workbook.sheetnames == expected
-    distribution, commendation, changes, progress, ranking, five_goods = (workbook[n] for n in expected)
+    distribution, commendation, changes, progress, ranking, five_goods, appeals = (
+        workbook[n] for n in expected
+    )
 
     rows = list(distribution.iter_rows(min_row=3, values_only=True))
     total = rows[len(data["distribution"])]
-    assert list(total[1:8]) == [8, 2, 2, 1, 0, 0, 3]
-    assert all(isinstance(value, int) for value in total[1:8])
-    assert total[8] == pytest.approx(25.0)
+    assert list(total[1:9]) == [8, 2, 2, 1, 0, 0, 2, 1]  # … unrated, revoked
+    assert all(isinstance(value, int) for value in total[1:9])
+    assert total[9] == pytest.approx(25.0)
     # The same numbers as the PDF's total row.
     assert re.search(
-        " ".join(str(v) for v in total[1:8]) + r" 25\.0%", "\n".join(pdf_text(media / generated.pdf.name))
+        " ".join(str(v) for v in total[1:9]) + r" 25\.0%", "\n".join(pdf_text(media / generated.pdf.name))
     )
 
     stars = [row[0] for row in commendation.iter_rows(min_row=3, values_only=True)]
@@ -368,10 +383,13 @@ def test_the_workbook_has_its_six_sheets_with_numbers_equal_to_the_data_and_the_
     assert not isinstance(ranking_rows[0][4], str)  # a number, as Excel reads it
 
     progress_rows = list(progress.iter_rows(min_row=3, values_only=True))
-    assert list(progress_rows[-1][1:]) == [1, 2, 1, 1, 1, 1, 1, 8]
+    assert list(progress_rows[-1][1:]) == [1, 2, 1, 1, 1, 1, 1, 0, 8]  # … certified, did not take part, total
 
     goods = {row[0]: row for row in five_goods.iter_rows(min_row=3, values_only=True)}
     assert goods["甲党委"][2:5] == (5, 2, 40.0)
+
+    appeal_rows = list(appeals.iter_rows(min_row=3, values_only=True))
+    assert appeal_rows[-1][1] == data["appeals"]["total"]  # the total, a number
 
 
 def test_the_workbook_is_written_atomically(data, tmp_path):

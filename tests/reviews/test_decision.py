@@ -24,6 +24,7 @@ from reviews.models import (
     CertificateStatus,
     Cycle,
     CycleStatus,
+    NoticeBatch,
     Objection,
     ReviewerAssignment,
     ReviewScore,
@@ -31,7 +32,7 @@ from reviews.models import (
     StarEventKind,
 )
 from reviews.services.decision import (
-    certify_cycle,
+    certify_batch,
     decide_assessment,
     publicize_cycle,
     record_objection,
@@ -78,7 +79,13 @@ def publicized(cycle, world):
     scored(cycle, world.sibling_branch, score="96.5", proposed=5, declared=5)
     decide_all(cycle, world.approver)
     with time_machine.travel(PUBLISHED_AT, tick=False):
-        return publicize_cycle(cycle=cycle, actor=world.approver)
+        publicize_cycle(cycle=cycle, actor=world.approver)
+    return cycle
+
+
+def certify_cycle(*, cycle, actor):
+    """Certify the cycle's one notice batch: these tests publish a single batch."""
+    return certify_batch(batch=NoticeBatch.objects.get(cycle_id=cycle.pk), actor=actor)
 
 
 def statuses(cycle):
@@ -242,28 +249,29 @@ def test_the_cap_counts_a_decision_instead_of_the_proposal(client, world, defaul
 
 
 @pytest.mark.django_db
-def test_publishing_is_refused_while_a_scored_assessment_is_undecided(cycle, world):
+def test_publishing_leaves_an_undecided_scored_assessment_for_a_later_batch(cycle, world):
     first = scored(cycle, world.branch, proposed=4)
     scored(cycle, world.sibling_branch, proposed=5)
     decide_assessment(assessment=first, actor=world.approver, stars=4)
 
-    with pytest.raises(WorkflowError, match="1 scored assessments have no decision yet"):
-        publicize_cycle(cycle=cycle, actor=world.approver)
+    batch = publicize_cycle(cycle=cycle, actor=world.approver)
 
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.OPEN
-    assert statuses(cycle)["B1"] == AssessmentStatus.DECIDED
+    assert statuses(cycle)["B1"] == AssessmentStatus.PUBLICIZED
+    assert statuses(cycle)["B2"] == AssessmentStatus.SCORED
+    assert list(batch.assessments.values_list("branch__code", flat=True)) == ["B1"]
 
 
 @pytest.mark.django_db
-def test_publishing_over_http_is_409_while_a_scored_assessment_is_undecided(client, cycle, world):
+def test_publishing_over_http_is_409_while_nothing_is_decided(client, cycle, world):
     scored(cycle, world.branch, proposed=4)
     client.force_login(world.approver)
 
     response = client.post(reverse("reviews:cycle_publicize", args=[cycle.pk]))
 
     assert response.status_code == 409
-    assert "no decision yet" in response.content.decode()
+    assert "nothing to publish" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -276,9 +284,10 @@ def test_publishing_puts_every_decision_under_notice_for_the_period(cycle, world
         publicize_cycle(cycle=cycle, actor=world.staff)
 
     cycle.refresh_from_db()
-    assert cycle.status == CycleStatus.PUBLICITY
-    assert cycle.publicity_started_at == PUBLISHED_AT
-    assert cycle.publicity_ends_at == PUBLISHED_AT + datetime.timedelta(days=5)
+    batch = cycle.notice_batches.get()
+    assert (cycle.status, batch.number) == (CycleStatus.OPEN, 1)
+    assert batch.started_at == PUBLISHED_AT
+    assert batch.ends_at == PUBLISHED_AT + datetime.timedelta(days=5)
     assert statuses(cycle) == {
         "B1": AssessmentStatus.PUBLICIZED,
         "B2": AssessmentStatus.PUBLICIZED,
@@ -332,7 +341,7 @@ def test_certifying_during_the_notice_is_refused_and_changes_nothing(publicized,
         certify_cycle(cycle=publicized, actor=world.approver)
 
     publicized.refresh_from_db()
-    assert publicized.status == CycleStatus.PUBLICITY
+    assert publicized.status == CycleStatus.OPEN
     assert set(statuses(publicized).values()) == {AssessmentStatus.PUBLICIZED, AssessmentStatus.NOT_STARTED}
     assert not Certificate.objects.exists()
     assert not StarEvent.objects.exists()
@@ -343,7 +352,7 @@ def test_certifying_during_the_notice_over_http_is_409(client, publicized, world
     client.force_login(world.approver)
 
     with time_machine.travel(DURING_NOTICE, tick=False):
-        response = client.post(reverse("reviews:cycle_certify", args=[publicized.pk]))
+        response = client.post(reverse("reviews:batch_certify", args=[publicized.pk, 1]))
 
     assert response.status_code == 409
     assert "certification is possible only after it ends" in response.content.decode()
@@ -432,7 +441,11 @@ def test_certifying_issues_certificates_and_star_events(publicized, world):
         certify_cycle(cycle=publicized, actor=world.approver)
 
     publicized.refresh_from_db()
-    assert (publicized.status, publicized.certified_at) == (CycleStatus.CERTIFIED, AFTER_NOTICE)
+    # B3 and B4 have not started: the cycle stays open for them.
+    assert (publicized.status, publicized.notice_batches.get().certified_at) == (
+        CycleStatus.OPEN,
+        AFTER_NOTICE,
+    )
     assert statuses(publicized) == {
         "B1": AssessmentStatus.CERTIFIED,
         "B2": AssessmentStatus.CERTIFIED,
@@ -489,7 +502,7 @@ def test_certifying_twice_makes_one_change(client, publicized, world, second_app
     client.force_login(second_approver)
     with time_machine.travel(AFTER_NOTICE, tick=False):
         certify_cycle(cycle=publicized, actor=world.approver)
-        response = client.post(reverse("reviews:cycle_certify", args=[publicized.pk]))
+        response = client.post(reverse("reviews:batch_certify", args=[publicized.pk, 1]))
 
     assert response.status_code == 409
     assert Certificate.objects.count() == 2
@@ -498,7 +511,7 @@ def test_certifying_twice_makes_one_change(client, publicized, world, second_app
 
 @pytest.mark.django_db
 def test_certification_is_the_approvers_and_outsiders_get_404(client, publicized, world):
-    url = reverse("reviews:cycle_certify", args=[publicized.pk])
+    url = reverse("reviews:batch_certify", args=[publicized.pk, 1])
     with time_machine.travel(AFTER_NOTICE, tick=False):
         client.force_login(world.staff)
         assert client.post(url).status_code == 403

@@ -31,7 +31,7 @@ def cycle(world):
 
 
 def certify(cycle, branch, stars, actor) -> Certificate:
-    """The branch certified with ``stars`` on CERTIFIED_AT, as ``certify_cycle`` leaves it."""
+    """The branch certified with ``stars`` on CERTIFIED_AT, as ``certify_batch`` leaves it."""
     return make_certificate(
         Assessment.objects.get(cycle=cycle, branch=branch),
         stars=stars,

@@ -605,7 +605,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, assessment):
 
 
 def test_a_closed_cycle_is_not_editable(client, world, assessment, items, cycle):
-    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.CERTIFIED)
+    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.CLOSED)
     client.force_login(world.secretary)
 
     assert client.post(self_url(assessment), form_data(items, score_1_1="4")).status_code == 409

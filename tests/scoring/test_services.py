@@ -404,5 +404,5 @@ def test_a_draft_can_be_deleted_with_everything_under_it(draft):
     assert not Item.objects.filter(code="1.1", dimension__standard_id=draft.pk).exists()
 
 
-def test_item_kinds_are_the_three_of_the_design():
-    assert set(ItemKind.values) == {"normal", "bonus", "veto"}
+def test_item_kinds_are_the_four_of_the_design():
+    assert set(ItemKind.values) == {"normal", "bonus", "deduction", "veto"}

@@ -217,7 +217,7 @@ class Command(BaseCommand):
             self_assessment_deadline=first_day - datetime.timedelta(days=400),
             preliminary_deadline=first_day - datetime.timedelta(days=390),
             scoring_deadline=first_day - datetime.timedelta(days=380),
-            status=CycleStatus.CERTIFIED,
+            status=CycleStatus.CLOSED,
             opened_by=user,
         )
         current = Cycle.objects.create(
