@@ -18,8 +18,11 @@ from branches.demo import COMMITTEE_CODE
 from branches.models import Organization, User
 from scoring.models import Item, ItemKind, Standard
 from scoring.services.defaults import ensure_default_standard
+from scoring.services.standards import copy_standard_to_new_draft, publish_standard, save_item, save_standard
 
 from .models import (
+    Appeal,
+    AppealEvent,
     Assessment,
     AssessmentEvent,
     Certificate,
@@ -29,6 +32,7 @@ from .models import (
     ReviewerAssignment,
     StarEvent,
 )
+from .services.appeals import apply_for_appeal, reject_appeal
 from .services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from .services.cycles import open_cycle
 from .services.decision import certify_batch, decide_assessment, downgrade_branch, publicize_cycle
@@ -129,6 +133,20 @@ def _past_cycle(committee, standard, users) -> None:
         a.refresh_from_db()
         decide_assessment(assessment=a, actor=approver, stars=a.proposed_stars)
     batch = publicize_cycle(cycle=cycle, actor=approver)
+    # During the notice the demo secretary's branch appealed one item; the committee rejected it.
+    appealing = next(a for a in assessments if a.branch.code == "BJ-FGW-01")
+    appealing.refresh_from_db()
+    appeal = apply_for_appeal(
+        assessment=appealing,
+        actor=admin,
+        reason="“三会一课”台账已补齐，请求对第 2.2 项重新评分。",
+        items=[item for item in items if item.code == "2.2"],
+    )
+    reject_appeal(
+        appeal=appeal,
+        actor=approver,
+        reason="经核查，补充的台账形成于考核截止日之后，不予受理，维持公示结果。",
+    )
     # The public notice of last year is long over.
     NoticeBatch.objects.filter(pk=batch.pk).update(ends_at=timezone.now() - datetime.timedelta(minutes=1))
     batch.refresh_from_db()
@@ -148,6 +166,10 @@ def _past_cycle(committee, standard, users) -> None:
     )
     CycleEvent.objects.filter(cycle=cycle).update(at=F("at") - shift)
     AssessmentEvent.objects.filter(assessment__cycle=cycle).update(at=F("at") - shift)
+    Appeal.objects.filter(assessment__cycle=cycle).update(
+        submitted_at=F("submitted_at") - shift, reviewed_at=F("reviewed_at") - shift
+    )
+    AppealEvent.objects.filter(appeal__assessment__cycle=cycle).update(at=F("at") - shift)
     Assessment.objects.filter(cycle=cycle).update(decided_at=F("decided_at") - shift)
     Certificate.objects.filter(assessment__cycle=cycle).update(
         issued_at=F("issued_at") - shift, valid_until=datetime.date(2026, 12, 20)
@@ -164,6 +186,32 @@ def _past_cycle(committee, standard, users) -> None:
             reason="2025年上半年未按期召开组织生活会，经督导检查核实。",
             violation="组织生活制度（三会一课）",
         )
+
+
+def _deduction_standard(committee, approver) -> Standard:
+    """The committee's own revision of the default standard, with a deduction item (扣分项)."""
+    name = "党支部建设星级管理考核细则（含扣分项）"
+    existing = Standard.objects.filter(committee=committee, name=name).first()
+    if existing is not None:
+        return existing
+    default = Standard.objects.filter(status="published", committee__isnull=True).order_by("-version").first()
+    draft = copy_standard_to_new_draft(standard=default, committee=committee)
+    draft.name = name
+    draft.version = 1
+    save_standard(standard=draft)
+    last = draft.dimensions.order_by("-order", "-code").first()
+    save_item(
+        item=Item(
+            dimension=last,
+            order=99,
+            code="5.9",
+            title="负面清单",
+            guidance="发生负面清单所列情形的，每项扣1分，最多扣5分，并写明情形。",
+            max_score=Decimal("5"),
+            kind=ItemKind.DEDUCTION,
+        )
+    )
+    return publish_standard(standard=draft, actor=approver)
 
 
 def _current_cycle(committee, standard, users) -> None:
@@ -250,6 +298,8 @@ def load_demo() -> dict[str, int]:
     if not Cycle.objects.filter(committee=committee, name=CURRENT_CYCLE).exists():
         _current_cycle(committee, standard, users)
         created += 1
+    # A committee's own standard with a deduction item, ready to run a cycle with.
+    _deduction_standard(committee, users[1])
     return {"cycles": created}
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from branches.models import Organization, OrgKind, RoleAssignment, User
-from reviews.models import Assessment, AssessmentEvent, Certificate, Cycle, StarEvent
+from reviews.models import Appeal, AppealStatus, Assessment, AssessmentEvent, Certificate, Cycle, StarEvent
+from scoring.models import Item, ItemKind
 
 
 def snapshot() -> dict[str, int]:
@@ -51,3 +52,16 @@ def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, 
     } <= states
     # The demo secretary's own branch is left for a newcomer to fill in.
     assert current.assessments.get(branch__code="BJ-FGW-01").status == "not_started"
+    # A newcomer sees an appeal (the demo secretary's branch, last cycle) and a deduction item.
+    appeal = Appeal.objects.get()
+    assert (appeal.assessment.branch.code, appeal.assessment.cycle, appeal.status) == (
+        "BJ-FGW-01",
+        past,
+        AppealStatus.REJECTED,
+    )
+    assert appeal.events.count() == 2
+    assert Item.objects.filter(
+        kind=ItemKind.DEDUCTION,
+        dimension__standard__status="published",
+        dimension__standard__committee__isnull=False,
+    ).exists()
