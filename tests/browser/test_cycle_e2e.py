@@ -240,6 +240,17 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     fill_self_assessment(page, items, scores)
     page.locator("select[name=declared_stars]").select_option(str(DECLARED_STARS))
     expect(page.locator("#running-total")).to_have_text("98.5")
+    warning = page.locator("[data-declared-warning]")
+    expect(warning).to_be_hidden()
+    # Declaring more stars than the self-scores give is warned about as the scores change.
+    first = page.locator(f"input[name=score_{by_code['1.1'].pk}]")
+    first.fill("0")
+    expect(page.locator("#running-total")).to_have_text(f"{Decimal('98.5') - by_code['1.1'].max_score:.1f}")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("申报星级为 5 星")
+    first.fill(scores["1.1"])
+    expect(page.locator("#running-total")).to_have_text("98.5")
+    expect(warning).to_be_hidden()
     shot(page, "self-assessment-filled")
 
     # Each item's 上传 button posts the whole form: what was typed is saved with the file.
