@@ -69,6 +69,12 @@ def _self_scores(items: list[Item], quality: Decimal) -> dict[int, tuple]:
     for item in items:
         if item.kind == ItemKind.VETO:
             scores[item.pk] = (False, "")
+        elif item.kind == ItemKind.DEDUCTION:
+            # The weaker branches own up to one case of the 负面清单.
+            if quality < Decimal("0.85"):
+                scores[item.pk] = (Decimal("1"), "2025年第三季度一次主题党日活动未按计划开展。")
+            else:
+                scores[item.pk] = (Decimal("0"), "")
         else:
             scores[item.pk] = (_half_points(item.max_score * quality), "已按考核细则要求落实，材料见附件。")
     return scores
@@ -80,7 +86,12 @@ def _fill_and_submit(assessment: Assessment, items: list[Item], actor, quality: 
         if item.evidence_required:
             upload = SimpleUploadedFile(f"{item.code}-{item.evidence_hint or '佐证材料'}.pdf", DEMO_PDF)
             add_evidence(assessment=assessment, item=item, actor=actor, uploaded_file=upload)
-    total = sum((_half_points(i.max_score * quality) for i in items if i.kind != ItemKind.VETO), Decimal(0))
+    total = sum(
+        (_half_points(i.max_score * quality) for i in items if i.kind in (ItemKind.NORMAL, ItemKind.BONUS)),
+        Decimal(0),
+    ) - (
+        Decimal("1") if quality < Decimal("0.85") and any(i.kind == ItemKind.DEDUCTION for i in items) else 0
+    )
     declared = 5 if total >= 95 else 4 if total >= 90 else 3 if total >= 80 else 2 if total >= 70 else 1
     submit_self_assessment(assessment=assessment, actor=actor, declared_stars=declared)
 
@@ -93,6 +104,11 @@ def _review(assessment: Assessment, items: list[Item], reviewers: list[User]) ->
         for n, item in enumerate(items):
             if item.kind == ItemKind.VETO:
                 entries[item.pk] = ScoreEntry(Decimal(0))
+                continue
+            if item.kind == ItemKind.DEDUCTION:
+                # The team confirms what the branch reported, with the reason.
+                deducted = own.get(item.pk) or Decimal(0)
+                entries[item.pk] = ScoreEntry(deducted, "经核实，情况属实。" if deducted else "")
                 continue
             # Reviewers are a little stricter than the branch, each on different items.
             deduction = Decimal("0.5") if (n + index) % 4 == 0 else Decimal(0)
@@ -295,11 +311,11 @@ def load_demo() -> dict[str, int]:
     if not Cycle.objects.filter(committee=committee, name=PAST_CYCLE).exists():
         _past_cycle(committee, standard, users)
         created += 1
+    # The committee's own standard with a deduction item: the current cycle runs with it.
+    own_standard = _deduction_standard(committee, users[1])
     if not Cycle.objects.filter(committee=committee, name=CURRENT_CYCLE).exists():
-        _current_cycle(committee, standard, users)
+        _current_cycle(committee, own_standard, users)
         created += 1
-    # A committee's own standard with a deduction item, ready to run a cycle with.
-    _deduction_standard(committee, users[1])
     return {"cycles": created}
 
 

@@ -6,8 +6,18 @@ import pytest
 from django.core.management import call_command
 
 from branches.models import Organization, OrgKind, RoleAssignment, User
-from reviews.models import Appeal, AppealStatus, Assessment, AssessmentEvent, Certificate, Cycle, StarEvent
-from scoring.models import Item, ItemKind
+from reviews.models import (
+    Appeal,
+    AppealStatus,
+    Assessment,
+    AssessmentEvent,
+    Certificate,
+    Cycle,
+    ReviewScore,
+    SelfScore,
+    StarEvent,
+)
+from scoring.models import ItemKind
 
 
 def snapshot() -> dict[str, int]:
@@ -60,8 +70,17 @@ def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, 
         AppealStatus.REJECTED,
     )
     assert appeal.events.count() == 2
-    assert Item.objects.filter(
-        kind=ItemKind.DEDUCTION,
-        dimension__standard__status="published",
-        dimension__standard__committee__isnull=False,
-    ).exists()
+    # The current cycle runs on the committee's standard with a deduction item, and some
+    # branches' sheets deduct points on it, with the reason, as the team confirms.
+    assert current.standard.committee is not None
+    deducted = SelfScore.objects.filter(
+        assessment__cycle=current, item__kind=ItemKind.DEDUCTION, score__gt=0
+    ).exclude(explanation="")
+    assert deducted.exists()
+    assert (
+        ReviewScore.objects.filter(
+            assignment__assessment__cycle=current, item__kind=ItemKind.DEDUCTION, score__gt=0
+        )
+        .exclude(comment="")
+        .exists()
+    )
