@@ -21,12 +21,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from branches.demo import COMMITTEE_CODE, DEMO_PASSWORD, load_demo
+from branches.demo import COMMITTEE_CODE, load_demo
 from branches.models import Organization, User
 from reviews.demo import DEMO_PDF
 from reviews.models import Appeal, AppealEvent, AppealStatus, Assessment, AssessmentStatus
 from reviews.selectors import appeal_deadline
 from reviews.services.decision import decide_assessment, publicize_cycle
+from tests.browser.helpers import DemoBrowser, screenshot_taker
 from tests.factories import forward_and_assign, open_default_cycle, standard_items, submit_sheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,37 +39,7 @@ REASON = "1.1、1.2 两项的会议记录已在自评时上传，考核组未予
 
 @pytest.fixture
 def shot(request):
-    folder = request.config.rootpath / "test-output" / "screenshots" / "appeal"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    counter = iter(range(1, 100))
-
-    def take(page, step: str):
-        page.screenshot(path=str(folder / f"{next(counter):02d}-{step}.png"), full_page=True)
-
-    return take
-
-
-class Browser:
-    def __init__(self, page, live_server):
-        self.page = page
-        self.base = live_server.url
-
-    def url(self, name: str, *args) -> str:
-        return self.base + reverse(name, args=args)
-
-    def goto(self, name: str, *args) -> None:
-        self.page.goto(self.url(name, *args))
-
-    def sign_in(self, username: str) -> None:
-        page = self.page
-        page.context.clear_cookies()
-        page.goto(f"{self.base}/accounts/login/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        expect(page).to_have_url(f"{self.base}/")
+    return screenshot_taker(request.config.rootpath, "appeal")
 
 
 def zh(message: str, **params) -> str:
@@ -110,7 +81,7 @@ def test_a_branch_appeals_during_its_notice_and_two_new_reviewers_change_its_sta
     load_demo()
     assessment = published_result()
     by_code = {item.code: item for item in standard_items(assessment.cycle.standard)}
-    ui = Browser(page, live_server)
+    ui = DemoBrowser(page, live_server)
     page.on("dialog", lambda dialog: dialog.accept())  # every confirmation is answered yes
 
     # --- 1. after the window the appeal is refused, saying when it ended -------------------------

@@ -18,13 +18,13 @@ import time_machine
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from branches.demo import DEMO_PASSWORD
 from branches.demo import load_demo as load_demo_tree
 from branches.models import Organization, User
 from reviews.demo import CURRENT_CYCLE
 from reviews.demo import load_demo as load_demo_cycles
 from reviews.models import Assessment, AssessmentStatus, Cycle, CycleStatus
 from reviews.services.decision import decide_assessment
+from tests.browser.helpers import DemoBrowser, screenshot_taker
 from tests.factories import standard_items, submit_sheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,38 +34,10 @@ S = AssessmentStatus
 
 @pytest.fixture
 def shot(request):
-    folder = request.config.rootpath / "test-output" / "screenshots" / "batches"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    counter = iter(range(1, 100))
-
-    def take(page, step: str):
-        page.screenshot(path=str(folder / f"{next(counter):02d}-{step}.png"), full_page=True)
-
-    return take
+    return screenshot_taker(request.config.rootpath, "batches")
 
 
-class Browser:
-    def __init__(self, page, live_server):
-        self.page = page
-        self.base = live_server.url
-
-    def url(self, name: str, *args) -> str:
-        return self.base + reverse(name, args=args)
-
-    def goto(self, name: str, *args) -> None:
-        self.page.goto(self.url(name, *args))
-
-    def sign_in(self, username: str) -> None:
-        page = self.page
-        page.context.clear_cookies()
-        page.goto(f"{self.base}/accounts/login/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        expect(page).to_have_url(f"{self.base}/")
-
+class Browser(DemoBrowser):
     def to_dos(self) -> dict[str, str]:
         """The home page's counts, per role section: the to-dos a user sees."""
         page = self.page
