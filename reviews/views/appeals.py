@@ -39,7 +39,7 @@ from ..selectors import (
     team_scores_visibility,
 )
 from ..services import appeals as services
-from .common import add_service_errors, done, page_of, workflow_action
+from .common import add_service_errors, done, handle_form, page_of, workflow_action
 
 
 def _contested(appeal):
@@ -260,21 +260,17 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     summary = appeal_summary(appeal)
     initial = {"stars": appeal.proposed_stars or appeal.original_stars}
     form = AppealDecisionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.decide_appeal(
-                appeal=appeal,
-                actor=request.user,
-                stars=form.cleaned_data["stars"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return done(
-                request, _("The outcome of the appeal is recorded."), "reviews:appeal_detail", appeal.pk
-            )
-    return render(
+    response = handle_form(
+        request,
+        form,
+        lambda data: services.decide_appeal(
+            appeal=appeal, actor=request.user, stars=data["stars"], reason=data["reason"]
+        ),
+        message=_("The outcome of the appeal is recorded."),
+        to="reviews:appeal_detail",
+        args=(appeal.pk,),
+    )
+    return response or render(
         request,
         "reviews/appeals/decide.html",
         {
