@@ -16,6 +16,11 @@ class User(AbstractUser):
 
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when a one-time password was issued; the person chooses a new one at sign-in."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -303,3 +308,57 @@ class StatusEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "pk"]
+
+
+class AuditEntry(models.Model):
+    """One change made by administration: who changed what, when, from what to what.
+
+    Append-only (等保 2.0 keeps these at least six months): rows are written by
+    ``branches.audit.record`` from the services and never updated or deleted by the product.
+    ``committee`` is the committee whose staff may read the row (empty for changes only a
+    superuser sees, such as a new committee).
+    """
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    committee = models.ForeignKey(
+        Organization,
+        verbose_name=_("working committee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=40)
+    target_type = models.CharField(_("object type"), max_length=40)
+    target_id = models.CharField(_("object id"), max_length=40, blank=True)
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["committee", "-at"], name="audit_committee_at_idx"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The audit trail is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The audit trail is append-only."))

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "scoring",
     "reviews",
     "reports",
+    "directory",
     "home",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("home.urls")),
     path("", include("reviews.urls")),
     path("", include("reports.urls")),
+    path("directory/", include("directory.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     # Django 5 accepts only POST here; the layout's "Sign out" is a form.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

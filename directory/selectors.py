@@ -1,0 +1,1 @@
+"""Scoped reads for the directory pages."""
