@@ -12,6 +12,7 @@ from django.db import transaction
 from .models import Organization, OrgKind, User
 from .roles import Role
 from .services.organizations import assign_role, create_organization
+from .services.people import grant_role
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo password, shown in the README
 COMMITTEE_CODE = "BJ-GW"
@@ -170,6 +171,7 @@ def load_demo() -> dict[str, int]:
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", password=DEMO_PASSWORD, real_name="系统管理员")
     group = _staff_group()
+    users = {}
     for spec in DEMO_USERS:
         user = User.objects.filter(username=spec.username).first()
         if user is None:
@@ -178,7 +180,18 @@ def load_demo() -> dict[str, int]:
             )
             if spec.is_staff:
                 user.groups.add(group)
-        assign_role(user=user, role=spec.role, organization=Organization.objects.get(code=spec.org_code))
+        users[spec.username] = user
+    # The committee's staff and approver are the system's to appoint; the staff member 孙丽
+    # then grants the other roles, as she would in the site (so the audit trail has her rows).
+    appointed = (Role.STAFF, Role.COMMITTEE_APPROVER)
+    for spec in sorted(DEMO_USERS, key=lambda spec: spec.role not in appointed):
+        organization = Organization.objects.get(code=spec.org_code)
+        if spec.role in appointed:
+            assign_role(user=users[spec.username], role=spec.role, organization=organization)
+        else:
+            grant_role(
+                actor=users["dangwu"], user=users[spec.username], role=spec.role, organization=organization
+            )
 
     return {
         "organizations": Organization.objects.count() - before_orgs,

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -216,6 +217,29 @@ class CommitteePolicy(models.Model):
         ),
     )
 
+    five_good_threshold = models.DecimalField(
+        _("five-good branch threshold"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("90"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A branch whose quarterly checks average at least this in a year is named a "
+            "five-good branch (五好党支部)."
+        ),
+    )
+    downgrade_margin = models.DecimalField(
+        _("downgrade proposal margin"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A quarterly score more than this many points under the threshold of the branch's "
+            "certified star proposes a downgrade to the approver."
+        ),
+    )
+
     class Meta:
         verbose_name = _("committee policy")
         verbose_name_plural = _("committee policies")
@@ -308,6 +332,13 @@ class StatusEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        # The statuses' labels, not the stored codes: each event model gives them choices.
+        display = getattr(self, "get_to_status_display", lambda: self.to_status)
+        source = getattr(self, "get_from_status_display", lambda: self.from_status)
+        moved = f"{source() or '—'} → {display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {moved}" if self.at else moved
 
 
 class AuditEntry(models.Model):

@@ -9,12 +9,13 @@ can filter, paginate and count them further without extra round trips.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import Organization, OrgKind, RoleAssignment, User
+from .roles import Role
 
 
 def _roles_filter(roles: Iterable[str] | None) -> dict:
@@ -125,6 +126,51 @@ def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
     return roles_of(user).annotate(branch_count=_branch_count_in_subtree())
 
 
+# ---------------------------------------------------------------------------- people (the directory)
+
+
+def people_visible_to(user: User) -> QuerySet[User]:
+    """The accounts a staff member looks after: those holding a role in their subtrees, and
+    those holding no role yet (a new account waits for its first role). Superusers see all.
+
+    Nobody else sees anyone; superuser accounts are a superuser's to see.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    staff_orgs = organizations_for_role(user, Role.STAFF)
+    if not staff_orgs.exists():
+        return User.objects.none()
+    in_scope = RoleAssignment.objects.filter(user_id=OuterRef("pk"), organization__in=staff_orgs)
+    any_role = RoleAssignment.objects.filter(user_id=OuterRef("pk"))
+    return User.objects.filter(Q(Exists(in_scope)) | ~Q(Exists(any_role))).filter(is_superuser=False)
+
+
+def get_person_for_user_or_404(user: User, pk) -> User:
+    """The same 404 for "no such person" and "not someone you look after"."""
+    try:
+        return people_visible_to(user).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def role_holders_of(org: Organization) -> QuerySet[RoleAssignment]:
+    """Who holds which role on ``org`` or above it (the roles that reach it), ``org``'s own first."""
+    return (
+        RoleAssignment.objects.filter(organization_id__in=org.ancestor_ids, user__is_active=True)
+        .select_related("user", "organization")
+        .order_by("-organization__depth", "role", "user__username")
+    )
+
+
+def is_staff_anywhere(user: User) -> bool:
+    """Whether ``user`` may use the staff's directory pages at all (superusers may)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or Role.STAFF in role_set(user)
+
+
 __all__ = [
     "branches_for_role",
     "branches_visible_to",
@@ -132,10 +178,14 @@ __all__ = [
     "committees_for_role",
     "committees_for_roles",
     "get_organization_for_user_or_404",
+    "get_person_for_user_or_404",
     "has_role_on",
+    "is_staff_anywhere",
     "organizations_for_role",
     "organizations_visible_to",
+    "people_visible_to",
     "require_role",
+    "role_holders_of",
     "role_set",
     "roles_of",
     "roles_with_reach",

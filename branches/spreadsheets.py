@@ -81,6 +81,26 @@ def append_safe(ws: Worksheet, values: Iterable[object]) -> int:
     return row
 
 
+def dated_filename(label: str, day: datetime.date | None = None) -> str:
+    """``label-YYYYMMDD.xlsx``: what an export is, and the day it was taken (the local date)."""
+    day = day or timezone.localdate()
+    # A name must not smuggle a path or a header: keep it to one plain segment.
+    safe = "".join("_" if char in '\\/:*?"<>|\r\n\t' else char for char in str(label)).strip() or "export"
+    return f"{safe}-{day:%Y%m%d}.xlsx"
+
+
+def batched(iterable: Iterable, size: int) -> Iterator[list]:
+    """Lists of up to ``size`` items: rows stream from ``.iterator()``, extras load per batch."""
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _rows(ws: Worksheet, sheet: Sheet) -> Iterator[list[WriteOnlyCell]]:
     yield [safe_cell(ws, label, bold=True) for label in sheet.header]
     for row in sheet.rows:
@@ -105,14 +125,18 @@ def xlsx_response(filename: str, sheets: Iterable[Sheet]) -> FileResponse:
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it when sent)
     write_workbook(sheets, handle)
     handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+    response["Cache-Control"] = "private, no-store"  # lists of people and results: never cached
+    return response
 
 
 __all__ = [
     "FORMULA_STARTS",
     "Sheet",
     "append_safe",
+    "batched",
     "cell_value",
+    "dated_filename",
     "is_formula_like",
     "safe_cell",
     "set_safe",

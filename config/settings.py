@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -77,11 +78,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "axes",
+    "home.vendor_apps.SignInProtectionConfig",  # django-axes, named in Chinese
     "django_celery_beat",
     "branches",
     "scoring",
     "reviews",
+    "checks",
     "reports",
     "directory",
     "home",
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A one-time password is changed before anything else (branches/middleware.py).
+    "branches.middleware.ForcePasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
@@ -144,6 +148,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's default hashers, then the cheap one for one-time passwords (branches/hashers.py):
+# listed after the default, so a chosen password never uses it and a one-time hash is
+# upgraded to the default at its first sign-in.
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "branches.hashers.OneTimePasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -168,6 +176,8 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# A form refused by the CSRF check gets a page in the layout that says what to do.
+CSRF_FAILURE_VIEW = "home.views_errors.csrf_failure_page"
 
 # --- Internationalization --------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

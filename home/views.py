@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import role_set, roles_with_reach
+from checks import selectors as checks
 from reviews import selectors as reviews
 
 
@@ -16,6 +17,9 @@ def sections_for(user) -> dict:
     """The sections each of the user's roles sees, a fixed number of queries per section."""
     roles = role_set(user)
     sections: dict = {}
+    # Every member of a committee's tree sees its running public notice, whatever the role.
+    if roles or user.is_superuser:
+        sections["publicity"] = reviews.public_notice_section(user)
     if Role.BRANCH_SECRETARY in roles:
         sections["secretary"] = reviews.secretary_section(user)
     if Role.PARENT_REVIEWER in roles:
@@ -26,6 +30,8 @@ def sections_for(user) -> dict:
         sections["committee"] = reviews.committee_section(user)
     if roles & {*COMMITTEE_MANAGERS, Role.ASSESSMENT_REVIEWER}:
         sections["appeals"] = reviews.appeals_section(user)
+    if roles & {*COMMITTEE_MANAGERS, Role.PARENT_REVIEWER} or user.is_superuser:
+        sections["checks"] = checks.check_todos_for(user)
     return sections
 
 

@@ -7,9 +7,20 @@ and crontabs to edit it (the demo staff group has them).
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+
+from scoring.admin import EventActionAdminMixin, EventActionFilter
 
 from .models import BulletinEvent, JobRun, JobStatus
 from .selectors import committees_for_jobs, job_runs_visible_to, managed_committees
+from .workflow import BULLETIN_TRANSITIONS
 
 
 @admin.register(JobRun)
@@ -56,11 +67,14 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulletinEvent)
-class BulletinEventAdmin(admin.ModelAdmin):
+class BulletinEventAdmin(EventActionAdminMixin, admin.ModelAdmin):
     """Who generated and published which bulletin when: read-only, for the committees one manages."""
 
-    list_display = ["at", "bulletin", "action", "from_status", "to_status", "actor"]
-    list_filter = ["action"]
+    transitions = BULLETIN_TRANSITIONS
+    list_display = ["at", "bulletin", "action_label", "from_status", "to_status", "actor"]
+    list_filter = [EventActionFilter]
+    fields = ["at", "bulletin", "action_label", "from_status", "to_status", "actor", "note"]
+    readonly_fields = ["at", "action_label"]
     search_fields = ["bulletin__committee__name"]
     list_select_related = ["bulletin__committee", "actor"]
     raw_id_fields = ["bulletin", "actor"]
@@ -79,3 +93,56 @@ class BulletinEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- django-celery-beat: the quarterly schedule -------------------------------------------
+# Its admin labels a few columns from attribute names, which no catalogue can translate
+# ("Human readable", "Scheduler", "Crontab translation", the inline's "Task Name"); the
+# subclasses below only name them. Everything else is django-celery-beat's own admin.
+
+
+class ScheduledTasksInline(beat_admin.PeriodicTaskInline):
+    fields = ("name", "task_to_run", "args", "kwargs")
+    readonly_fields = fields
+
+    @admin.display(description=_("task to run"))
+    def task_to_run(self, obj: PeriodicTask) -> str:
+        return obj.task
+
+
+class ScheduledCrontabAdmin(beat_admin.CrontabScheduleAdmin):
+    inlines = [ScheduledTasksInline]
+    list_display = ("__str__", "in_words")
+    fields = ("in_words", "minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
+    readonly_fields = ("in_words",)
+
+    @admin.display(description=_("in words"))
+    def in_words(self, obj: CrontabSchedule) -> str:
+        return obj.human_readable
+
+
+class ScheduledPeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    list_display = ("name", "enabled", "task_schedule", "interval", "start_time", "last_run_at", "one_off")
+
+    @admin.display(description=_("schedule"))
+    def task_schedule(self, obj: PeriodicTask):
+        return obj.scheduler
+
+    @admin.display(description=_("crontab in words"))
+    def crontab_translation(self, obj: PeriodicTask) -> str:
+        return obj.crontab.human_readable if obj.crontab_id else "—"
+
+
+def _with_named_inline(admin_class):
+    return type(admin_class.__name__, (admin_class,), {"inlines": [ScheduledTasksInline]})
+
+
+for _model, _admin_class in (
+    (PeriodicTask, ScheduledPeriodicTaskAdmin),
+    (CrontabSchedule, ScheduledCrontabAdmin),
+    (ClockedSchedule, _with_named_inline(beat_admin.ClockedScheduleAdmin)),
+    (SolarSchedule, _with_named_inline(beat_admin.SolarScheduleAdmin)),
+    (IntervalSchedule, _with_named_inline(beat_admin.IntervalScheduleAdmin)),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

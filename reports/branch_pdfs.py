@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reviews.models import Assessment, Certificate, CertificateStatus
+from reviews.models import Assessment, Certificate, CertificateStatus, StarEvent, StarEventKind
 from reviews.selectors import ScoresVisibility, scoring_summary
 from scoring.arithmetic import DEDUCTION, veto_applies
 from scoring.templatetags.points import MINUS, signed_points
@@ -228,8 +228,38 @@ def render_assessment_report(data: dict, folder: Path) -> PdfResult:
 # ---------------------------------------------------------------------------- the certificate
 
 
+def certificate_changes(certificate: Certificate) -> list[dict]:
+    """The later downgrades and the revocation of a certificate, oldest first, as the certificate prints them.
+
+    The reason is referred to by the violation cited (违规违纪), as recorded with the change.
+    """
+    changes = []
+    for event in StarEvent.objects.filter(
+        certificate_id=certificate.pk, kind__in=[StarEventKind.DOWNGRADE, StarEventKind.REVOCATION]
+    ).order_by("at", "pk"):
+        revoked = event.kind == StarEventKind.REVOCATION
+        changes.append(
+            {
+                "kind": event.kind,
+                "date": _day(timezone.localdate(event.at)),
+                "from_stars": event.from_stars,
+                "to_stars": None if revoked else event.to_stars,
+                "to_level_name": "" if revoked else str(STAR_LEVEL_NAMES[event.to_stars]),
+                "to_stars_text": "" if revoked else stars_text(event.to_stars),
+                "violation": event.violation,
+            }
+        )
+    return changes
+
+
 def certificate_data(certificate: Certificate, today: datetime.date | None = None) -> dict:
-    """What the star certificate prints. The current level is printed (after any downgrade)."""
+    """What the star certificate prints: the level as certified, then any later change.
+
+    A certificate records history: a branch certified with three stars and lowered a year
+    later still was certified with three stars. The later downgrade or revocation is printed
+    beneath with its date, the new level and the violation cited, as the verification page
+    tells the certified level apart from the current one.
+    """
     cycle = certificate.assessment.cycle
     state = certificate_state(certificate, today)
     return {
@@ -237,8 +267,11 @@ def certificate_data(certificate: Certificate, today: datetime.date | None = Non
         "committee": cycle.committee.name,
         "cycle": cycle.name,
         "stars": certificate.stars,
-        "stars_text": stars_text(certificate.stars),
-        "level_name": str(STAR_LEVEL_NAMES[certificate.stars]),
+        "stars_text": stars_text(certificate.certified_stars),
+        "level_name": str(STAR_LEVEL_NAMES[certificate.certified_stars]),
+        "current_stars": certificate.stars,
+        "current_level_name": str(STAR_LEVEL_NAMES[certificate.stars]),
+        "changes": certificate_changes(certificate),
         "certified_stars": certificate.certified_stars,
         "issued": _day(timezone.localdate(certificate.issued_at)),
         "valid_until": _day(certificate.valid_until),
@@ -266,6 +299,15 @@ h1.certificate-title { font-size: 34pt; letter-spacing: 0.35em; margin: 3mm 0 1m
 .details th { font-weight: 400; color: #666; }
 .code { font-weight: 700; letter-spacing: 0.08em; }
 .issuer { position: absolute; right: 24mm; bottom: 14mm; text-align: center; font-size: 14pt; line-height: 1.9; }
+.changes { font-size: 9.5pt; line-height: 1.45; margin: 1mm 0 0; padding: 1mm 3mm; border: 0.5pt solid #c8102e; color: #333; }
+.changes p { margin: 0; }
+/* Room for the later changes above the details at the foot: the same page, a little tighter. */
+.has-changes .emblem { font-size: 20pt; }
+.has-changes h1.certificate-title { font-size: 28pt; margin-top: 1mm; }
+.has-changes .subtitle { margin-bottom: 3mm; }
+.has-changes .text { line-height: 1.6; }
+.has-changes .level { font-size: 22pt; margin-top: 1mm; }
+.has-changes .stars { font-size: 24pt; margin-bottom: 0; }
 .void { position: absolute; top: 58mm; left: 0; right: 0; text-align: center; }
 .void span { display: inline-block; border: 1.6mm solid #c8102e; color: #c8102e; font-size: 40pt;
   font-weight: 700; padding: 1mm 8mm; transform: rotate(-12deg); opacity: 0.8; letter-spacing: 0.2em; }
@@ -300,6 +342,7 @@ def verification_data(certificate: Certificate, today: datetime.date | None = No
 __all__ = [
     "STAR_LEVEL_NAMES",
     "assessment_report_data",
+    "certificate_changes",
     "certificate_data",
     "certificate_state",
     "normalize_code",

@@ -14,12 +14,13 @@ the hard time limit, which no live run can outlast.
 import datetime
 import inspect
 import logging
+import threading
 import traceback
 
 from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Retry
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -67,6 +68,7 @@ class RecordedTask(DjangoTask):
     # (id, retries) is the real one here; calling self.run keeps it so.
     def __call__(self, *args, **kwargs):
         run = self._start_run(args, kwargs)
+        self.request.job_run_id = run.pk if run is not None else None  # for record_job_progress
         try:
             result = self.run(*args, **kwargs)
         except Retry as retry:
@@ -127,6 +129,45 @@ def close_lost_runs(task_id: str | None = None) -> int:
     return JobRun.objects.filter(lost, status=JobStatus.RUNNING).update(
         status=JobStatus.FAILED, error=LOST_MESSAGE, finished_at=now
     )
+
+
+# --- Progress ---------------------------------------------------------------------------------
+
+
+def _write_run(run_id: int, fields: dict) -> None:
+    try:
+        JobRun.objects.filter(pk=run_id).update(**fields)
+    except DatabaseError:
+        logger.exception("Could not record the progress of run %s", run_id)
+    finally:
+        connection.close()
+
+
+def record_job_progress(task, done: int, total: int, *, from_transaction: bool = False, **outcome) -> None:
+    """Write ``done`` of ``total`` (and, given, the ``outcome``) on the task's current JobRun.
+
+    A job that works inside one transaction (an import: all rows or none) would hide its
+    progress until the end: called from there with ``from_transaction=True``, the row is
+    written from a connection of its own (a short thread) so the page watching it sees it.
+    SQLite has one writer at a time, so there it is written in the job's own transaction
+    (seen at the end; an in-process run is not watched while it runs anyway). Best effort,
+    like the rest of the record.
+    """
+    run_id = getattr(task.request, "job_run_id", None)
+    if run_id is None:
+        return
+    fields = {"progress_done": done, "progress_total": total}
+    if outcome:
+        fields["outcome"] = outcome
+    if from_transaction and connection.in_atomic_block and connection.vendor != "sqlite":
+        writer = threading.Thread(target=_write_run, args=(run_id, fields), daemon=True)
+        writer.start()
+        writer.join(timeout=10)
+        return
+    try:
+        JobRun.objects.filter(pk=run_id).update(**fields)
+    except DatabaseError:
+        logger.exception("Could not record the progress of run %s", run_id)
 
 
 # --- Enqueueing -------------------------------------------------------------------------------

@@ -147,6 +147,11 @@ class JobRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Rows (or items) done of all, written every few hundred by jobs that report progress.
+    progress_done = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("in all"), default=0)
+    # What a job that reports its outcome did (counts, a refusal); never a secret.
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("job run")
@@ -155,3 +160,9 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} · {self.get_status_display()}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, self.progress_done * 100 // self.progress_total)

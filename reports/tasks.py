@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Organization, OrgKind
+from checks.services.rounds import open_check_round
 from reviews.services.decision import expire_due_certificates
 
 from .jobs import RecordedTask
@@ -97,6 +98,24 @@ def quarter_end_jobs(self) -> int:
     committee_ids = active_committee_ids()
     for committee_id in committee_ids:
         generate_bulletin_task.delay_on_commit(committee_id, year, quarter)
+    return len(committee_ids)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.open_check_round_task")
+def open_check_round_task(self, committee_id: int, year: int, quarter: int) -> int:
+    """Open (or find) the committee's quarterly check of the quarter; returns the round's id."""
+    committee = Organization.objects.get(pk=committee_id, kind=OrgKind.COMMITTEE)
+    check_round, _created = open_check_round(committee=committee, year=year, quarter=quarter)
+    return check_round.pk
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.open_quarter_check_rounds")
+def open_quarter_check_rounds(self) -> int:
+    """First day of a quarter: every active committee's quarterly check (季度考核) of the new quarter."""
+    year, quarter = quarter_of(timezone.localdate())
+    committee_ids = active_committee_ids()
+    for committee_id in committee_ids:
+        open_check_round_task.delay_on_commit(committee_id, year, quarter)
     return len(committee_ids)
 
 

@@ -1,6 +1,6 @@
 """URLs of notices, bulletins, branch reports and certificate verification."""
 
-from .views import branch_reports, bulletins, jobs, notices
+from .views import branch_reports, bulletins, exports, jobs, notices
 
 app_name = "reports"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *bulletins.urlpatterns,
     *branch_reports.urlpatterns,
     *jobs.urlpatterns,
+    *exports.urlpatterns,
 ]

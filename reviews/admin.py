@@ -5,8 +5,10 @@ and write the events; the admin therefore never adds, changes or deletes these r
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from branches.selectors import organizations_visible_to
+from scoring.admin import EventActionAdminMixin, EventActionFilter
 
 from .models import (
     Appeal,
@@ -20,6 +22,7 @@ from .models import (
     Objection,
     StarEvent,
 )
+from .workflow import APPEAL_TRANSITIONS, CYCLE_TRANSITIONS, TRANSITIONS
 
 
 class ReadOnlyScopedAdmin(admin.ModelAdmin):
@@ -44,6 +47,21 @@ class ReadOnlyScopedAdmin(admin.ModelAdmin):
         return False
 
 
+class AssessmentColumnMixin:
+    """Labels an ``assessment`` foreign key that has no verbose name of its own (it read "Assessment")."""
+
+    @admin.display(description=_("assessment"), ordering="assessment__branch__name")
+    def assessment_column(self, obj) -> Assessment:
+        return obj.assessment
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "assessment_column"]
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "assessment_column"]
+        return ["assessment_column" if name == "assessment" else name for name in fields]
+
+
 @admin.register(Cycle)
 class CycleAdmin(ReadOnlyScopedAdmin):
     org_lookup = "committee"
@@ -63,13 +81,16 @@ class NoticeBatchAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(CycleEvent)
-class CycleEventAdmin(ReadOnlyScopedAdmin):
+class CycleEventAdmin(EventActionAdminMixin, ReadOnlyScopedAdmin):
     org_lookup = "cycle__committee"
-    list_display = ["at", "cycle", "action", "from_status", "to_status", "actor"]
-    list_filter = ["action"]
+    transitions = CYCLE_TRANSITIONS
+    list_display = ["at", "cycle", "action_label", "from_status", "to_status", "actor"]
+    list_filter = [EventActionFilter]
     search_fields = ["cycle__name"]
     list_select_related = ["cycle", "actor"]
     raw_id_fields = ["cycle", "actor"]
+    fields = ["at", "cycle", "action_label", "from_status", "to_status", "actor", "note"]
+    readonly_fields = ["at", "action_label"]
 
 
 @admin.register(Assessment)
@@ -91,19 +112,22 @@ class AssessmentAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(AssessmentEvent)
-class AssessmentEventAdmin(ReadOnlyScopedAdmin):
+class AssessmentEventAdmin(AssessmentColumnMixin, EventActionAdminMixin, ReadOnlyScopedAdmin):
     org_lookup = "assessment__branch"
-    list_display = ["at", "assessment", "action", "from_status", "to_status", "actor"]
-    list_filter = ["action"]
+    transitions = TRANSITIONS
+    list_display = ["at", "assessment_column", "action_label", "from_status", "to_status", "actor"]
+    list_filter = [EventActionFilter]
     search_fields = ["assessment__branch__name"]
     list_select_related = ["assessment__branch", "assessment__cycle", "actor"]
     raw_id_fields = ["assessment", "actor"]
+    fields = ["at", "assessment", "action_label", "from_status", "to_status", "actor", "note"]
+    readonly_fields = ["at", "action_label"]
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ReadOnlyScopedAdmin):
+class ObjectionAdmin(AssessmentColumnMixin, ReadOnlyScopedAdmin):
     org_lookup = "assessment__branch"
-    list_display = ["recorded_at", "assessment", "received_from", "resolved_at"]
+    list_display = ["recorded_at", "assessment_column", "received_from", "resolved_at"]
     search_fields = ["assessment__branch__name", "content"]
     list_select_related = ["assessment__branch", "assessment__cycle"]
     raw_id_fields = ["assessment", "recorded_by", "resolved_by"]
@@ -146,9 +170,14 @@ class AppealAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(AppealEvent)
-class AppealEventAdmin(ReadOnlyScopedAdmin):
+class AppealEventAdmin(EventActionAdminMixin, ReadOnlyScopedAdmin):
     org_lookup = "appeal__assessment__branch"
-    list_display = ["at", "appeal", "action", "from_status", "to_status", "actor"]
-    list_filter = ["action"]
+    transitions = APPEAL_TRANSITIONS
+    # Recorded by ``services.appeals.apply_for_appeal`` when the appeal is lodged, not a move.
+    other_actions = {"apply": _("apply for an appeal")}
+    list_display = ["at", "appeal", "action_label", "from_status", "to_status", "actor"]
+    list_filter = [EventActionFilter]
+    fields = ["at", "appeal", "action_label", "from_status", "to_status", "actor", "note"]
+    readonly_fields = ["at", "action_label"]
     list_select_related = ["appeal__assessment__branch", "appeal__assessment__cycle", "actor"]
     raw_id_fields = ["appeal", "actor"]

@@ -35,7 +35,13 @@ from .models import (
 from .services.appeals import apply_for_appeal, reject_appeal
 from .services.assessment import add_evidence, save_self_assessment, submit_self_assessment
 from .services.cycles import open_cycle
-from .services.decision import certify_batch, decide_assessment, downgrade_branch, publicize_cycle
+from .services.decision import (
+    certify_batch,
+    decide_assessment,
+    downgrade_branch,
+    lodge_objection,
+    publicize_cycle,
+)
 from .services.preliminary import forward_assessment, return_assessment
 from .services.scoring import ScoreEntry, assign_reviewers, auto_assign, submit_scores
 
@@ -210,7 +216,11 @@ def _deduction_standard(committee, approver) -> Standard:
     existing = Standard.objects.filter(committee=committee, name=name).first()
     if existing is not None:
         return existing
-    default = Standard.objects.filter(status="published", committee__isnull=True).order_by("-version").first()
+    default = (
+        Standard.objects.filter(status="published", purpose="certification", committee__isnull=True)
+        .order_by("-version")
+        .first()
+    )
     draft = copy_standard_to_new_draft(standard=default, committee=committee)
     draft.name = name
     draft.version = 1
@@ -275,7 +285,7 @@ def _current_cycle(committee, standard, users) -> None:
         forwarded.append(a)
     for a in forwarded[:3]:
         assign_reviewers(assessment=a, actor=approver, reviewers=reviewers)
-    # 市教育局: scored by the team, half of them decided.
+    # 市教育局: scored by the team; six decided, four of them published.
     scored = []
     for n in range(1, 9):
         a = submitted(f"BJ-JYJ-{n:02d}")
@@ -287,6 +297,19 @@ def _current_cycle(committee, standard, users) -> None:
     for a in scored[:4]:
         a.refresh_from_db()
         decide_assessment(assessment=a, actor=approver, stars=a.proposed_stars)
+    # Those four are under public notice (公示) now, which every member of the committee reads
+    # from the home page, and a member has lodged an objection online. Two more results are
+    # decided and wait for the next batch; the last two still wait for a decision.
+    publicize_cycle(cycle=cycle, actor=approver)
+    for a in scored[4:6]:
+        a.refresh_from_db()
+        decide_assessment(assessment=a, actor=approver, stars=a.proposed_stars)
+    lodge_objection(
+        assessment=scored[0],
+        actor=User.objects.get(username="shuji"),
+        content="该支部2025年第三季度组织生活会记录存在补记情况，建议核实后再认定星级。",
+        contact="机关党委办公室 0531-8888 0001",
+    )
     # 市卫健委: two drafts; the rest have not started.
     for code in ("BJ-WJW-01", "BJ-WJW-02"):
         save_self_assessment(
@@ -299,7 +322,9 @@ def load_demo() -> dict[str, int]:
     ensure_default_standard()
     committee = Organization.objects.get(code=COMMITTEE_CODE)
     standard = (
-        Standard.objects.filter(status="published", committee__isnull=True).order_by("-version").first()
+        Standard.objects.filter(status="published", purpose="certification", committee__isnull=True)
+        .order_by("-version")
+        .first()
     )
     users = (
         User.objects.get(username="admin"),

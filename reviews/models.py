@@ -14,7 +14,9 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import StatusEvent
 
@@ -258,7 +260,7 @@ class Evidence(models.Model):
     )
     file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
+    content_type = models.CharField(pgettext_lazy("uploaded file", "content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
@@ -357,7 +359,11 @@ class ReviewScore(models.Model):
 
 
 class Objection(models.Model):
-    """An objection (异议) received during the public notice, and how it was resolved."""
+    """An objection (异议) received during the public notice, and how it was resolved.
+
+    The committee records those received on paper (``received_from`` as written on them); a
+    signed-in member of the committee's tree may lodge one online, and is then ``lodged_by``.
+    """
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="objections")
     received_from = models.CharField(_("received from"), max_length=100, blank=True)
@@ -365,6 +371,15 @@ class Objection(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
     )
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lodged online by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    contact = models.CharField(_("contact"), max_length=100, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     resolution = models.TextField(_("resolution"), blank=True, max_length=4000)
     resolved_by = models.ForeignKey(
@@ -491,6 +506,9 @@ class StarEvent(models.Model):
         verbose_name_plural = _("star events")
         ordering = ["-at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.branch} · {self.get_kind_display()} · {timezone.localtime(self.at):%Y-%m-%d}"
+
 
 # ---------------------------------------------------------------------------- appeals (复核申请)
 
@@ -588,7 +606,7 @@ class AppealFile(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="files")
     file = models.FileField(_("file"), upload_to=appeal_upload_to, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
+    content_type = models.CharField(pgettext_lazy("uploaded file", "content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"

@@ -20,13 +20,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import ORG_ORDER, CommitteePolicy, Organization, RoleAssignment, User, branch_order
+from branches.models import (
+    ORG_ORDER,
+    CommitteePolicy,
+    Organization,
+    OrgKind,
+    RoleAssignment,
+    User,
+    branch_order,
+)
 from branches.roles import (
     APPROVERS,
     COMMITTEE_MANAGERS,
@@ -70,6 +79,7 @@ from .models import (
     Cycle,
     CycleStatus,
     Evidence,
+    NoticeBatch,
     Objection,
     ReviewerAssignment,
     ReviewScore,
@@ -556,6 +566,15 @@ def reviewer_assignments(user: User) -> QuerySet[ReviewerAssignment]:
     )
 
 
+def reviewer_cycles(user: User) -> QuerySet[Cycle]:
+    """The cycles the user has assignments in, newest first: the choices of the cycle filter."""
+    return (
+        cycles_visible_to(user, TEAM_REVIEWERS)
+        .filter(pk__in=reviewer_assignments(user).order_by().values("assessment__cycle_id"))
+        .order_by("-opened_at", "-pk")
+    )
+
+
 def get_assignment_for_reviewer_or_404(user: User, assessment_pk) -> ReviewerAssignment:
     """The user's assignment to score one assessment; the same 404 for "none" and "not yours"."""
     try:
@@ -599,6 +618,30 @@ def team_scores_visibility(user: User, assessment: Assessment) -> ScoresVisibili
     if any(has_role_on(user, role, committee) for role in COMMITTEE_MANAGERS):
         return ScoresVisibility(scores=True, names=True)
     return ScoresVisibility(scores=assessment.status in RESULT_PUBLIC, names=False)
+
+
+def cycle_scores_visibility(user: User, cycle: Cycle):
+    """``team_scores_visibility`` for every assessment of a cycle at once, in three queries.
+
+    Returns a function of an assessment (of ``cycle``) to its ``ScoresVisibility``: the same
+    answers as ``team_scores_visibility``, for lists and exports of many rows.
+    """
+    own = dict(
+        ReviewerAssignment.objects.filter(assessment__cycle_id=cycle.pk, reviewer_id=user.pk).values_list(
+            "assessment_id", "submitted_at"
+        )
+    )
+    manager = any(has_role_on(user, role, cycle.committee) for role in COMMITTEE_MANAGERS)
+
+    def visibility(assessment: Assessment) -> ScoresVisibility:
+        if assessment.pk in own:
+            submitted = own[assessment.pk] is not None
+            return ScoresVisibility(scores=submitted, names=submitted)
+        if manager:
+            return ScoresVisibility(scores=True, names=True)
+        return ScoresVisibility(scores=assessment.status in RESULT_PUBLIC, names=False)
+
+    return visibility
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -1123,3 +1166,73 @@ def appeals_section(user) -> dict | None:
     )
     counts = {"to_act": to_act.count(), "to_assign": to_assign.count(), "to_score": to_score.count()}
     return counts if any(counts.values()) else None
+
+
+# ---------------------------------------------------------------------------- the public notice for every member
+#
+# A public notice (公示) is public within the committee: whoever holds any role anywhere in
+# its tree reads the results of its batches not certified yet, and may lodge an objection
+# while a batch's window runs. Once certified, a result is checked on the verification page.
+
+
+def member_committees(user) -> QuerySet[Organization]:
+    """The committees in whose tree the user holds any role (every committee for superusers)."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    committees = Organization.objects.filter(kind=OrgKind.COMMITTEE)
+    if user.is_superuser:
+        return committees
+    return committees.filter(
+        Exists(
+            RoleAssignment.objects.filter(user_id=user.pk).filter(
+                StartsWith(F("organization__path"), OuterRef("path"))
+            )
+        )
+    )
+
+
+def notice_batches_for_member(user) -> QuerySet[NoticeBatch]:
+    """The uncertified notice batches of the user's committees, newest first."""
+    return (
+        NoticeBatch.objects.filter(cycle__committee__in=member_committees(user), certified_at__isnull=True)
+        .select_related("cycle__committee")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def notice_results_for_member(user) -> QuerySet[Assessment]:
+    """The results under public notice in the user's committees: newest batch, most stars first."""
+    return (
+        Assessment.objects.filter(
+            notice_batch__in=notice_batches_for_member(user), status=AssessmentStatus.PUBLICIZED
+        )
+        .select_related("branch", "branch__parent", "notice_batch", "cycle__committee")
+        .order_by("-notice_batch__started_at", "-notice_batch_id", "-decided_stars", *branch_order())
+    )
+
+
+def get_notice_result_for_member_or_404(user, pk) -> Assessment:
+    """A result under public notice in one of the user's committees; the same 404 otherwise."""
+    try:
+        return notice_results_for_member(user).get(pk=pk)
+    except (Assessment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def public_notice_section(user) -> dict | None:
+    """The home page's "under public notice": the batches whose window runs now, or None."""
+    now = timezone.now()
+    running = list(notice_batches_for_member(user).filter(ends_at__gte=now)[:10])
+    if not running:
+        return None
+    counts = dict(
+        Assessment.objects.filter(
+            notice_batch__in=[b.pk for b in running], status=AssessmentStatus.PUBLICIZED
+        )
+        .order_by()
+        .values_list("notice_batch_id")
+        .annotate(n=Count("pk"))
+    )
+    for batch in running:
+        batch.result_count = counts.get(batch.pk, 0)
+    return {"batches": running}

@@ -1,6 +1,6 @@
 """URLs of the star-rating cycle; each part of the workflow keeps its own list."""
 
-from .views import appeals, branch, committee, parent, secretary, team
+from .views import appeals, branch, committee, exports, parent, publicity, secretary, team
 
 app_name = "reviews"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     *committee.urlpatterns,
     *branch.urlpatterns,
     *appeals.urlpatterns,
+    *publicity.urlpatterns,
+    *exports.urlpatterns,
 ]

@@ -5,7 +5,7 @@ guard that keeps published standards frozen; the permission hooks below only mak
 pages say so up front instead of failing on save.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -17,10 +17,45 @@ from django.utils.translation import gettext_lazy as _
 from branches.errors import WorkflowError
 from branches.models import OrgKind
 from branches.selectors import organizations_visible_to
+from branches.workflow import Transition
 
 from .models import Dimension, Item, Standard, StandardEvent, StarThreshold
 from .selectors import can_edit_standard, can_move_standard, standards_editable_by, standards_visible_to
 from .services import standards as services
+from .workflow import STANDARD_TRANSITIONS
+
+
+class EventActionFilter(admin.SimpleListFilter):
+    """Filter a status history by action, offering the actions by their translated labels."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return list(model_admin.action_labels().items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class EventActionAdminMixin:
+    """Shows the action codes an event row stores ("submit", "forward") as the workflow's labels.
+
+    ``transitions`` is the app's status table, whose ``Transition.label`` names each action;
+    ``other_actions`` labels the actions recorded outside the table (an appeal's "apply").
+    """
+
+    transitions: Mapping[str, Transition] = {}
+    other_actions: Mapping[str, str] = {}
+
+    def action_labels(self) -> dict[str, str]:
+        labels = {code: spec.label for code, spec in self.transitions.items()}
+        labels.update(self.other_actions)
+        return labels
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj) -> str:
+        return self.action_labels().get(obj.action, obj.action)
 
 
 def _editable(request: HttpRequest, standard: Standard | None) -> bool:
@@ -77,14 +112,15 @@ class DimensionInline(_FrozenWhenPublishedInline):
 
 @admin.register(Standard)
 class StandardAdmin(admin.ModelAdmin):
-    list_display = ("name", "version", "status", "owner", "max_score", "published_at")
-    list_filter = ("status",)
+    list_display = ("name", "version", "status", "purpose", "owner", "max_score", "published_at")
+    list_filter = ("status", "purpose")
     list_select_related = ("committee",)
     search_fields = ("name",)
     fields = (
         "name",
         "version",
         "status",
+        "purpose",
         "committee",
         "max_score",
         "bonus_cap",
@@ -93,7 +129,8 @@ class StandardAdmin(admin.ModelAdmin):
         "created_at",
         "copied_from",
     )
-    readonly_fields = ("version", "status", "published_at", "created_at", "copied_from")
+    # The purpose follows the standard it is copied from (a copy of the check standard is one).
+    readonly_fields = ("version", "status", "purpose", "published_at", "created_at", "copied_from")
     inlines = [StarThresholdInline, DimensionInline]
     actions = ["publish_selected", "copy_selected_to_new_draft"]
 
@@ -210,14 +247,17 @@ class StandardAdmin(admin.ModelAdmin):
 
 
 @admin.register(StandardEvent)
-class StandardEventAdmin(admin.ModelAdmin):
+class StandardEventAdmin(EventActionAdminMixin, admin.ModelAdmin):
     """Who published which standard when: read-only, for the standards the user can see."""
 
-    list_display = ("at", "standard", "action", "from_status", "to_status", "actor")
-    list_filter = ("action",)
+    transitions = STANDARD_TRANSITIONS
+    list_display = ("at", "standard", "action_label", "from_status", "to_status", "actor")
+    list_filter = (EventActionFilter,)
     list_select_related = ("standard", "actor")
     search_fields = ("standard__name",)
     raw_id_fields = ("standard", "actor")
+    fields = ("at", "standard", "action_label", "from_status", "to_status", "actor", "note")
+    readonly_fields = ("at", "action_label")
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(standard__in=standards_visible_to(request.user))

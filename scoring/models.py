@@ -34,6 +34,13 @@ class StandardStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
+class StandardPurpose(models.TextChoices):
+    # A certification standard rates stars in a cycle; a routine-check standard scores the
+    # quarterly checks between certifications (checks app). Each code path picks its own.
+    CERTIFICATION = "certification", _("Star certification")
+    ROUTINE_CHECK = "routine_check", _("Routine check")
+
+
 class ItemKind(models.TextChoices):
     NORMAL = "normal", _("Normal item")
     BONUS = "bonus", _("Bonus item")
@@ -51,6 +58,13 @@ class Standard(models.Model):
         max_length=20,
         choices=StandardStatus.choices,
         default=StandardStatus.DRAFT,
+    )
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=20,
+        choices=StandardPurpose.choices,
+        default=StandardPurpose.CERTIFICATION,
+        help_text=_("Star certification in a cycle, or the routine quarterly check."),
     )
     max_score = models.DecimalField(
         _("maximum score"),

@@ -7,7 +7,7 @@ from branches.models import Organization, OrgKind, User
 from branches.selectors import has_role_on, organizations_visible_to
 
 from .arithmetic import ItemRule, StandardRules
-from .models import Item, Standard, StandardStatus, StarThreshold
+from .models import Item, Standard, StandardPurpose, StandardStatus, StarThreshold
 from .workflow import STANDARD_TRANSITIONS
 
 
@@ -57,10 +57,15 @@ def get_standard_for_user_or_404(user: User, pk: int) -> Standard:
         raise Http404 from None
 
 
-def published_standards_for(committee: Organization) -> QuerySet[Standard]:
-    """The published standards a committee may run a cycle with: its own and the global ones."""
+def published_standards_for(
+    committee: Organization, purpose: str = StandardPurpose.CERTIFICATION
+) -> QuerySet[Standard]:
+    """The published standards of ``purpose`` a committee may use: its own and the global ones.
+
+    Cycles take certification standards (the default); quarterly checks ask for routine-check ones.
+    """
     return Standard.objects.filter(
-        Q(committee__isnull=True) | Q(committee=committee), status=StandardStatus.PUBLISHED
+        Q(committee__isnull=True) | Q(committee=committee), status=StandardStatus.PUBLISHED, purpose=purpose
     )
 
 

@@ -32,9 +32,21 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from branches.models import Organization, OrgKind, User
+from branches.models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from branches.roles import Role
 from branches.services.organizations import assign_role, create_organization
+from checks.models import (
+    CheckEntry,
+    CheckFile,
+    CheckRound,
+    CheckScore,
+    CheckSelfReport,
+    CheckSheet,
+    DowngradeProposal,
+    LeadershipFlag,
+)
+from checks.services.entries import record_check_entry
+from checks.services.rounds import open_check_round
 from reports.models import Bulletin, JobRun, Notice, NoticeKind
 from reports.tasks import generate_bulletin_task, send_quarterly_notices_task
 from reviews.models import (
@@ -178,6 +190,35 @@ def fingerprint() -> dict:
             AppealReviewer.objects.order_by("pk").values_list("pk", "reviewer_id", "submitted_at")
         ),
         "appeal_scores": list(AppealScore.objects.order_by("pk").values_list("pk", "score", "comment")),
+        # --- checks
+        "check_rounds": list(CheckRound.objects.order_by("pk").values_list("pk", "status", "published_at")),
+        "check_sheets": list(
+            CheckSheet.objects.order_by("pk").values_list("pk", "status", "total", "comment", "return_reason")
+        ),
+        "check_scores": list(CheckScore.objects.order_by("pk").values_list("pk", "score", "comment")),
+        "check_self_reports": list(CheckSelfReport.objects.order_by("pk").values_list("pk", "text")),
+        "check_entries": CheckEntry.objects.count(),
+        "check_files": CheckFile.objects.count(),
+        "check_flags": list(
+            LeadershipFlag.objects.order_by("pk").values_list("pk", "action_taken", "action_on")
+        ),
+        "check_proposals": list(DowngradeProposal.objects.order_by("pk").values_list("pk", "status")),
+        # --- end of checks
+        # The directory's writes: the tree, accounts, roles and the audit trail.
+        "organizations": list(
+            Organization.objects.order_by("pk").values_list(
+                "pk", "name", "code", "path", "is_active", "sort_order"
+            )
+        ),
+        "users": list(
+            User.objects.order_by("pk").values_list(
+                "pk", "real_name", "phone", "email", "is_active", "password", "must_change_password"
+            )
+        ),
+        "role_assignments": list(
+            RoleAssignment.objects.order_by("pk").values_list("pk", "user_id", "role", "organization_id")
+        ),
+        "audit_entries": AuditEntry.objects.count(),
     }
 
 
@@ -232,6 +273,16 @@ class World:
     bulletins: dict[str, Bulletin] = field(default_factory=dict)  # by committee code
     appeals: dict[str, Appeal] = field(default_factory=dict)  # by branch code, of the past result
     appeal_files: dict[str, AppealFile] = field(default_factory=dict)
+    # --- checks: the 2025 Q2 quarterly check of each committee (open), and by branch code its
+    # sheet, a monthly check with a violation and a file, a 班子调整 flag and the downgrade proposal
+    check_rounds: dict[str, CheckRound] = field(default_factory=dict)  # by committee code
+    check_sheets: dict[str, CheckSheet] = field(default_factory=dict)
+    check_entries: dict[str, CheckEntry] = field(default_factory=dict)
+    check_files: dict[str, CheckFile] = field(default_factory=dict)
+    flags: dict[str, LeadershipFlag] = field(default_factory=dict)
+    proposals: dict[str, DowngradeProposal] = field(default_factory=dict)
+    check_item: Item | None = None
+    # --- end of checks
 
 
 def pdf(name: str = "支部委员会会议记录.pdf") -> SimpleUploadedFile:
@@ -436,11 +487,51 @@ def _appeals(world: World) -> None:
     )
 
 
+# --- checks
+PARENT_OF = {"B1": "parent", "B2": "parent", "D1": "q1_parent"}
+
+
+def _checks(world: World) -> None:
+    """Each committee's quarterly check of 2025 Q2, opened by its approver; monthly checks with a
+    violation (each proposes a downgrade of the five-star certificate) and a flag, as rows."""
+    for committee in APPROVER_OF:
+        world.check_rounds[committee], _created = open_check_round(
+            committee=world.orgs[committee], year=2025, quarter=2, actor=world.users[APPROVER_OF[committee]]
+        )
+    world.check_item = (
+        Item.objects.filter(dimension__standard=world.check_rounds["C1"].standard)
+        .order_by("dimension__order", "order")
+        .first()
+    )
+    for branch, parent in PARENT_OF.items():
+        org = world.orgs[branch]
+        world.check_sheets[branch] = CheckSheet.objects.get(branch=org)
+        entry = record_check_entry(
+            branch=org,
+            actor=world.users[parent],
+            checked_on=datetime.date(2025, 6, 10),
+            items=[world.check_item],
+            findings="三会一课记录不全。",
+            violation=True,
+            violation_note="违反组织纪律",
+            files=[pdf("检查记录.pdf")],
+        )
+        world.check_entries[branch] = entry
+        world.check_files[branch] = entry.files.get()
+        world.proposals[branch] = DowngradeProposal.objects.get(entry=entry)
+        world.flags[branch] = LeadershipFlag.objects.create(
+            committee=world.orgs["C1" if branch != "D1" else "C2"], branch=org, year=2025
+        )
+
+
+# --- end of checks
+
+
 def build_world() -> World:
     """The whole world, through the services; call it inside a transaction the caller rolls back."""
     # A transactional test elsewhere may have flushed the standard its data migration made.
     ensure_default_standard()
-    standard = Standard.objects.get(status="published")
+    standard = Standard.objects.get(status="published", purpose="certification")
     orgs = _tree()
     world = World(
         orgs=orgs,
@@ -454,4 +545,5 @@ def build_world() -> World:
     _current_cycles(world)
     _quarterly_jobs(world)
     _appeals(world)
+    _checks(world)  # --- checks
     return world

@@ -13,6 +13,7 @@ from reviews.models import (
     AssessmentEvent,
     Certificate,
     Cycle,
+    Objection,
     ReviewScore,
     SelfScore,
     StarEvent,
@@ -60,6 +61,12 @@ def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, 
         "scored",
         "decided",
     } <= states
+    # Four results of the current cycle are under public notice, one with an objection lodged
+    # online by a member; two more are decided and wait for the next batch.
+    assert (
+        current.assessments.filter(status="publicized", notice_batch__certified_at__isnull=True).count() == 4
+    )
+    assert Objection.objects.filter(assessment__cycle=current, lodged_by__username="shuji").count() == 1
     # The demo secretary's own branch is left for a newcomer to fill in.
     assert current.assessments.get(branch__code="BJ-FGW-01").status == "not_started"
     # A newcomer sees an appeal (the demo secretary's branch, last cycle) and a deduction item.

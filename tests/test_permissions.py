@@ -112,6 +112,7 @@ def per_committee_choice(name):
 
 TARGETS = {
     "home": page("home"),
+    "favicon": page("favicon"),  # a redirect to the static icon, for anyone
     # The branch's pages. Reading takes the past cycle (where the assessment-team reviewer is
     # assigned to B1), editing the current one (where the branch may still edit).
     "reviews:assessment_detail": per_branch("reviews:assessment_detail", "past_assessments"),
@@ -172,6 +173,43 @@ TARGETS = {
     "reports:job_list": page("reports:job_list"),
     "reports:job_generate": posting_committee("reports:job_generate"),
 }
+
+# --- exports: each list page's "Export to Excel", on the same objects as its page
+EXPORTED_PAGES = {
+    "reviews:cycle_list_export": "reviews:cycle_list",
+    "reviews:cycle_detail_export": "reviews:cycle_detail",
+    "reviews:cycle_decisions_export": "reviews:cycle_decisions",
+    "reviews:cycle_publicity_export": "reviews:cycle_publicity",
+    "reviews:team_overview_export": "reviews:team_overview",
+    "reviews:preliminary_queue_export": "reviews:preliminary_queue",
+    "reviews:preliminary_review_export": "reviews:preliminary_review",
+    "reviews:my_assignments_export": "reviews:my_assignments",
+    "reviews:appeal_list_export": "reviews:appeal_list",
+    "reviews:branch_detail_export": "reviews:branch_detail",
+    "reports:notice_list_export": "reports:notice_list",
+    "reports:bulletin_list_export": "reports:bulletin_list",
+    "reports:job_list_export": "reports:job_list",
+}
+TARGETS.update(
+    {
+        "reviews:cycle_list_export": page("reviews:cycle_list_export"),
+        "reviews:cycle_detail_export": per_cycle("reviews:cycle_detail_export"),
+        "reviews:cycle_decisions_export": per_cycle("reviews:cycle_decisions_export"),
+        "reviews:cycle_publicity_export": per_cycle("reviews:cycle_publicity_export"),
+        "reviews:team_overview_export": per_cycle("reviews:team_overview_export"),
+        "reviews:preliminary_queue_export": page("reviews:preliminary_queue_export"),
+        "reviews:preliminary_review_export": per_branch(
+            "reviews:preliminary_review_export", "past_assessments"
+        ),
+        "reviews:my_assignments_export": page("reviews:my_assignments_export"),
+        "reviews:appeal_list_export": page("reviews:appeal_list_export"),
+        "reviews:branch_detail_export": per_branch("reviews:branch_detail_export", "orgs"),
+        "reports:notice_list_export": page("reports:notice_list_export"),
+        "reports:bulletin_list_export": page("reports:bulletin_list_export"),
+        "reports:job_list_export": page("reports:job_list_export"),
+    }
+)
+# --- end of exports
 
 # --- The matrix ---------------------------------------------------------------------------------
 #
@@ -808,6 +846,19 @@ MATRIX = {
         "outsider": (404, 404, 404),
         "anonymous": (LOGIN, LOGIN, LOGIN),
     },
+    "favicon": {
+        # columns: page — public: the redirect to the static favicon.ico
+        "secretary": (302,),
+        "parent": (302,),
+        "reviewer": (302,),
+        "approver": (302,),
+        "staff": (302,),
+        "p1_staff": (302,),
+        "p2_parent": (302,),
+        "c2_approver": (302,),
+        "outsider": (302,),
+        "anonymous": (302,),
+    },
     "reports:verify": {
         # columns: page — public: no sign-in needed
         "secretary": (200,),
@@ -862,6 +913,10 @@ MATRIX = {
     },
 }
 
+# --- exports: an export answers every role exactly as the list page it exports
+MATRIX.update({export: MATRIX[listed] for export, listed in EXPORTED_PAGES.items()})
+# --- end of exports
+
 # Pages that take only POST: the matrix gives the POST answers.
 POST_ONLY = frozenset(
     {
@@ -900,7 +955,7 @@ ALSO_POST = frozenset(
     }
 )
 # Pages a signed-out visitor may use: their anonymous cells are answers, not LOGIN.
-PUBLIC = frozenset({"reports:verify", "reports:verify_code"})
+PUBLIC = frozenset({"favicon", "reports:verify", "reports:verify_code"})
 # Pages whose GET writes (opening a notice marks it read): a refused GET must change nothing too.
 GET_WRITES = frozenset({"reports:notice_detail"})
 
@@ -970,6 +1025,429 @@ POSTED_COMMITTEE = {
         "jobs": ["notices"],
     },
 }
+
+# --- directory import: staff of a working committee (and superusers) only. The pages of an
+# upload name a token that was never uploaded: 404 for whoever may import, 403 for the rest.
+IMPORT_NO_UPLOAD = "x" * 32
+TARGETS.update(
+    {
+        "directory:import": page("directory:import"),
+        "directory:import_template": page("directory:import_template"),
+        **{
+            name: {PAGE: lambda w, name=name: reverse(name, args=[IMPORT_NO_UPLOAD])}
+            for name in (
+                "directory:import_preview",
+                "directory:import_confirm",
+                "directory:import_result",
+                "directory:import_passwords",
+            )
+        },
+    }
+)
+
+
+def _import_row(staff):
+    return {
+        role: ((staff,) if role == "staff" else (LOGIN,) if role == "anonymous" else (403,)) for role in ROWS
+    }
+
+
+MATRIX.update(
+    {
+        "directory:import": _import_row(200),  # an empty POST is the form again with its error (400)
+        "directory:import_template": _import_row(200),
+        "directory:import_preview": _import_row(404),
+        "directory:import_confirm": _import_row(404),  # POST only
+        "directory:import_result": _import_row(404),
+        "directory:import_passwords": _import_row(404),
+    }
+)
+POST_ONLY = POST_ONLY | {"directory:import_confirm"}
+ALSO_POST = ALSO_POST | {"directory:import"}
+# --- end of directory import
+
+
+# --- publicity reader: the 公示 for every member of a committee's tree. The world has no result
+# under public notice (its past batches are certified), so every objection page answers 404, the
+# same as for a result that never was published; tests/reviews/test_publicity_reader.py covers
+# a running notice, its readers and the outsiders.
+TARGETS.update(
+    {
+        "reviews:public_notice": page("reviews:public_notice"),
+        "reviews:public_notice_export": page("reviews:public_notice_export"),
+        "reviews:objection_lodge": per_branch("reviews:objection_lodge", "past_assessments"),
+    }
+)
+MATRIX.update(
+    {
+        "reviews:public_notice": {
+            role: ((LOGIN,) if role == "anonymous" else (200,)) for role in ROWS
+        },  # an empty list for whoever reaches no committee
+        "reviews:objection_lodge": {
+            role: ((LOGIN,) * 3 if role == "anonymous" else (404,) * 3) for role in ROWS
+        },  # columns: own, sibling, other — certified results take no objection
+    }
+)
+MATRIX["reviews:public_notice_export"] = MATRIX["reviews:public_notice"]
+ALSO_POST = ALSO_POST | {"reviews:objection_lodge"}
+POST_DATA["reviews:objection_lodge"] = lambda w: {"content": "有异议。", "contact": "13800000000"}
+# --- end of publicity reader
+
+
+# --- directory: organizations, people and roles, search, the audit trail. Staff manage their
+# subtree (p1_staff: P1's); outside it 404, a lower role in scope 403. A person's columns are
+# the branch secretaries of B1 (own), B2 (sibling) and D1 (other); non-staff look after nobody,
+# so every person page answers them 404. The audit trail is for staff of a working committee.
+PERSON_OF = {OWN: "secretary", SIBLING: "b2_secretary", OTHER: "d1_secretary"}
+
+
+def per_person(name):
+    return {
+        column: lambda w, who=who: reverse(name, args=[w.users[who].pk]) for column, who in PERSON_OF.items()
+    }
+
+
+def per_assignment(name):
+    def url(w, who):
+        from branches.models import RoleAssignment
+
+        return reverse(name, args=[RoleAssignment.objects.get(user=w.users[who]).pk])
+
+    return {column: lambda w, who=who: url(w, who) for column, who in PERSON_OF.items()}
+
+
+TARGETS.update(
+    {
+        "directory:org_tree": page("directory:org_tree"),
+        "directory:org_create": page("directory:org_create"),
+        "directory:org_export": page("directory:org_export"),
+        "directory:org_detail": per_branch("directory:org_detail", "orgs"),
+        "directory:org_edit": per_branch("directory:org_edit", "orgs"),
+        "directory:org_deactivate": per_branch("directory:org_deactivate", "orgs"),
+        "directory:org_reactivate": per_branch("directory:org_reactivate", "orgs"),
+        "directory:person_list": page("directory:person_list"),
+        "directory:person_create": page("directory:person_create"),
+        "directory:person_export": page("directory:person_export"),
+        "directory:person_detail": per_person("directory:person_detail"),
+        "directory:person_edit": per_person("directory:person_edit"),
+        "directory:person_deactivate": per_person("directory:person_deactivate"),
+        "directory:person_reactivate": per_person("directory:person_reactivate"),
+        "directory:person_reset_password": per_person("directory:person_reset_password"),
+        "directory:role_grant": per_person("directory:role_grant"),
+        "directory:role_revoke": per_assignment("directory:role_revoke"),
+        "directory:search": page("directory:search"),
+        "directory:audit": page("directory:audit"),
+        "directory:audit_export": page("directory:audit_export"),
+    }
+)
+
+
+def _staff_page(staff=200):
+    """A page of the staff: staff of C1 and of P1 get ``staff``, everyone else 403."""
+    return {
+        role: ((staff,) if role in ("staff", "p1_staff") else (LOGIN,) if role == "anonymous" else (403,))
+        for role in ROWS
+    }
+
+
+def _staff_person(own, sibling=None):
+    """A person page: staff of C1 and P1 reach B1's and B2's secretaries, nobody D1's from here."""
+    sibling = own if sibling is None else sibling
+    return {
+        role: (
+            (own, sibling, 404)
+            if role in ("staff", "p1_staff")
+            else (LOGIN,) * 3
+            if role == "anonymous"
+            else (404, 404, 404)
+        )
+        for role in ROWS
+    }
+
+
+def _staff_org(staff):
+    """An organization's own page (own B1, sibling B2, other D1): in scope but not staff → 403."""
+    return {
+        "secretary": (403, 404, 404),
+        "parent": (403, 403, 404),
+        "reviewer": (403, 403, 404),
+        "approver": (403, 403, 404),
+        "staff": staff,
+        "p1_staff": staff,
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 403),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    }
+
+
+MATRIX.update(
+    {
+        "directory:org_tree": _staff_page(),
+        "directory:org_create": _staff_page(),
+        "directory:org_export": _staff_page(),
+        "directory:org_detail": _staff_org((200, 200, 404)),
+        "directory:org_edit": _staff_org((200, 200, 404)),
+        # POST only: B1 and B2 have a draft in the open current cycle, so deactivating is refused (409).
+        "directory:org_deactivate": _staff_org((409, 409, 404)),
+        "directory:org_reactivate": _staff_org((302, 302, 404)),
+        "directory:person_list": _staff_page(),
+        "directory:person_create": _staff_page(),
+        "directory:person_export": _staff_page(),
+        "directory:person_detail": _staff_person(200),
+        "directory:person_edit": _staff_person(200),
+        "directory:person_deactivate": _staff_person(302),  # POST only
+        "directory:person_reactivate": _staff_person(302),  # POST only
+        "directory:person_reset_password": _staff_person(302),  # POST only
+        "directory:role_grant": _staff_person(200),
+        "directory:role_revoke": _staff_person(302),  # POST only
+        "directory:search": {
+            role: (
+                (200,)
+                if role in ("parent", "approver", "staff", "p1_staff", "p2_parent", "c2_approver")
+                else (LOGIN,)
+                if role == "anonymous"
+                else (403,)
+            )
+            for role in ROWS
+        },
+        "directory:audit": {
+            role: ((200,) if role == "staff" else (LOGIN,) if role == "anonymous" else (403,))
+            for role in ROWS
+        },
+        "directory:audit_export": {
+            role: ((200,) if role == "staff" else (LOGIN,) if role == "anonymous" else (403,))
+            for role in ROWS
+        },
+    }
+)
+POST_ONLY = POST_ONLY | {
+    "directory:org_deactivate",
+    "directory:org_reactivate",
+    "directory:person_deactivate",
+    "directory:person_reactivate",
+    "directory:person_reset_password",
+    "directory:role_revoke",
+}
+ALSO_POST = ALSO_POST | {
+    "directory:org_create",
+    "directory:org_edit",
+    "directory:person_create",
+    "directory:person_edit",
+    "directory:role_grant",
+}
+POST_DATA.update(
+    {
+        "directory:org_create": lambda w: {
+            "name": "矩阵新支部",
+            "code": "MX1",
+            "kind": "branch",
+            "parent": w.orgs["P1"].pk,
+            "stage": "basic",
+            "sort_order": "0",
+        },
+        # B1's own values but the name: a change for B1; for B2 the code is taken (400).
+        "directory:org_edit": lambda w: {
+            "name": "矩阵改名支部",
+            "code": "B1",
+            "kind": "branch",
+            "parent": w.orgs["P1"].pk,
+            "stage": "basic",
+            "sort_order": "0",
+        },
+        "directory:person_create": lambda w: {"username": "matrix_new", "real_name": "矩阵新人"},
+        "directory:person_edit": lambda w: {"real_name": "矩阵改名", "phone": "13800000000", "email": ""},
+        "directory:role_grant": lambda w: {"role": "parent_reviewer", "organization": w.orgs["P1"].pk},
+    }
+)
+# --- end of directory
+
+
+# --- checks: quarterly checks (季度考核), monthly checks, year results, downgrade proposals. Each
+# committee's 2025 Q2 round is open with every sheet still to score (so publishing and returning
+# answer 409); B1, B2 and D1 each have a monthly check with a violation and a file, a flag and
+# the downgrade proposal that check made. A round is visible to everyone holding a role in its
+# committee; a sheet, a check, a file or a flag to whoever reaches its branch; proposals to the
+# committee's approvers and staff. Scoring is the parent reviewer's, the self-report the
+# secretary's, the flag's action the parent reviewer's, the decision the approver's.
+
+
+def _everyone(answer):
+    return {role: ((LOGIN,) if role == "anonymous" else (answer,)) for role in ROWS}
+
+
+def _managers_page(answer=200):
+    """A page of the committees' approvers and staff (C1's and C2's); the others 403."""
+    return {
+        role: (
+            (LOGIN,)
+            if role == "anonymous"
+            else (answer,)
+            if role in ("approver", "staff", "c2_approver")
+            else (403,)
+        )
+        for role in ROWS
+    }
+
+
+def _committee_round(own, other_for_c2=None, *, managers=None):
+    """own/other: C1's and C2's round, seen by each row (everyone with a role in the committee)."""
+    managers = managers or {}
+    c2 = other_for_c2 if other_for_c2 is not None else own
+    row = {}
+    for role in ROWS:
+        if role == "anonymous":
+            row[role] = (LOGIN, LOGIN)
+        elif role == "outsider":
+            row[role] = (404, 404)
+        elif role == "c2_approver":
+            row[role] = (404, c2)
+        else:
+            row[role] = (managers.get(role, own), 404)
+    return row
+
+
+def _branch_cells(cells, c2):
+    """Per branch (B1, B2, D1): ``cells`` for the C1 rows; C2's approver gets (404, 404, c2)."""
+    row = {role: cells.get(role, (404, 404, 404)) for role in ROWS}
+    row["c2_approver"] = (404, 404, c2)
+    row["anonymous"] = (LOGIN, LOGIN, LOGIN)
+    return row
+
+
+# Whoever reaches the branch through the tree, and is refused (403) an action not theirs.
+_TREE_REFUSED = {
+    "secretary": (403, 404, 404),
+    "parent": (403, 403, 404),
+    "approver": (403, 403, 404),
+    "staff": (403, 403, 404),
+    "p1_staff": (403, 403, 404),
+}
+_TREE_READ = {
+    "secretary": (200, 404, 404),
+    "parent": (200, 200, 404),
+    "approver": (200, 200, 404),
+    "staff": (200, 200, 404),
+    "p1_staff": (200, 200, 404),
+}
+
+TARGETS.update(
+    {
+        "checks:round_list": page("checks:round_list"),
+        "checks:round_open": page("checks:round_open"),
+        "checks:round_detail": per_committee("checks:round_detail", "check_rounds"),
+        "checks:round_publish": per_committee("checks:round_publish", "check_rounds"),
+        "checks:round_export": per_committee("checks:round_export", "check_rounds"),
+        "checks:sheet_score": per_branch("checks:sheet_score", "check_sheets"),
+        "checks:sheet_self_report": per_branch("checks:sheet_self_report", "check_sheets"),
+        "checks:sheet_return": per_branch("checks:sheet_return", "check_sheets"),
+        "checks:entry_list": page("checks:entry_list"),
+        "checks:entry_new": page("checks:entry_new"),
+        "checks:entry_detail": per_branch("checks:entry_detail", "check_entries"),
+        "checks:check_file": per_branch("checks:check_file", "check_files"),
+        "checks:year_results": page("checks:year_results"),
+        "checks:year_results_export": page("checks:year_results_export"),
+        "checks:five_good_list": page("checks:five_good_list"),
+        "checks:flag_action": per_branch("checks:flag_action", "flags"),
+        "checks:proposal_list": page("checks:proposal_list"),
+        "checks:proposal_decide": per_branch("checks:proposal_decide", "proposals"),
+        "checks:round_list_export": page("checks:round_list_export"),
+        "checks:entry_list_export": page("checks:entry_list_export"),
+        "checks:five_good_list_export": page("checks:five_good_list_export"),
+        "checks:proposal_list_export": page("checks:proposal_list_export"),
+    }
+)
+
+MATRIX.update(
+    {
+        "checks:round_list": _everyone(200),
+        # Staff of P1 manage no committee; C2's approver may open C2's rounds.
+        "checks:round_open": _managers_page(),
+        # columns: C1's round, C2's round — anyone with a role in the committee
+        "checks:round_detail": _committee_round(200),
+        "checks:round_export": _committee_round(200),
+        # POST only: sheets still to score → 409 for the committee's approver and staff
+        "checks:round_publish": _committee_round(403, 409, managers={"approver": 409, "staff": 409}),
+        # columns: B1, B2, D1 — the parent reviewer scores; the others in scope 403
+        # The committee's approver and staff (staff of P1 too) read the scores; the parent reviewer writes them
+        "checks:sheet_score": _branch_cells({**_TREE_READ, "secretary": (403, 404, 404)}, 200),
+        # The scorer and the committee's people read the self-report; the branch writes it
+        "checks:sheet_self_report": _branch_cells(_TREE_READ, 200),
+        # POST only: the committee's approver and staff; nothing submitted yet → 409
+        "checks:sheet_return": _branch_cells(
+            {**_TREE_REFUSED, "approver": (409, 409, 404), "staff": (409, 409, 404)}, 409
+        ),
+        "checks:entry_list": _everyone(200),
+        # The parent reviewers (of P1, of P2) record monthly checks
+        "checks:entry_new": {
+            role: ((LOGIN,) if role == "anonymous" else (200,) if role in ("parent", "p2_parent") else (403,))
+            for role in ROWS
+        },
+        "checks:entry_detail": _branch_cells(_TREE_READ, 200),
+        "checks:check_file": _branch_cells(_TREE_READ, 200),
+        "checks:year_results": _everyone(200),
+        "checks:year_results_export": _everyone(200),
+        "checks:five_good_list": _everyone(200),
+        "checks:flag_action": _branch_cells({**_TREE_REFUSED, "parent": (200, 200, 404)}, 403),
+        "checks:proposal_list": _managers_page(),
+        # Proposals are seen by approvers and staff (staff of P1 too, for B1 and B2); decided by approvers
+        "checks:proposal_decide": _branch_cells(
+            {"approver": (200, 200, 404), "staff": (403, 403, 404), "p1_staff": (403, 403, 404)}, 200
+        ),
+    }
+)
+# Each list's export answers every role exactly as its list page.
+MATRIX.update(
+    {
+        f"checks:{listed}_export": MATRIX[f"checks:{listed}"]
+        for listed in ("round_list", "entry_list", "five_good_list", "proposal_list")
+    }
+)
+POST_ONLY = POST_ONLY | {"checks:round_publish", "checks:sheet_return"}
+_READS_ONLY = {
+    "approver": (403, 403, 404),
+    "staff": (403, 403, 404),
+    "p1_staff": (403, 403, 404),
+    "c2_approver": (404, 404, 403),
+}
+POST_REFUSED = POST_REFUSED | {
+    "checks:sheet_score": _READS_ONLY,
+    "checks:sheet_self_report": {**_READS_ONLY, "parent": (403, 403, 404)},
+}
+ALSO_POST = ALSO_POST | {
+    "checks:round_open",
+    "checks:sheet_score",
+    "checks:sheet_self_report",
+    "checks:entry_new",
+    "checks:flag_action",
+    "checks:proposal_decide",
+}
+POST_DATA.update(
+    {
+        # C2's approver sending C1 gets the form back: C1 is not among the choices (400).
+        "checks:round_open": lambda w: {"committee": w.orgs["C1"].pk, "year": "2025", "quarter": "3"},
+        "checks:sheet_score": lambda w: {
+            "action": "save",
+            f"score_{w.check_item.pk}": "2",
+            "comment": "改写",
+        },
+        "checks:sheet_self_report": lambda w: {f"report_{w.check_item.pk}": "本季度按时召开支委会。"},
+        "checks:sheet_return": lambda w: {"reason": "请复核。"},
+        # P2's parent reviewer sending B1 gets the form back: B1 is not among the choices (400).
+        "checks:entry_new": lambda w: {
+            "branch": w.orgs["B1"].pk,
+            "checked_on": "2025-06-19",
+            "items": [w.check_item.pk],
+            "findings": "党费收缴台账齐全。",
+        },
+        "checks:flag_action": lambda w: {
+            "action_taken": "支部委员会换届，选举新书记。",
+            "action_on": "2025-06-19",
+        },
+        "checks:proposal_decide": lambda w: {"decision": "dismiss", "reason": "已整改到位。"},
+    }
+)
+# --- end of checks
 
 
 # --- The world, once for the module -------------------------------------------------------------
@@ -1113,6 +1591,12 @@ def test_a_post_is_refused_where_the_page_is_and_changes_nothing(
         ("reports:bulletin_publish", "staff"),
         ("reports:bulletin_list", "approver"),
         ("reports:job_generate", "staff"),
+        ("checks:round_open", "approver"),  # --- checks
+        ("checks:sheet_score", "parent"),
+        ("checks:sheet_self_report", "secretary"),
+        ("checks:entry_new", "parent"),
+        ("checks:flag_action", "parent"),
+        ("checks:proposal_decide", "approver"),  # --- end of checks
     ],
 )
 def test_the_same_post_from_the_right_role_does_change_something(
@@ -1221,6 +1705,16 @@ LIST_PAGES = {
     "reports:job_list": "",
     "reviews:appeal_list": "",
 }
+# --- directory: its lists name nothing outside the scope either.
+LIST_PAGES.update(
+    {
+        "directory:org_tree": "",
+        "directory:person_list": "",
+        "directory:search": "?q=支部",
+        "directory:audit": "",
+    }
+)
+# --- end of directory lists
 
 
 def list_cells():

@@ -40,10 +40,8 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
     )
 
 
-def distribution_chart(data: dict) -> SafeString:
-    """Bars: branches per star level at the quarter's end, the unrated and the revoked ones."""
-    width, height = 640, 240
-    left, right, top, bottom = 40, 10, 28, 40
+def _distribution_counts(data: dict) -> list[tuple[str, int, str]]:
+    """(label, branches, colour) per star level, then the unrated and the revoked ones."""
     totals = data["totals"]
     bars = [
         (level["label"], count, BAR_COLOURS[level["stars"]])
@@ -52,6 +50,14 @@ def distribution_chart(data: dict) -> SafeString:
     bars.append((_("Unrated"), totals["unrated"], UNRATED_COLOUR))
     if "revoked" in totals:  # version 1 data counted revoked branches as unrated
         bars.append((_("Revoked"), totals["revoked"], REVOKED_COLOUR))
+    return bars
+
+
+def distribution_chart(data: dict) -> SafeString:
+    """Bars: branches per star level at the quarter's end, the unrated and the revoked ones."""
+    width, height = 640, 240
+    left, right, top, bottom = 40, 10, 28, 40
+    bars = _distribution_counts(data)
     biggest = max((count for _label, count, _colour in bars), default=0) or 1
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / len(bars)
@@ -117,3 +123,43 @@ def trend_chart(data: dict) -> SafeString:
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE_COLOUR}"/>')
         body.append(_text(x, y - 8, f"{point['five_star_percent']}%", size=11))
     return _svg(width, height, _("Share of five-star branches by quarter"), body)
+
+
+# --- The charts' twins for narrow screens ----------------------------------------------------
+#
+# On a phone the SVG charts would shrink to half their size and their labels to 6 px; the web
+# page shows these instead: one line per bar in plain HTML (label, bar, number), as wide as
+# the screen and in the page's own font size. The PDF never has them.
+
+
+def distribution_bars(data: dict) -> list[dict]:
+    """One row per bar of distribution_chart: its label, count, colour and length in percent."""
+    bars = _distribution_counts(data)
+    biggest = max((count for _label, count, _colour in bars), default=0) or 1
+    return [
+        {"label": label, "value": str(count), "colour": colour, "width": f"{100 * count / biggest:.1f}"}
+        for label, count, colour in bars
+    ]
+
+
+def trend_bars(data: dict) -> dict:
+    """The points of trend_chart as rows (quarter, share, length on a 0–100 scale) and the target."""
+    rows = []
+    for point in data["trend"]:
+        percent = min(max(Decimal(point["five_star_percent"]), Decimal(0)), Decimal(100))
+        quarter = _("Q%(quarter)s") % {"quarter": point["quarter"]}
+        rows.append(
+            {
+                "label": f"{point['year']} {quarter}",
+                "value": f"{point['five_star_percent']}%",
+                "colour": LINE_COLOUR,
+                "width": f"{percent:.1f}",
+            }
+        )
+    target = min(max(Decimal(data["target"]["target_percent"]), Decimal(0)), Decimal(100))
+    return {
+        "rows": rows,
+        "target": f"{target:.1f}",
+        "target_label": _("Target %(percent)s%%") % {"percent": data["target"]["target_percent"]},
+        "target_colour": TARGET_COLOUR,
+    }

@@ -4,7 +4,7 @@
 ints, booleans, lists and dicts; decimals and dates as strings). It is frozen in
 ``Bulletin.data`` and every renderer works from it, so the web preview, the PDF and the Excel
 file always agree and never change after publication. It runs a fixed number of queries
-(eight) whatever the number of branches: rows are fetched as tuples for the whole committee
+(at most twelve) whatever the number of branches: rows are fetched as tuples for the whole committee
 and grouped in Python.
 
 How a branch's star level at a past instant T is found (distribution, commendation lists,
@@ -43,14 +43,18 @@ consistent one. A share is five-star branches / all branches, as on the dashboar
 
 import bisect
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from branches.models import PARENT_KINDS, CommitteePolicy, Organization, OrgKind
+from checks.models import CheckRound, CheckRoundStatus, LeadershipFlag
+from checks.ranking import LAST_PLACES_FOR_A_FLAG
+from checks.selectors import quarter_check_ranking
 from reviews.models import (
     Assessment,
     AssessmentStatus,
@@ -67,8 +71,9 @@ from scoring.templatetags.stars import star_label
 from ..quarters import previous_quarter, quarter_days, quarter_label, quarter_of
 
 # 2: stars in force in the ranking, the full ranking with tie-aware top/bottom, revoked apart
-# from unrated, eligibility labels, the trend's start. Renderers still read version 1 data.
-DATA_VERSION = 2
+# from unrated, eligibility labels, the trend's start.
+# 3: the quarterly check ranking (check_ranking). Renderers still read version 1 and 2 data.
+DATA_VERSION = 3
 STAR_LEVELS = (5, 4, 3, 2, 1)
 COMMENDED_LEVELS = (5, 4, 3)
 TREND_QUARTERS = 8
@@ -328,6 +333,7 @@ def bulletin_data(
         "ranking": _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant),
         "appeals": _appeals(committee, period_start, instant),
         "five_goods": _five_goods(orgs, branches, levels, five_goods_min),
+        "check_ranking": _check_ranking(committee, year, quarter),
     }
 
 
@@ -575,3 +581,92 @@ def _five_goods(orgs, branches, levels, minimum: Decimal) -> list[dict]:
 def _appeals(committee, start, end) -> dict:
     """The appeals (复核申请) made in the quarter and how they stand: rejected, upheld, changed, open."""
     return appeal_counts(committee, start, end)
+
+
+# --- The quarterly check ranking (季度考核排名) -------------------------------------------------
+
+
+def check_change_label(change: int | None, *, ranked_before: bool) -> str:
+    """↑3 three places up, ↓2 two down, — unchanged (or no earlier published check), "new"
+    for a branch the previous published check did not rank."""
+    if change is None:
+        return _("new") if ranked_before else "—"
+    if change > 0:
+        return f"↑{change}"
+    if change < 0:
+        return f"↓{-change}"
+    return "—"
+
+
+def _check_ranking(committee, year: int, quarter: int) -> dict:
+    """The committee-wide ranking of the quarter's published check round, or ``published`` False.
+
+    Ranks, party committees, changes and stars are those the round froze at its publication
+    (checks.ranking): the star is the one in force when the round was published. ``top`` and
+    ``bottom`` are cut at ``RANKING_SIZE`` places as the certification ranking is, every branch
+    tied at the cut kept; ``rows`` is the whole ranking (the Excel file holds it). ``flags`` are
+    the 班子调整 flags of the year so far: branches ranked last in their party committee in at
+    least two published checks of the year up to this quarter, with the action recorded.
+    """
+    flags = [
+        {
+            "branch": branch,
+            "parent": parent or "",
+            "action_taken": action_taken,
+            "action_on": action_on.isoformat() if action_on else None,
+        }
+        for branch, parent, action_taken, action_on in LeadershipFlag.objects.filter(
+            committee_id=committee.pk, year=year
+        )
+        .annotate(
+            lasts=Count(
+                "sheets",
+                filter=Q(
+                    sheets__round__quarter__lte=quarter, sheets__round__status=CheckRoundStatus.PUBLISHED
+                ),
+            )
+        )
+        .filter(lasts__gte=LAST_PLACES_FOR_A_FLAG)
+        .order_by("branch__path")
+        .values_list("branch__name", "branch__parent__name", "action_taken", "action_on")
+    ]
+    results = quarter_check_ranking(committee.pk, year, quarter)
+    if results is None:
+        return {"published": False, "ranked": 0, "top": [], "bottom": [], "rows": [], "flags": flags}
+    earlier = Q(year__lt=year) | Q(year=year, quarter__lt=quarter)
+    ranked_before = CheckRound.objects.filter(
+        earlier, committee_id=committee.pk, status=CheckRoundStatus.PUBLISHED
+    ).exists()
+    per_rank = Counter(result["rank"] for result in results)
+    rows = [
+        {
+            "rank": result["rank"],
+            "tied": per_rank[result["rank"]] > 1,
+            "branch": result["branch"],
+            "parent": result["party_committee"],
+            "score": str(result["score"]),
+            "stars": result["stars"],
+            "stars_label": star_label(result["stars"]),
+            "change": result["change"],
+            "change_label": check_change_label(result["change"], ranked_before=ranked_before),
+            "rank_in_party_committee": result["rank_in_party_committee"],
+            "last_in_party_committee": result["last_in_party_committee"],
+        }
+        for result in results
+    ]
+    top = [row for row in rows if row["rank"] <= RANKING_SIZE]
+    # The bottom list: the last RANKING_SIZE places, ties kept, never repeating the top list; the
+    # branches below a row are those ranked after every branch sharing its rank.
+    bottom = [
+        row
+        for row in rows[len(top) :]
+        if len(rows) - (row["rank"] - 1) - per_rank[row["rank"]] < RANKING_SIZE
+    ]
+    return {
+        "published": True,
+        "ranked": len(rows),
+        "top": top,
+        "bottom": bottom,
+        "rows": rows,
+        "flags": flags,
+    }

@@ -6,18 +6,20 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .charts import distribution_chart, trend_chart
+from .charts import distribution_bars, distribution_chart, trend_bars, trend_chart
 from .data import RANKING_SIZE
 
 DOCUMENT_TEMPLATE = "reports/bulletin/document.html"
 PDF_TEMPLATE = "reports/bulletin/pdf.html"
 
 
-def document_context(data: dict, *, row_limit: int | None = None) -> dict:
+def document_context(data: dict, *, row_limit: int | None = None, screen: bool = True) -> dict:
     """What the document template needs: the data, its charts and long lists cut to ``row_limit``.
 
     The PDF shows every row (``row_limit=None``); the web preview cuts the long lists and says
-    how many more rows the PDF and the Excel file hold.
+    how many more rows the PDF and the Excel file hold. On a screen (``screen``) the tables sit
+    in wrappers that scroll sideways on a phone, and each chart has a simpler twin in plain HTML
+    for narrow screens (charts.phone_bars); the PDF (``screen=False``) has neither.
     """
 
     def cut(rows: list) -> dict:
@@ -43,24 +45,39 @@ def document_context(data: dict, *, row_limit: int | None = None) -> dict:
             (_("Top %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["top"]),
             (_("Bottom %(n)s") % {"n": RANKING_SIZE}, data["ranking"]["bottom"]),
         ],
+        # Version 3: the quarterly check ranking; older bulletins have no such part and show none.
+        "check": data.get("check_ranking"),
+        "check_tables": _check_tables(data.get("check_ranking")),
         "generated_at": data["generated_at"][:16].replace("T", " "),
+        "screen": screen,
+        "distribution_bars": distribution_bars(data) if screen else None,
+        "trend_bars": trend_bars(data) if screen else None,
     }
+
+
+def _check_tables(check: dict | None) -> list[tuple[str, list]]:
+    if not check or not check.get("published"):
+        return []
+    return [
+        (_("Top %(n)s") % {"n": RANKING_SIZE}, check["top"]),
+        (_("Bottom %(n)s") % {"n": RANKING_SIZE}, check["bottom"]),
+    ]
 
 
 def _language(data: dict) -> str:
     return data.get("language") or settings.LANGUAGE_CODE
 
 
-def document_html(data: dict, *, row_limit: int | None = None) -> SafeString:
+def document_html(data: dict, *, row_limit: int | None = None, screen: bool = True) -> SafeString:
     """The bulletin body, in the bulletin's language whatever the reader's: the web preview
-    shows what the PDF shows."""
+    shows what the PDF shows (``screen=False`` for the PDF itself)."""
     with translation.override(_language(data)):
         return mark_safe(  # noqa: S308 - a rendered template, autoescaped
-            render_to_string(DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit))
+            render_to_string(DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit, screen=screen))
         )
 
 
 def bulletin_html(data: dict) -> str:
     """The whole HTML document WeasyPrint renders."""
     with translation.override(_language(data)):
-        return render_to_string(PDF_TEMPLATE, {"data": data, "document": document_html(data)})
+        return render_to_string(PDF_TEMPLATE, {"data": data, "document": document_html(data, screen=False)})

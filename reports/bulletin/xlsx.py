@@ -3,7 +3,9 @@
 One sheet per part of the bulletin; every sheet has a title in row 1, the column headers in
 row 2 and the rows from row 3. Counts, shares, scores and star levels are numbers and dates
 are dates, so the sheets can be sorted and summed; the file is written to a temporary name
-and renamed into place, so a crash never leaves half a workbook behind.
+and renamed into place, so a crash never leaves half a workbook behind. Every cell goes
+through the one writer's ``append_safe`` / ``set_safe``: a branch name or a reason that
+starts like a formula stays text.
 """
 
 import datetime
@@ -15,9 +17,12 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from branches.spreadsheets import append_safe, set_safe
 
 from .data import RANKING_SIZE
 
@@ -46,7 +51,7 @@ class _Sheet:
     ):
         self.ws = workbook.active if first else workbook.create_sheet()
         self.ws.title = name[:31]
-        self.ws.append([title])
+        append_safe(self.ws, [title])
         self.ws.cell(row=1, column=1).font = TITLE_FONT
         self.header(columns)
         self.ws.freeze_panes = "A3"
@@ -54,8 +59,7 @@ class _Sheet:
             self.ws.column_dimensions[get_column_letter(index)].width = width
 
     def header(self, columns: list[tuple[str, int]]) -> None:
-        self.ws.append([label for label, _width in columns])
-        row = self.ws.max_row
+        row = append_safe(self.ws, [label for label, _width in columns])
         for index in range(1, len(columns) + 1):
             cell = self.ws.cell(row=row, column=index)
             cell.font = HEADER_FONT
@@ -63,9 +67,8 @@ class _Sheet:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
     def row(self, values: list, formats: dict[int, str] | None = None, *, bold: bool = False) -> None:
-        self.ws.append(values)
+        row = append_safe(self.ws, values)
         if formats or bold:
-            row = self.ws.max_row
             for index, number_format in (formats or {}).items():
                 self.ws.cell(row=row, column=index + 1).number_format = number_format
             if bold:
@@ -109,12 +112,13 @@ def _distribution_sheet(workbook: Workbook, data: dict, heading: str) -> None:
         bold=True,
     )
     # The trend under the distribution, with its own headers.
-    sheet.ws.append([])
-    sheet.ws.append(
+    set_safe(sheet.ws, sheet.ws.max_row + 1, 1, None)  # a blank row before the trend
+    append_safe(
+        sheet.ws,
         [
             _("Five-star share against the target")
             + f" · {_('Target %(percent)s%%') % {'percent': data['target']['target_percent']}}"
-        ]
+        ],
     )
     sheet.ws.cell(row=sheet.ws.max_row, column=1).font = TITLE_FONT
     sheet.header(
@@ -171,7 +175,7 @@ def _changes_sheet(workbook: Workbook, data: dict, heading: str) -> None:
             (_("Date"), 12),
             (_("Party branch"), 30),
             (_("Parent organization"), 30),
-            (_("Change"), 10),
+            (pgettext("star level change", "Change"), 10),
             (_("From (stars)"), 10),
             (_("To (stars)"), 10),
             (_("Reason"), 40),
@@ -261,6 +265,63 @@ def _ranking_sheet(workbook: Workbook, data: dict, heading: str) -> None:
         )
 
 
+def _check_ranking_sheet(workbook: Workbook, data: dict, heading: str) -> None:
+    """The quarterly check's full ranking, then the year's 班子调整 flags; absent from bulletins
+    made before the check ranking (version 3)."""
+    check = data.get("check_ranking")
+    if check is None:
+        return
+    sheet = _Sheet(
+        workbook,
+        _("Check ranking"),
+        f"{heading} · {_('Ranking by the quarterly check')}",
+        [
+            (_("List"), 10),
+            (_("Rank"), 7),
+            (_("Party branch"), 30),
+            (_("Party committee"), 30),
+            (_("Score"), 9),
+            (_("Stars"), 7),
+            (_("Star level"), 10),
+            (pgettext("rank change", "Change"), 9),
+            (_("Rank in the party committee"), 12),
+        ],
+    )
+    if not check["published"]:
+        sheet.row([_("No check round of this quarter has been published.")])
+    top_label, bottom_label = _("Top %(n)s") % {"n": RANKING_SIZE}, _("Bottom %(n)s") % {"n": RANKING_SIZE}
+    rows, n_top, n_bottom = check["rows"], len(check["top"]), len(check["bottom"])
+    for i, row in enumerate(rows):
+        label = top_label if i < n_top else bottom_label if i >= len(rows) - n_bottom else ""
+        sheet.row(
+            [
+                label,
+                row["rank"],
+                row["branch"],
+                row["parent"],
+                _number(row["score"]),
+                row["stars"],
+                row["stars_label"],
+                row["change_label"],
+                row["rank_in_party_committee"],
+            ],
+            {4: SCORE},
+        )
+    set_safe(sheet.ws, sheet.ws.max_row + 1, 1, None)  # a blank row before the flags
+    append_safe(sheet.ws, [_("Leadership adjustment (班子调整) flags this year")])
+    sheet.ws.cell(row=sheet.ws.max_row, column=1).font = TITLE_FONT
+    sheet.header(
+        [
+            (_("Party branch"), 0),
+            (_("Parent organization"), 0),
+            (_("Action taken"), 0),
+            (_("Date of the action"), 0),
+        ]
+    )
+    for flag in check["flags"]:
+        sheet.row([flag["branch"], flag["parent"], flag["action_taken"], _date(flag["action_on"])], {3: DATE})
+
+
 def _five_goods_sheet(workbook: Workbook, data: dict, heading: str) -> None:
     minimum = data["policy"]["five_goods_min_percent"]
     sheet = _Sheet(
@@ -328,6 +389,7 @@ def bulletin_xlsx(data: dict, target_path: Path) -> Path:
         _ranking_sheet(workbook, data, heading)
         _five_goods_sheet(workbook, data, heading)
         _appeals_sheet(workbook, data, heading)
+        _check_ranking_sheet(workbook, data, heading)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:

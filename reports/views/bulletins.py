@@ -45,11 +45,36 @@ FILE_KINDS = {
 # --- Pages -------------------------------------------------------------------------------------
 
 
-@login_required
-def bulletin_list(request):
-    committees = managed_committees(request.user)
+def bulletins_listed(committees):
+    """The bulletins of the committees the user manages, newest first: the page and its export."""
+    return (
+        Bulletin.objects.filter(committee__in=committees)
+        .select_related("committee")
+        .order_by("-year", "-quarter", "committee__name", "pk")
+        .only(
+            "pk",
+            "year",
+            "quarter",
+            "status",
+            "generated_at",
+            "published_at",
+            "error",
+            "committee__name",
+        )
+    )
+
+
+def require_bulletin_committees(user):
+    """The committees whose bulletins the user manages; 403 when there is none."""
+    committees = managed_committees(user)
     if not committees.exists():
         raise PermissionDenied(_("Your role does not allow this action."))
+    return committees
+
+
+@login_required
+def bulletin_list(request):
+    committees = require_bulletin_committees(request.user)
     form = BulletinGenerateForm(request.POST or None, committees=committees)
     if request.method == "POST" and form.is_valid():
         committee = form.cleaned_data["committee"]
@@ -76,21 +101,7 @@ def bulletin_list(request):
                 request, label, sent, events.filter(pk__gt=before).values_list("action", flat=True)
             )
         return redirect("reports:bulletin_list")
-    bulletins = (
-        Bulletin.objects.filter(committee__in=committees)
-        .select_related("committee")
-        .order_by("-year", "-quarter", "committee__name", "pk")
-        .only(
-            "pk",
-            "year",
-            "quarter",
-            "status",
-            "generated_at",
-            "published_at",
-            "error",
-            "committee__name",
-        )
-    )
+    bulletins = bulletins_listed(committees)
     page = Paginator(bulletins, PER_PAGE).get_page(request.GET.get("page"))
     for bulletin in page:
         bulletin.label = quarter_label(bulletin.year, bulletin.quarter)

@@ -32,6 +32,8 @@ from ..selectors import committees_for_jobs, job_runs_visible_to
 from ..tasks import (
     expire_certificates,
     generate_bulletin_task,
+    open_check_round_task,
+    open_quarter_check_rounds,
     quarter_end_jobs,
     quarter_start_jobs,
     send_quarterly_notices_task,
@@ -45,6 +47,10 @@ TASK_LABELS = {
     quarter_start_jobs.name: gettext_lazy("Start of quarter: notices of every committee"),
     quarter_end_jobs.name: gettext_lazy("End of quarter: bulletins of every committee"),
     expire_certificates.name: gettext_lazy("Certificate expiry"),
+    open_check_round_task.name: gettext_lazy("Quarterly check round of a committee"),
+    open_quarter_check_rounds.name: gettext_lazy("Start of quarter: quarterly check rounds"),
+    # Defined in the directory app, which comes after this one: named by its registered name.
+    "directory.tasks.import_organizations_and_people": gettext_lazy("Import of organizations and people"),
 }
 
 
@@ -55,17 +61,24 @@ def _require_job_role(user) -> list:
     return committees
 
 
-@login_required
-def job_list(request):
-    committees = _require_job_role(request.user)
+def job_runs_listed(request) -> tuple:
+    """The runs under the page's ``?status=`` tab, newest first, and the tab: page and export."""
     runs = job_runs_visible_to(request.user)
-    counts = runs.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in STATUS_FILTERS})
     status = request.GET.get("status", "")
     if status in STATUS_FILTERS:
         runs = runs.filter(status=status)
     else:
         status = ""
-    page = page_of(request, runs.order_by("-started_at", "-pk"))
+    return runs.order_by("-started_at", "-pk"), status
+
+
+@login_required
+def job_list(request):
+    committees = _require_job_role(request.user)
+    runs = job_runs_visible_to(request.user)
+    counts = runs.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in STATUS_FILTERS})
+    runs, status = job_runs_listed(request)
+    page = page_of(request, runs)
     for run in page:
         run.label = TASK_LABELS.get(run.task_name, run.task_name)
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))

@@ -17,12 +17,14 @@ closes by itself when every assessment is final, or when the approver closes it.
 import calendar
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from branches.audit import AuditAction
+from branches.audit import record as record_audit
 from branches.errors import WorkflowError
 from branches.models import Organization, OrgKind
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS
@@ -43,7 +45,7 @@ from ..models import (
     StarEvent,
     StarEventKind,
 )
-from ..selectors import assessments_with_open_appeals
+from ..selectors import assessments_with_open_appeals, member_committees
 from ..workflow import FINAL, TRANSITIONS
 from .core import move, move_cycle
 
@@ -195,6 +197,46 @@ def record_objection(*, assessment: Assessment, actor, received_from: str, conte
         content=content,
         recorded_by=actor,
     )
+
+
+@transaction.atomic
+def lodge_objection(*, assessment: Assessment, actor, content: str, contact: str = "") -> Objection:
+    """A signed-in member of the committee's tree lodges an objection online during the notice period.
+
+    Recorded with who lodged it (``lodged_by``) and an audit row; the approver resolves it like
+    one received on paper.
+    """
+    content = _require_text(content, "content", _("Write down what the objection says."))
+    contact = (contact or "").strip()
+    if len(contact) > Objection._meta.get_field("contact").max_length:
+        raise ValidationError({"contact": _("The contact is too long.")})
+    cycle = _lock_cycle(assessment.cycle)
+    assessment = Assessment.objects.select_related("branch", "notice_batch").get(pk=assessment.pk)
+    if not member_committees(actor).filter(pk=cycle.committee_id).exists():
+        raise PermissionDenied(
+            _("Only members of the working committee's organizations may lodge an objection.")
+        )
+    if assessment.status != AssessmentStatus.PUBLICIZED or assessment.notice_batch is None:
+        raise WorkflowError(_("Objections are received only for results under public notice."))
+    if timezone.now() > assessment.notice_batch.ends_at:
+        raise WorkflowError(_("The public notice period has ended; objections are no longer received."))
+    objection = Objection.objects.create(
+        assessment=assessment,
+        received_from=actor.display_name[:100],
+        content=content,
+        contact=contact,
+        recorded_by=actor,
+        lodged_by=actor,
+    )
+    record_audit(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=objection,
+        target_label=_("Objection to the result of %(branch)s") % {"branch": assessment.branch.name},
+        committee=cycle.committee,
+        note=_("Lodged online during the public notice."),
+    )
+    return objection
 
 
 @transaction.atomic

@@ -284,13 +284,17 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def require_appeal_list_role(user) -> None:
+    """The appeal list is for the committee's approvers and staff, and for re-reviewers; else 403."""
+    if not user.is_superuser and not role_set(user) & {*COMMITTEE_MANAGERS, Role.ASSESSMENT_REVIEWER}:
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
 @login_required
 @require_GET
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """The committee's appeals for its approvers and staff; a re-reviewer's own."""
-    roles = role_set(request.user)
-    if not request.user.is_superuser and not roles & {*COMMITTEE_MANAGERS, Role.ASSESSMENT_REVIEWER}:
-        raise PermissionDenied(_("Your role does not allow this action."))
+    require_appeal_list_role(request.user)
     return render(
         request,
         "reviews/appeals/list.html",

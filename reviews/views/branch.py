@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from branches.errors import WorkflowError
 from branches.models import OrgKind
 from branches.roles import APPROVERS, Role
-from branches.selectors import get_organization_for_user_or_404, has_role_on, require_role
+from branches.selectors import get_organization_for_user_or_404, has_role_on, require_role, role_holders_of
 from scoring.models import MIN_STARS
 
 from ..forms.branch import DowngradeForm, RevokeForm
@@ -27,16 +27,21 @@ def _branch_or_404(user, pk):
     return branch
 
 
+def star_history(branch):
+    """The branch's star events, newest first, with their certificates: page and export."""
+    return (
+        StarEvent.objects.filter(branch_id=branch.pk)
+        .select_related("actor", "certificate__assessment__cycle")
+        .order_by("-at", "-pk")
+    )
+
+
 @login_required
 def branch_detail(request, pk):
     """A branch's current star, stage, certificate and its star history as a timeline."""
     branch = _branch_or_404(request.user, pk)
     certificate = current_certificate(branch)
-    events = (
-        StarEvent.objects.filter(branch_id=branch.pk)
-        .select_related("actor", "certificate__assessment__cycle")
-        .order_by("-at", "-pk")
-    )
+    events = star_history(branch)
     latest = (
         Assessment.objects.filter(branch_id=branch.pk)
         .select_related("cycle")
@@ -53,6 +58,9 @@ def branch_detail(request, pk):
             "page": page_of(request, events, 20),
             "latest": latest,
             "can_manage": can_manage,
+            # People and roles: who holds a role on the branch or above it; staff may edit.
+            "holders": role_holders_of(branch),
+            "can_edit_organization": has_role_on(request.user, Role.STAFF, branch),
         },
     )
 

@@ -42,7 +42,7 @@ from ..selectors import (
 )
 from ..services import cycles as cycle_services
 from ..services import decision as decision_services
-from ..workflow import FINAL, FUNNEL, TRANSITIONS
+from ..workflow import FINAL, TRANSITIONS
 from .common import add_service_errors, done, handle_form, page_of, query_without_page, workflow_action
 
 S = AssessmentStatus
@@ -123,14 +123,19 @@ def _decision_rows(cycle, assessments, shares) -> list[DecisionRow]:
 # --- Cycles ----------------------------------------------------------------------------------
 
 
-@login_required
-def cycle_list(request):
-    cycles = (
-        cycles_visible_to(request.user)
+def cycles_listed(user):
+    """The cycle list's rows: shared by the page and its export."""
+    return (
+        cycles_visible_to(user)
         .select_related("committee", "standard")
         .annotate(assessment_count=Count("assessments"))
         .order_by("-opened_at", "-pk")
     )
+
+
+@login_required
+def cycle_list(request):
+    cycles = cycles_listed(request.user)
     can_open = committees_for_roles(request.user, COMMITTEE_MANAGERS).exists()
     return render(
         request,
@@ -173,21 +178,26 @@ def cycle_open(request):
     return render(request, "reviews/committee/cycle_open.html", {"form": form, "committee": committee})
 
 
-@login_required
-def cycle_detail(request, pk):
-    cycle = get_cycle_for_user_or_404(request.user, pk)
-    counts = dict(
-        cycle.assessments.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
-    funnel = [
-        (S(stage).label, sum(counts.get(status, 0) for status in statuses)) for stage, statuses in FUNNEL
-    ]
+def cycle_assessments_listed(request, cycle) -> tuple:
+    """The cycle page's branches under its ``?status=`` filter, and the filter: page and export."""
     status_filter = request.GET.get("status", "")
     assessments = cycle.assessments.select_related("branch", "branch__parent").order_by(*branch_order())
     if status_filter in S.values:
         assessments = assessments.filter(status=status_filter)
     else:
         status_filter = ""
+    return assessments, status_filter
+
+
+@login_required
+def cycle_detail(request, pk):
+    cycle = get_cycle_for_user_or_404(request.user, pk)
+    counts = dict(
+        cycle.assessments.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    # One bucket per status, named as the rows' badges are: a bucket's count is the rows wearing its badge.
+    funnel = [(status, label, counts.get(status, 0)) for status, label in S.choices]
+    assessments, status_filter = cycle_assessments_listed(request, cycle)
     approver, staff = _role_flags(request.user, cycle.committee)
     now = timezone.now()
     batches = _batches_of(cycle)
@@ -230,17 +240,23 @@ def _cap_config(shares) -> dict:
     }
 
 
-@login_required
-def cycle_decisions(request, pk):
-    cycle = get_cycle_for_user_or_404(request.user, pk)
-    approver = _require_manager(request.user, cycle)
+def decisions_listed(request, cycle) -> tuple:
+    """The decision list under its ``?show=`` filter, and the filter: page and export."""
     show = request.GET.get("show", "")
     pool = cycle.assessments.filter(status__in=DECISION_POOL)
     if show == "undecided":
         pool = pool.filter(status=S.SCORED)
     else:
         show = ""
-    page = page_of(request, pool.select_related("branch", "branch__parent").order_by(*branch_order()))
+    return pool.select_related("branch", "branch__parent").order_by(*branch_order()), show
+
+
+@login_required
+def cycle_decisions(request, pk):
+    cycle = get_cycle_for_user_or_404(request.user, pk)
+    approver = _require_manager(request.user, cycle)
+    pool, show = decisions_listed(request, cycle)
+    page = page_of(request, pool)
     shares = star_shares(cycle)
     return render(
         request,
@@ -349,6 +365,35 @@ def cycle_publicize(request, pk):
     )
 
 
+def publicity_batch(request, batches) -> NoticeBatch | None:
+    """The batch ``?batch=N`` names (404 if none has that number), else the newest; None before any."""
+    wanted = request.GET.get("batch", "")
+    if wanted:
+        batch = next((b for b in batches if str(b.number) == wanted), None)
+        if batch is None:
+            raise Http404
+        return batch
+    return batches[-1] if batches else None
+
+
+def publicity_listed(cycle, batch):
+    """One batch's results as the public notice lists them: page and export."""
+    return (
+        cycle.assessments.filter(notice_batch_id=batch.pk, status__in=NOTICE_POOL)
+        .select_related("branch", "branch__parent")
+        .order_by("-decided_stars", *branch_order())
+    )
+
+
+def publicity_objections(batch):
+    """The objections to one batch's results, open ones first: page and export."""
+    return (
+        Objection.objects.filter(assessment__notice_batch_id=batch.pk)
+        .select_related("assessment__branch", "recorded_by", "resolved_by")
+        .order_by(F("resolved_at").asc(nulls_first=True), "recorded_at", "pk")
+    )
+
+
 @login_required
 def cycle_publicity(request, pk):
     """公示: one batch's star levels, its notice period, and the objections received.
@@ -358,28 +403,16 @@ def cycle_publicity(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     approver, staff = _role_flags(request.user, cycle.committee)
     batches = _batches_of(cycle)
-    wanted = request.GET.get("batch", "")
-    if wanted:
-        batch = next((b for b in batches if str(b.number) == wanted), None)
-        if batch is None:
-            raise Http404
-    else:
-        batch = batches[-1] if batches else None
+    batch = publicity_batch(request, batches)
     now = timezone.now()
     if batch is None:
         return render(request, "reviews/committee/publicity.html", {"cycle": cycle, "batch": None})
-    notice = cycle.assessments.filter(notice_batch_id=batch.pk, status__in=NOTICE_POOL)
+    notice = publicity_listed(cycle, batch)
     distribution = dict(
         notice.order_by().values("decided_stars").annotate(n=Count("pk")).values_list("decided_stars", "n")
     )
-    page = page_of(
-        request, notice.select_related("branch", "branch__parent").order_by("-decided_stars", *branch_order())
-    )
-    objections = (
-        Objection.objects.filter(assessment__notice_batch_id=batch.pk)
-        .select_related("assessment__branch", "recorded_by", "resolved_by")
-        .order_by(F("resolved_at").asc(nulls_first=True), "recorded_at")
-    )
+    page = page_of(request, notice)
+    objections = publicity_objections(batch)
     running = batch.running(now)
     return render(
         request,

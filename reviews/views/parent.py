@@ -29,15 +29,21 @@ def _require_parent_reviewer(user) -> None:
         raise PermissionDenied(_("Only a preliminary reviewer can open this page."))
 
 
+def queue_listed(request: HttpRequest) -> tuple:
+    """The queue under its ``?state=`` tab, and the tab: shared by the page and its export."""
+    state = request.GET.get("state", "pending")
+    if state not in QUEUE_STATES:
+        state = "pending"
+    return queue_for(request.user, state), state
+
+
 @login_required
 @require_GET
 def preliminary_queue(request: HttpRequest) -> HttpResponse:
     """初审: the submissions waiting for this parent reviewer, or those already handled."""
     _require_parent_reviewer(request.user)
-    state = request.GET.get("state", "pending")
-    if state not in QUEUE_STATES:
-        state = "pending"
-    page = page_of(request, queue_for(request.user, state))
+    queue, state = queue_listed(request)
+    page = page_of(request, queue)
     context = {"page": page, "state": state, "query": f"state={state}"}
     return render(request, "reviews/parent/queue.html", context)
 

@@ -12,8 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +33,7 @@ from ..selectors import (
     appeal_deadline,
     appeal_of,
     appeal_window_open,
+    evidence_of,
     get_evidence_for_user_or_404,
     get_readable_assessment_or_404,
     self_assessment_data,
@@ -270,7 +272,54 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if item is None:
         raise Http404
+    if _answers_in_json(request):
+        return _upload_in_place(request, assessment, item)
     return _save(request, assessment, intent="upload", upload_item=item)
+
+
+def _answers_in_json(request: HttpRequest) -> bool:
+    # The page's script (static/js/evidence_upload.js) asks for JSON; a plain form post does not.
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _evidence_list_html(request: HttpRequest, assessment: Assessment, item_id: int) -> str:
+    files = evidence_of(assessment).filter(item_id=item_id)
+    return render_to_string(
+        "reviews/_evidence_list.html", {"files": files, "can_delete": True}, request=request
+    )
+
+
+def _upload_in_place(request: HttpRequest, assessment: Assessment, item: Item) -> JsonResponse:
+    """The same upload from the page's script: the draft is saved as by the button, the checks
+    are those of reviews.uploads, and the answer is the item's new file list, without a reload.
+
+    Every refused file is named with the reason (type, size, content) in the answer's errors.
+    """
+    check_editable(assessment)
+    data = _load(assessment)
+    form = SelfAssessmentForm(
+        request.POST, items=data.items, self_scores=data.self_scores, declared_stars=assessment.declared_stars
+    )
+    form.is_valid()
+    save_self_assessment(
+        assessment=assessment,
+        actor=request.user,
+        scores=form.entries(),
+        declared_stars=form.declared_stars_value(),
+    )
+    upload_errors, uploaded = _upload_files(request, assessment, [item])
+    errors = upload_errors.get(item.pk, [])
+    if not request.FILES.getlist(evidence_field_name(item)):
+        errors.append(_("Choose a file to upload first."))
+    return JsonResponse(
+        {
+            "uploaded": uploaded,
+            "errors": errors,
+            "draftErrors": bool(form.errors),
+            "listHtml": _evidence_list_html(request, assessment, item.pk),
+        },
+        status=400 if errors else 200,
+    )
 
 
 @login_required
@@ -302,7 +351,12 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("reviews:self_assessment", args=[assessment.pk]) + f"#item-{evidence.item_id}"
     if request.method == "POST":
         delete_evidence(evidence=evidence, actor=request.user)
-        messages.success(request, _("“%(name)s” was removed.") % {"name": evidence.original_name})
+        removed = _("“%(name)s” was removed.") % {"name": evidence.original_name}
+        if _answers_in_json(request):
+            return JsonResponse(
+                {"message": removed, "listHtml": _evidence_list_html(request, assessment, evidence.item_id)}
+            )
+        messages.success(request, removed)
         return redirect(back)
     return render(
         request,

@@ -12,13 +12,14 @@ from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import require_role, role_set
 
 from ..forms.team import ReviewerChoiceForm, ScoreSheetForm
-from ..models import Assessment, AssessmentStatus
+from ..models import Assessment, AssessmentStatus, CycleStatus
 from ..selectors import (
     get_assessment_for_user_or_404,
     get_assignment_for_reviewer_or_404,
     get_cycle_for_user_or_404,
     latest_own_scores,
     reviewer_assignments,
+    reviewer_cycles,
     reviewer_options,
     scoring_summary,
     self_assessment_data,
@@ -35,6 +36,7 @@ OVERVIEW_FILTERS = {
     "scoring": [AssessmentStatus.SCORING],
     "scored": [AssessmentStatus.SCORED],
 }
+ALL_CYCLES = "all"
 
 
 # ---------------------------------------------------------------------------- the committee
@@ -47,18 +49,24 @@ def _committee_assessment_or_404(request, pk) -> Assessment:
     return assessment
 
 
-@login_required
-@require_GET
-def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
-    """A cycle's forwarded assessments with their reviewers; the automatic assignment button."""
-    cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
-    require_role(request.user, COMMITTEE_MANAGERS, cycle.committee)
+def team_overview_listed(request: HttpRequest, cycle) -> tuple:
+    """The overview's rows under its ``?show=`` tab, and the tab: shared by the page and its export."""
     shown = request.GET.get("show", "all")
     if shown not in OVERVIEW_FILTERS:
         shown = "all"
     assessments = team_assessments(cycle)
     if OVERVIEW_FILTERS[shown]:
         assessments = assessments.filter(status__in=OVERVIEW_FILTERS[shown])
+    return assessments, shown
+
+
+@login_required
+@require_GET
+def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """A cycle's forwarded assessments with their reviewers; the automatic assignment button."""
+    cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
+    require_role(request.user, COMMITTEE_MANAGERS, cycle.committee)
+    assessments, shown = team_overview_listed(request, cycle)
     page = page_of(request, assessments)
     context = {
         "cycle": cycle,
@@ -132,14 +140,43 @@ def team_scores(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------- the reviewers
 
 
+def require_team_member(user) -> None:
+    if not user.is_superuser and Role.ASSESSMENT_REVIEWER not in role_set(user):
+        raise PermissionDenied(_("Only members of the assessment team have assignments."))
+
+
+def my_assignments_listed(request: HttpRequest) -> tuple:
+    """The reviewer's assignments under the cycle filter (``?cycle=<pk>`` or ``all``), the cycle, the choices.
+
+    Without a choice the filter is the newest open cycle the reviewer has work in, so this
+    cycle's work comes first; "all cycles" when no open cycle has any.
+    """
+    cycles = list(reviewer_cycles(request.user)[:50])
+    wanted = request.GET.get("cycle", "")
+    chosen = next((cycle for cycle in cycles if str(cycle.pk) == wanted), None)
+    if chosen is None and wanted != ALL_CYCLES:
+        chosen = next((cycle for cycle in cycles if cycle.status == CycleStatus.OPEN), None)
+    assignments = reviewer_assignments(request.user)
+    if chosen is not None:
+        assignments = assignments.filter(assessment__cycle_id=chosen.pk)
+    return assignments, chosen, cycles
+
+
 @login_required
 @require_GET
 def my_assignments(request: HttpRequest) -> HttpResponse:
     """A reviewer's home: what they are to score, the deadline, and whether they have submitted."""
-    if not request.user.is_superuser and Role.ASSESSMENT_REVIEWER not in role_set(request.user):
-        raise PermissionDenied(_("Only members of the assessment team have assignments."))
-    page = page_of(request, reviewer_assignments(request.user))
-    return render(request, "reviews/team/my_assignments.html", {"page": page, "query": ""})
+    require_team_member(request.user)
+    assignments, chosen, cycles = my_assignments_listed(request)
+    value = str(chosen.pk) if chosen else ALL_CYCLES
+    context = {
+        "page": page_of(request, assignments),
+        "cycles": cycles,
+        "cycle_filter": value,
+        "all_cycles": ALL_CYCLES,
+        "query": f"cycle={value}",
+    }
+    return render(request, "reviews/team/my_assignments.html", context)
 
 
 def _sheet_rows(assessment, form, summary):

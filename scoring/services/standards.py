@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.audit import AuditAction, record
 from branches.models import Organization
 from branches.workflow import move_status
 
@@ -307,19 +308,37 @@ def move_standard(
     The only writer of a standard's status. ``apply`` does the action's own checks and
     writes while the row is locked; it may raise to refuse, and then nothing is written.
     """
-    return move_status(
-        # No join to the committee: it may be NULL, and PostgreSQL locks no outer-joined row.
-        queryset=Standard.objects.all(),
-        pk=standard_id,
-        transitions=STANDARD_TRANSITIONS,
-        action=action,
-        actor=actor,
-        authorize=lambda user, spec, row: _authorize_standard(user, row, action),
-        refused=_("This standard is “%(status)s”; the action “%(action)s” is not possible now."),
-        event=lambda row, **fields: StandardEvent.objects.create(standard=row, **fields),
-        note=note,
-        apply=apply,
-    )
+    before: dict = {}
+
+    def remember_and_apply(locked: Standard) -> None:
+        before["status"] = locked.status
+        if apply is not None:
+            apply(locked)
+
+    with transaction.atomic():
+        stored = move_status(
+            # No join to the committee: it may be NULL, and PostgreSQL locks no outer-joined row.
+            queryset=Standard.objects.all(),
+            pk=standard_id,
+            transitions=STANDARD_TRANSITIONS,
+            action=action,
+            actor=actor,
+            authorize=lambda user, spec, row: _authorize_standard(user, row, action),
+            refused=_("This standard is “%(status)s”; the action “%(action)s” is not possible now."),
+            event=lambda row, **fields: StandardEvent.objects.create(standard=row, **fields),
+            note=note,
+            apply=remember_and_apply,
+        )
+        # The audit trail of administration too: a global standard's row is for superusers.
+        record(
+            actor=actor,
+            action=AuditAction.PUBLISH if action == "publish" else AuditAction.UPDATE,
+            target=stored,
+            committee=stored.committee if stored.committee_id else None,
+            changes={"status": [before.get("status"), stored.status]},
+            note=note,
+        )
+        return stored
 
 
 @transaction.atomic
@@ -365,6 +384,7 @@ def copy_standard_to_new_draft(
         name=source.name,
         version=_next_version(source.name),
         status=StandardStatus.DRAFT,
+        purpose=source.purpose,
         max_score=source.max_score,
         committee_id=source.committee_id if committee is UNCHANGED else (committee.pk if committee else None),
         bonus_cap=source.bonus_cap,

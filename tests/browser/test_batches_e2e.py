@@ -1,9 +1,10 @@
 """Two public notice batches in one cycle, then the explicit close, in a real browser.
 
-The demo's current cycle has branches in every stage: 市教育局's are scored (four decided),
-市财政局's forwarded and three being scored, 市发改委's drafts, submissions and a return,
-the rest not started. shenpi publishes the decided ones as batch 1 and certifies it after its
-window while the others are still in draft and in scoring; nobody's to-do vanishes; the
+The demo's current cycle has branches in every stage: 市教育局's are scored (four decided and
+under public notice as batch 1, with an objection lodged online; two more decided), 市财政局's
+forwarded and three being scored, 市发改委's drafts, submissions and a return, the rest not
+started. shenpi resolves the objection and certifies batch 1 after its window while the others
+are still in draft and in scoring; nobody's to-do vanishes; the
 others go on, are decided and form batch 2, certified on its own window; the cycle stays open
 for what is still in flight until shenpi closes it on the confirmation page.
 
@@ -22,8 +23,8 @@ from branches.demo import load_demo as load_demo_tree
 from branches.models import Organization, User
 from reviews.demo import CURRENT_CYCLE
 from reviews.demo import load_demo as load_demo_cycles
-from reviews.models import Assessment, AssessmentStatus, Cycle, CycleStatus
-from reviews.services.decision import decide_assessment
+from reviews.models import Assessment, AssessmentStatus, Cycle, CycleStatus, Objection
+from reviews.services.decision import decide_assessment, resolve_objection
 from tests.browser.helpers import DemoBrowser, screenshot_taker
 from tests.factories import standard_items, submit_sheet
 
@@ -69,8 +70,13 @@ def test_two_batches_in_one_cycle_then_the_explicit_close(page, live_server, set
     items = standard_items(cycle.standard)
     reviewers = list(User.objects.filter(username__in=["kaohe1", "kaohe2", "kaohe3"]).order_by("username"))
     approver = User.objects.get(username="shenpi")
-    first_decided = set(cycle.assessments.filter(status=S.DECIDED).values_list("pk", flat=True))
+    # The demo has published four decided results as batch 1 (one with an objection lodged
+    # online); two more are decided and wait for the next batch.
+    first = cycle.notice_batches.get(number=1)
+    first_decided = set(first.assessments.values_list("pk", flat=True))
     assert len(first_decided) == 4
+    waiting = set(cycle.assessments.filter(status=S.DECIDED).values_list("pk", flat=True))
+    assert len(waiting) == 2
     before = statuses(cycle)
     assert before[S.DRAFT] and before[S.SCORING] and before[S.SUBMITTED] and before[S.NOT_STARTED]
     ui = Browser(page, live_server)
@@ -88,20 +94,19 @@ def test_two_batches_in_one_cycle_then_the_explicit_close(page, live_server, set
     assert "3 份待分配考核组" in approver_before["assign"]
     shot(page, "approver-home")
 
-    # --- 1. batch 1: the four decided branches -----------------------------------------------
+    # --- 1. batch 1 under notice: shenpi sees the objection lodged online and resolves it -----
     ui.goto("reviews:cycle_detail", cycle.pk)
     expect(
         page.locator(f"a[href='{reverse('reviews:team_overview', args=[cycle.pk])}?show=unassigned']")
     ).to_be_visible()
-    page.get_by_role("link", name="发布公示").click()
-    expect(page).to_have_url(ui.url("reviews:cycle_publicize", cycle.pk))
-    shot(page, "publish-batch-1")
-    page.get_by_role("button", name="确认发布公示").click()
-    expect(page).to_have_url(ui.url("reviews:cycle_publicity", cycle.pk) + "?batch=1")
+    ui.goto("reviews:cycle_publicity", cycle.pk)
     expect(page.locator("main .list-group-item .bi-star-fill").first).to_be_visible()
     shot(page, "batch-1-under-notice")
-    first = cycle.notice_batches.get(number=1)
-    assert set(first.assessments.values_list("pk", flat=True)) == first_decided
+    objection = Objection.objects.get(assessment__notice_batch=first)
+    assert objection.lodged_by.username == "shuji"
+    resolve_objection(
+        objection=objection, actor=approver, resolution="经核实，记录补记情况已说明，不影响认定。"
+    )
 
     # --- 2. batch 1's window ends; shenpi certifies it while others are in draft and scoring ---
     with time_machine.travel(first.ends_at + datetime.timedelta(minutes=5), tick=True):
@@ -141,7 +146,7 @@ def test_two_batches_in_one_cycle_then_the_explicit_close(page, live_server, set
     for assessment in cycle.assessments.filter(status=S.SCORING):
         for reviewer in reviewers:
             submit_sheet(assessment, reviewer, items)
-    second_pks = set()
+    second_pks = set(waiting)
     for assessment in cycle.assessments.filter(status=S.SCORED).order_by("pk"):
         decide_assessment(assessment=assessment, actor=approver, stars=assessment.proposed_stars)
         second_pks.add(assessment.pk)

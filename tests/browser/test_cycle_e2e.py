@@ -253,7 +253,8 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
     expect(warning).to_be_hidden()
     shot(page, "self-assessment-filled")
 
-    # Each item's 上传 button posts the whole form: what was typed is saved with the file.
+    # A file chosen on an item uploads in place (static/js/evidence_upload.js), with the whole
+    # form: what was typed is saved with the file, and the page is not reloaded.
     file_names = {
         item.code: f"{item.code}-{item.evidence_hint.split('、')[0]}.pdf" for item in evidence_items
     }
@@ -263,9 +264,8 @@ def test_one_branch_goes_through_the_whole_cycle_with_the_demo_users(
         card.locator(f"input[type=file][name=evidence_{item.pk}]").set_input_files(
             {"name": name, "mimeType": "application/pdf", "buffer": tiny_pdf(item.code)}
         )
-        card.locator(f"button[name=item][value='{item.pk}']").click()
         expect(page.locator(f"#item-{item.pk} .evidence-list")).to_contain_text(name)
-        expect(page.locator("main .alert-success").first).to_contain_text(name)
+        expect(card.locator(".upload-status .upload-ok")).to_have_count(1)
     assert Evidence.objects.filter(assessment=assessment).count() == len(evidence_items)
     # The typed scores and the declared level survived the uploads (saved with each one).
     expect(page.locator(f"input[name=score_{by_code['3.2'].pk}]")).to_have_value("4.5")

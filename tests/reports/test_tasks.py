@@ -359,7 +359,7 @@ def test_the_schedule_migration_is_applied_and_creates_the_quarterly_rows(db):
     assert key in MigrationRecorder(connection).applied_migrations()
     # Run it again from scratch: a transactional test elsewhere may have flushed its rows.
     migration.remove_schedule(apps, None)
-    assert not PeriodicTask.objects.filter(task__startswith="reports.tasks.").exists()
+    assert not PeriodicTask.objects.filter(name__in=[row[0] for row in migration.SCHEDULE]).exists()
     migration.create_schedule(apps, None)
 
     rows = {t.task: t for t in PeriodicTask.objects.select_related("crontab")}
@@ -403,7 +403,7 @@ def test_the_schedule_migration_keeps_times_staff_have_changed(db):
 
     migration.create_schedule(apps, None)
 
-    assert PeriodicTask.objects.filter(task__startswith="reports.tasks.").count() == 3
+    assert PeriodicTask.objects.filter(name__in=[row[0] for row in migration.SCHEDULE]).count() == 3
     assert PeriodicTask.objects.get(task="reports.tasks.quarter_start_jobs").crontab == later
 
 

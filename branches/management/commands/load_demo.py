@@ -5,7 +5,12 @@ from django.utils.module_loading import import_string
 from branches.demo import DEMO_PASSWORD, DEMO_USERS
 
 # Each app adds its own demo data; run in this order, each idempotent.
-DEMO_LOADERS = ["branches.demo.load_demo", "reviews.demo.load_demo", "reports.demo.load_demo"]
+DEMO_LOADERS = [
+    "branches.demo.load_demo",
+    "reviews.demo.load_demo",
+    "checks.demo.load_demo",
+    "reports.demo.load_demo",
+]
 
 
 class Command(BaseCommand):

@@ -209,7 +209,9 @@ class Command(BaseCommand):
 
         user = User.objects.create_user("bench-bulletin-staff", password=None)
         RoleAssignment.objects.create(user=user, role=Role.STAFF, organization=committee)
-        standard = Standard.objects.filter(status="published").order_by("-version").first()
+        standard = (
+            Standard.objects.filter(status="published", purpose="certification").order_by("-version").first()
+        )
         past = Cycle.objects.create(
             committee=committee,
             name="基准往期认定",

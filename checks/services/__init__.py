@@ -1,0 +1,1 @@
+"""Every write of the quarterly checks: rounds, sheets, monthly entries, year results, proposals."""

@@ -1,0 +1,164 @@
+"""One quarter of checks in a real browser, with the demo users.
+
+李建国 (chushen, parent reviewer of the 发改委 party committee) records a monthly check of
+BJ-FGW-02 on a phone-sized screen → the scheduled job opens the quarter's round (the job's
+function, run in-process) → the secretaries of BJ-FGW-01 and BJ-FGW-02 self-report → chushen
+scores both in the browser, BJ-FGW-02 (five stars in force) far below its star band → the
+other branches are scored through the services → 孙丽 (dangwu, staff) publishes and sees the
+ranking with the star in force, and exports it → 赵志强 (shenpi, approver) finds the downgrade
+proposal on the home page and opens it.
+
+Every step leaves a screenshot in test-output/screenshots/checks-quarter/NN-step.png.
+"""
+
+import datetime
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from branches.demo import COMMITTEE_CODE, DEMO_PASSWORD, load_demo
+from branches.models import Organization, User
+from branches.roles import Role
+from branches.services.organizations import assign_role
+from checks.demo import _reviewers
+from checks.models import CheckEntry, CheckRound, CheckSheet, CheckSheetStatus, DowngradeProposal
+from checks.selectors import check_items, check_standard_for
+from reviews.models import AssessmentStatus
+from tests.browser.helpers import DemoBrowser, screenshot_taker
+from tests.checks.helpers import score_sheet
+from tests.factories import make_assessment, make_certificate, make_cycle
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HIGH, LOW = "BJ-FGW-01", "BJ-FGW-02"
+
+
+@pytest.fixture
+def shot(request):
+    return screenshot_taker(request.config.rootpath, "checks-quarter")
+
+
+def _world():
+    load_demo()
+    committee = Organization.objects.get(code=COMMITTEE_CODE)
+    low = Organization.objects.get(code=LOW)
+    secretary = User.objects.create_user("shuji2", password=DEMO_PASSWORD, real_name="钱明")
+    assign_role(user=secretary, role=Role.BRANCH_SECRETARY, organization=low)
+    cycle = make_cycle(committee, opened_by=User.objects.get(username="shenpi"), name="往届星级认定")
+    make_certificate(
+        make_assessment(cycle, low, status=AssessmentStatus.CERTIFIED, stars=5),
+        stars=5,
+        issued_at=timezone.now() - datetime.timedelta(days=200),
+        valid_until=timezone.localdate() + datetime.timedelta(days=500),
+    )
+    return committee, low
+
+
+def _fill_scores(page, items, total: Decimal) -> None:
+    missing = Decimal("100") - total
+    for item in items:
+        off = min(item.max_score, missing)
+        missing -= off
+        page.locator(f"input[name=score_{item.pk}]").fill(str(item.max_score - off))
+
+
+def test_one_quarter_from_the_monthly_check_to_the_downgrade_proposal(
+    page, live_server, settings, tmp_path, shot
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    committee, low = _world()
+    ui = DemoBrowser(page, live_server)
+    page.on("dialog", lambda dialog: dialog.accept())  # every confirmation is answered yes
+
+    # --- 1. A monthly check on a phone -------------------------------------------------------------
+    page.set_viewport_size({"width": 390, "height": 844})
+    ui.sign_in("chushen")
+    page.goto(ui.url("checks:entry_new") + f"?branch={low.pk}")
+    third_item = check_items(check_standard_for(committee).pk)[10]  # 3.3 三会一课
+    page.locator(f"input[name=items][value='{third_item.pk}']").check()
+    page.locator("textarea[name=findings]").fill(
+        "查阅本月支委会记录：未按时召开支委会，党费收缴台账缺两个月。"
+    )
+    shot(page, "monthly-check-on-a-phone")
+    page.locator("main form button[type=submit]").click()
+    entry = CheckEntry.objects.get(branch=low)
+    expect(page).to_have_url(ui.url("checks:entry_detail", entry.pk))
+    expect(page.locator("main")).to_contain_text("党费收缴台账缺两个月")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # --- 2. The scheduled job opens the round -------------------------------------------------------
+    from reports.tasks import open_quarter_check_rounds
+
+    open_quarter_check_rounds.apply(throw=True)
+    check_round = CheckRound.objects.get(committee=committee)
+    assert check_round.opened_by is None
+    items = check_items(check_round.standard_id)
+    sheets = {code: CheckSheet.objects.get(round=check_round, branch__code=code) for code in (HIGH, LOW)}
+
+    # --- 3. Two secretaries self-report ---------------------------------------------------------------
+    for username, code, text in (
+        ("shuji", HIGH, "本季度召开支委会3次。"),
+        ("shuji2", LOW, "本季度开展主题党日1次。"),
+    ):
+        ui.sign_in(username)
+        ui.goto("checks:sheet_self_report", sheets[code].pk)
+        page.locator(f"textarea[name=report_{items[6].pk}]").fill(text)
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator(f"textarea[name=report_{items[6].pk}]")).to_have_value(text)
+    shot(page, "self-report")
+
+    # --- 4. The parent reviewer scores both, beside the quarter's monthly check ---------------------------
+    ui.sign_in("chushen")
+    for code, total in ((HIGH, Decimal("96")), (LOW, Decimal("70"))):
+        ui.goto("checks:sheet_score", sheets[code].pk)
+        if code == LOW:
+            expect(page.locator("main")).to_contain_text("本季度开展主题党日1次。")
+            # The monthly check beside the item it looked at.
+            row = page.locator("main table tbody tr", has=page.locator(f"input[name=score_{third_item.pk}]"))
+            expect(row).to_contain_text("党费收缴台账缺两个月")
+        _fill_scores(page, items, total)
+        if code == LOW:
+            shot(page, "scoring-far-below")
+        page.locator("button[name=action][value=submit]").click()
+        expect(page).to_have_url(ui.url("checks:round_detail", check_round.pk))
+        sheets[code].refresh_from_db()
+        assert (sheets[code].status, sheets[code].total) == (CheckSheetStatus.SUBMITTED, total)
+
+    # The rest of the committee through the services.
+    reviewers = {**_reviewers(committee), committee.pk: User.objects.get(username="dangwu")}
+    for sheet in check_round.sheets.filter(status=CheckSheetStatus.PENDING).order_by("pk"):
+        score_sheet(sheet, reviewers[sheet.group_id], "88")
+
+    # --- 5. Staff publish and see the ranking with the star in force; the export -----------------------------
+    ui.sign_in("dangwu")
+    ui.goto("checks:round_detail", check_round.pk)
+    page.locator("form[action$='/publish/'] button").click()
+    expect(page.locator("main table")).to_contain_text(low.name)
+    check_round.refresh_from_db()
+    assert check_round.is_published
+    first_row = page.locator("main table tbody tr").first
+    expect(first_row).to_contain_text(Organization.objects.get(code=HIGH).name)
+    low_row = page.locator("main table tbody tr", has_text=low.name)
+    expect(low_row.locator(".bi-star-fill")).to_have_count(5)
+    shot(page, "published-ranking")
+    with page.expect_download() as download:
+        page.locator("a.export-xlsx").click()
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[1][0] == 1 and rows[1][2] == Organization.objects.get(code=HIGH).name and rows[1][5] == 96
+
+    # --- 6. The approver gets the downgrade proposal ---------------------------------------------------------
+    proposal = DowngradeProposal.objects.get(branch=low, source="low_score")
+    assert low.certificates.get().stars == 5  # nothing changed by itself
+    ui.sign_in("shenpi")
+    page.locator("a.check-todo-proposals").click()
+    expect(page).to_have_url(ui.url("checks:proposal_list"))
+    page.locator(f"a[href='{reverse('checks:proposal_decide', args=[proposal.pk])}']").click()
+    expect(page.locator("main")).to_contain_text("70")
+    shot(page, "downgrade-proposal")
