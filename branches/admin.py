@@ -2,13 +2,13 @@
 
 A non-superuser staff member (party-affairs staff) sees and edits only the organizations
 in the subtrees where they hold the staff role, the role assignments on those, and the
-users who hold a role there (or none yet, so a new account can be given its first role).
+users who hold a role there, or none that their committee's audit trail records (a new
+account, to be given its first role) — the same people as the site's (``people_visible_to``).
 """
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors as scoping
@@ -262,15 +262,8 @@ class AuditedAdminMixin:
 
 
 def scoped_users(request):
-    """Users holding a role in the staff member's organizations, or no role at all."""
-    qs = User.objects.all()
-    if request.user.is_superuser:
-        return qs
-    in_scope = RoleAssignment.objects.filter(
-        user=OuterRef("pk"), organization__in=staff_organizations(request)
-    )
-    any_role = RoleAssignment.objects.filter(user=OuterRef("pk"))
-    return qs.filter(Q(Exists(in_scope)) | ~Q(Exists(any_role))).filter(is_superuser=False)
+    """The people the staff member looks after, as on the site (``people_visible_to``)."""
+    return scoping.people_visible_to(request.user)
 
 
 @admin.register(User)

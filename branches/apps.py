@@ -6,3 +6,6 @@ class BranchesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "branches"
     verbose_name = _("Organizations, people and roles")
+
+    def ready(self):
+        from . import signin  # noqa: F401 - connects the sign-in receivers

@@ -10,6 +10,7 @@ if a deployment ever wants one, is a database administrator's job outside the pr
 """
 
 import datetime
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, Organization, User
 from .roles import Role
+
+logger = logging.getLogger("audit")
 
 
 class AuditAction(models.TextChoices):
@@ -126,7 +129,7 @@ def record(
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_label = target_label or str(target)
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         committee=committee,
         action=action,
@@ -136,3 +139,7 @@ def record(
         changes=changes or {},
         note=note,
     )
+    # In the log too, with the request's id (config/logs.py).
+    line = {"event": "audit", "action": action, "target": f"{entry.target_type}:{entry.target_id}"}
+    logger.info("audit entry %s: %s %s", entry.pk, action, target_label, extra=line)
+    return entry

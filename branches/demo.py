@@ -4,10 +4,13 @@ Idempotent: organizations are found by code and users by user name, so running i
 creates nothing new and changes nothing (passwords are set only when a user is created).
 """
 
+import datetime
 from dataclasses import dataclass
 
+from axes.models import AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Organization, OrgKind, User
 from .roles import Role
@@ -148,6 +151,44 @@ def _staff_group() -> Group:
     return group
 
 
+# Where the demo people signed in from before (an intranet address), and where the two failed
+# attempts with the secretary's name came from since.
+DEMO_PREVIOUS_ADDRESS = "10.8.1.23"
+DEMO_FAILED_ADDRESS = "10.8.7.41"
+
+
+def _sign_in_history(users: dict[str, User]) -> None:
+    """A previous sign-in for each demo person (yesterday) and, for the secretary, two failed
+    attempts since, so that the first sign-in to the demo shows what the line after signing in
+    says. Rows of django-axes' own logs; made once."""
+    now = timezone.now()
+    for username in users:
+        if AccessLog.objects.filter(username=username).exists():
+            continue
+        row = AccessLog.objects.create(
+            username=username,
+            ip_address=DEMO_PREVIOUS_ADDRESS,
+            user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+            http_accept="text/html",
+            path_info="/accounts/login/",
+        )
+        # attempt_time is auto_now_add: the past time is written afterwards.
+        AccessLog.objects.filter(pk=row.pk).update(attempt_time=now - datetime.timedelta(days=1, hours=2))
+        if username != "shuji":
+            continue
+        for minutes in (180, 178):
+            failure = AccessFailureLog.objects.create(
+                username=username,
+                ip_address=DEMO_FAILED_ADDRESS,
+                user_agent="Mozilla/5.0 (X11; Linux x86_64)",
+                http_accept="text/html",
+                path_info="/accounts/login/",
+            )
+            AccessFailureLog.objects.filter(pk=failure.pk).update(
+                attempt_time=now - datetime.timedelta(minutes=minutes)
+            )
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     """Build (or find) the demo committee; returns counts of what was created."""
@@ -181,6 +222,7 @@ def load_demo() -> dict[str, int]:
             if spec.is_staff:
                 user.groups.add(group)
         users[spec.username] = user
+    _sign_in_history(users)
     # The committee's staff and approver are the system's to appoint; the staff member 孙丽
     # then grants the other roles, as she would in the site (so the audit trail has her rows).
     appointed = (Role.STAFF, Role.COMMITTEE_APPROVER)

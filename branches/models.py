@@ -393,3 +393,30 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The audit trail is append-only."))
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password someone chose, so that none of their last few is chosen again.
+
+    Written by ``branches.passwords.PasswordHistoryValidator.password_changed`` whenever a
+    password is saved (the change form, the forced change after a one-time password, the
+    admin, ``changepassword``); only the newest ``PASSWORD_HISTORY_COUNT`` rows are kept.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="password_history",
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,12 +9,13 @@ can filter, paginate and count them further without extra round trips.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Organization, OrgKind, RoleAssignment, User
+from .models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from .roles import Role
 
 
@@ -131,20 +132,35 @@ def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
 
 def people_visible_to(user: User) -> QuerySet[User]:
     """The accounts a staff member looks after: those holding a role in their subtrees, and
-    those holding no role yet (a new account waits for its first role). Superusers see all.
+    those holding no role (a new account waiting for its first role, or one whose roles were
+    all removed) that the audit trail records under a committee where they are staff — the
+    account's creation or a role's removal writes such a row. Superusers see all.
 
-    Nobody else sees anyone; superuser accounts are a superuser's to see.
+    Nobody else sees anyone; superuser accounts are a superuser's to see. A role-less account
+    recorded under no committee of theirs stays invisible to them (404), so staff of one
+    committee never see another committee's new people.
     """
     if not user.is_authenticated or not user.is_active:
         return User.objects.none()
     if user.is_superuser:
         return User.objects.all()
-    staff_orgs = organizations_for_role(user, Role.STAFF)
-    if not staff_orgs.exists():
+    staff_paths = RoleAssignment.objects.filter(user_id=user.pk, role=Role.STAFF).values_list(
+        "organization__path", flat=True
+    )
+    committee_ids = sorted({int(path.strip("/").split("/")[0]) for path in staff_paths})
+    if not committee_ids:
         return User.objects.none()
+    staff_orgs = organizations_for_role(user, Role.STAFF)
     in_scope = RoleAssignment.objects.filter(user_id=OuterRef("pk"), organization__in=staff_orgs)
     any_role = RoleAssignment.objects.filter(user_id=OuterRef("pk"))
-    return User.objects.filter(Q(Exists(in_scope)) | ~Q(Exists(any_role))).filter(is_superuser=False)
+    recorded_here = AuditEntry.objects.filter(
+        target_type=User._meta.model_name,
+        target_id=Cast(OuterRef("pk"), CharField()),
+        committee_id__in=committee_ids,
+    )
+    return User.objects.filter(
+        Q(Exists(in_scope)) | (~Q(Exists(any_role)) & Q(Exists(recorded_here)))
+    ).filter(is_superuser=False)
 
 
 def get_person_for_user_or_404(user: User, pk) -> User:

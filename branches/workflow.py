@@ -6,12 +6,15 @@ gives them the same vocabulary, so "which move is allowed from where, and by who
 the same for assessments, cycles, bulletins and standards.
 """
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
 from .errors import WorkflowError
+
+logger = logging.getLogger("audit")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ def move_status(
         to_status=spec.target,
         note=note,
     )
+    # In the log too (a refused move raised above and leaves no line).
+    target = f"{row._meta.label_lower}:{row.pk}"
+    line = {"event": "status_move", "action": action, "target": target}
+    line |= {"from_status": old_status, "to_status": spec.target}
+    logger.info("status move %s: %s → %s (%s)", target, old_status, spec.target, action, extra=line)
     return row
 
 

@@ -3,10 +3,13 @@
 Last year every branch was scored in each quarter by its party committee's reviewer, so the
 demo shows rankings with their changes, a 五好党支部 list (the strongest branches average above
 90), and one 班子调整 flag: in the 发改委 party committee the same branch was ranked last in the
-first and the third quarter, and 李建国 (chushen) recorded the adjustment. In the other party
-committees the last place moves from branch to branch, so nobody else is flagged. This quarter's
-round was opened by the schedule; about half the branches are scored, the demo branch's
-secretary has self-reported, and there are monthly checks of this quarter to see beside the items.
+first and the third quarter, and 李建国 (chushen) recorded the adjustment; the approver dismissed
+two of the year's downgrade proposals with the reason, and the year bulletin (年度通报,
+reports.demo) sums the year up. In the other party committees the last place moves from branch
+to branch, so nobody else is flagged. This quarter's
+round is open with its deadlines in two and three days; about half the branches are scored, the
+demo branch's secretary has self-reported, and there are monthly checks of this quarter to see
+beside the items.
 
 Idempotent: a round that exists for a quarter is left alone, users are found by name.
 """
@@ -22,7 +25,7 @@ from branches.models import Organization, OrgKind, User
 from branches.roles import Role
 from branches.services.organizations import assign_role
 
-from .models import CheckRound, CheckSheet, LeadershipFlag
+from .models import CheckRound, CheckSheet, DowngradeProposal, LeadershipFlag, ProposalStatus
 from .selectors import check_items, check_quarter_bounds, check_quarter_of
 from .services.entries import record_check_entry
 from .services.rounds import (
@@ -32,7 +35,7 @@ from .services.rounds import (
     save_sheet_scores,
     submit_sheet_scores,
 )
-from .services.years import record_flag_action
+from .services.years import dismiss_proposal, record_flag_action
 
 FLAGGED_GROUP = "BJ-FGW"
 # Parent reviewers of the party committees the branches demo has none for (李建国 holds BJ-FGW).
@@ -158,8 +161,31 @@ def load_demo() -> dict[str, int]:
             action_on=datetime.date(year, 1, 15),
         )
 
+    # The approver has dealt with two of last year's downgrade proposals (the year bulletin shows
+    # their outcome); the others still wait on the approver's page.
+    last_year = DowngradeProposal.objects.filter(committee=committee, sheet__round__year=year - 1)
+    if not last_year.exclude(status=ProposalStatus.OPEN).exists():
+        approver = User.objects.get(username="shenpi")
+        reasons = [
+            "经核查，该支部已于次季度完成整改，得分回升，暂不降星，继续跟踪。",
+            "低分系当季换届交接所致，相关问题已整改到位，不予降星。",
+        ]
+        for proposal, reason in zip(
+            last_year.filter(status=ProposalStatus.OPEN).order_by("proposed_at", "pk")[:2],
+            reasons,
+            strict=False,
+        ):
+            dismiss_proposal(proposal=proposal, actor=approver, reason=reason)
+
     if not CheckRound.objects.filter(committee=committee, year=year, quarter=quarter).exists():
-        check_round, _created = open_check_round(committee=committee, year=year, quarter=quarter)
+        # Deadlines close at hand, so the daily reminders (reports.demo) have work to remind of.
+        check_round, _created = open_check_round(
+            committee=committee,
+            year=year,
+            quarter=quarter,
+            self_report_deadline=today + datetime.timedelta(days=2),
+            scoring_deadline=today + datetime.timedelta(days=3),
+        )
         items = check_items(check_round.standard_id)
         created["monthly checks"] += _monthly_checks(committee, year, quarter, items)
         secretary = User.objects.get(username="shuji")

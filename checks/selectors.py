@@ -359,6 +359,16 @@ def check_todos_for(user: User) -> CheckToDos:
     return CheckToDos(to_score, to_publish, flags, proposals, timezone.localdate())
 
 
+def unpublished_check_quarters(committee_id: int, year: int) -> list[int]:
+    """The quarters of ``year`` whose check round the committee has not published (yet)."""
+    published = set(
+        CheckRound.objects.filter(
+            committee_id=committee_id, year=year, status=CheckRoundStatus.PUBLISHED
+        ).values_list("quarter", flat=True)
+    )
+    return [quarter for quarter in range(1, 5) if quarter not in published]
+
+
 def quarter_check_ranking(committee_id: int, year: int, quarter: int) -> list[dict] | None:
     """The published ranking of a committee's quarter as plain rows, for the bulletin; None if unpublished."""
     check_round = CheckRound.objects.filter(
@@ -414,6 +424,7 @@ __all__ = [
     "sheet_files",
     "sheet_scores",
     "sheet_self_reports",
+    "unpublished_check_quarters",
     "year_result_list_for",
     "year_results_visible_to",
 ]

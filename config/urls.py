@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.forms.people import FirstPasswordChangeForm
 
+from .health import health
+
 
 def favicon_redirect(request):
     """/favicon.ico, which browsers ask for on pages without the layout's icon links (the admin's)."""
@@ -17,6 +19,8 @@ def favicon_redirect(request):
 
 urlpatterns = [
     path("favicon.ico", favicon_redirect, name="favicon"),
+    # For load balancers: JSON, no sign-in (config/health.py).
+    path("health/", health, name="health"),
     path("", include("home.urls")),
     path("", include("reviews.urls")),
     path("", include("reports.urls")),

@@ -6,3 +6,6 @@ class HomeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "home"
     verbose_name = _("My work")
+
+    def ready(self):
+        from . import audit_log  # noqa: F401 - connects the sign-in receivers

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.models import StatusEvent
 
+from .quarters import quarter_label, year_label
+
 
 class BulletinStatus(models.TextChoices):
     GENERATING = "generating", _("Being generated")
@@ -15,8 +17,14 @@ class BulletinStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class BulletinKind(models.TextChoices):
+    QUARTERLY = "quarterly", _("Quarterly bulletin")
+    YEAR = "year", _("Year bulletin")
+
+
 class Bulletin(models.Model):
-    """The quarterly bulletin (季度通报) of a committee: one per committee and quarter.
+    """A committee's bulletin: the quarterly one (季度通报), one per committee and quarter, or the
+    year bulletin (年度通报) of the quarterly checks, one per committee and year (no quarter).
 
     ``data`` is the frozen result of the data function; the web preview, the PDF and the
     Excel file are all rendered from it, so they always agree and never change afterwards.
@@ -28,9 +36,12 @@ class Bulletin(models.Model):
         on_delete=models.PROTECT,
         related_name="bulletins",
     )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=BulletinKind.choices, default=BulletinKind.QUARTERLY
+    )
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
     quarter = models.PositiveSmallIntegerField(
-        _("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+        _("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)], null=True, blank=True
     )
     status = models.CharField(
         _("status"), max_length=20, choices=BulletinStatus.choices, default=BulletinStatus.GENERATING
@@ -56,14 +67,43 @@ class Bulletin(models.Model):
         verbose_name_plural = _("quarterly bulletins")
         ordering = ["-year", "-quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["committee", "year", "quarter"], name="one_bulletin_per_quarter"),
+            models.UniqueConstraint(
+                fields=["committee", "year", "quarter"],
+                condition=models.Q(kind="quarterly"),
+                name="one_bulletin_per_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["committee", "year"],
+                condition=models.Q(kind="year"),
+                name="one_year_bulletin_per_year",
+            ),
             models.CheckConstraint(
-                condition=models.Q(quarter__gte=1, quarter__lte=4), name="bulletin_quarter_1_4"
+                condition=models.Q(kind="quarterly", quarter__gte=1, quarter__lte=4)
+                | models.Q(kind="year", quarter__isnull=True),
+                name="bulletin_quarter_1_4",
             ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == BulletinKind.YEAR:
+            return f"{self.committee} {self.year}"
         return f"{self.committee} {self.year}Q{self.quarter}"
+
+    @property
+    def is_year(self) -> bool:
+        return self.kind == BulletinKind.YEAR
+
+    @property
+    def label(self) -> str:
+        """ "Q3 2026" for a quarterly bulletin, "2025 year bulletin" for a year bulletin."""
+        if self.is_year:
+            return year_label(self.year)
+        return quarter_label(self.year, self.quarter)
+
+    @property
+    def file_stem(self) -> str:
+        """What the downloaded files are called after: "2026Q3", or "2025" for a year bulletin."""
+        return str(self.year) if self.is_year else f"{self.year}Q{self.quarter}"
 
 
 class BulletinEvent(StatusEvent):
@@ -86,6 +126,10 @@ class BulletinEvent(StatusEvent):
 class NoticeKind(models.TextChoices):
     QUARTERLY = "quarterly", _("Quarterly notice")
     EXPIRY = "expiry", _("Certificate expiry")
+    # Reminders of a quarterly check round (one round per committee and quarter).
+    CHECK_REPORT_DUE = "check_report_due", _("Quarterly check: self-report due")
+    CHECK_SCORING_DUE = "check_scoring_due", _("Quarterly check: scoring due")
+    CHECK_SCORING_LATE = "check_scoring_late", _("Quarterly check: scoring overdue")
 
 
 class Notice(models.Model):

@@ -76,9 +76,11 @@ class _Collector(logging.Handler):
 
 
 def render_pdf(html: str, target: Path, *, extra_css: str = "") -> PdfResult:
-    """Render ``html`` to ``target`` atomically: a temporary file in the same folder, then rename.
+    """Render ``html`` to the local file ``target`` atomically: a temporary file in the same folder,
+    then rename. A crash mid-render leaves no partial file at ``target``.
 
-    A crash mid-render leaves no partial file at ``target``.
+    ``target`` is a scratch path on this machine; a file that is kept goes into the storage
+    through ``reports.files.save_generated``, never by writing under ``MEDIA_ROOT``.
     """
     from weasyprint import CSS, HTML  # imported late: it loads pango and fonts
     from weasyprint.text.fonts import FontConfiguration

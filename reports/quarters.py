@@ -38,6 +38,11 @@ def quarter_label(year: int, quarter: int) -> str:
     return _("Q%(quarter)s %(year)s") % {"year": year, "quarter": quarter}
 
 
+def year_label(year: int) -> str:
+    """The period of a year bulletin (年度通报), as quarter_label names a quarter's."""
+    return _("Year %(year)s") % {"year": year}
+
+
 def check_quarter(*, year: object, quarter: object) -> None:
     """ValidationError unless (year, quarter) is a quarter of 2000–9999 that has begun."""
     if (

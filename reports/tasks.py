@@ -10,10 +10,8 @@ repeated message changes nothing.
 """
 
 import logging
-from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,11 +19,13 @@ from branches.models import Organization, OrgKind
 from checks.services.rounds import open_check_round
 from reviews.services.decision import expire_due_certificates
 
+from . import files
 from .jobs import RecordedTask
 from .models import Bulletin, BulletinStatus
 from .quarters import previous_quarter, quarter_of
-from .services.bulletins import bulletin_file_name, generate_bulletin
+from .services.bulletins import bulletin_file_name, generate_bulletin, generate_year_bulletin
 from .services.notices import send_quarterly_notices
+from .services.reminders import open_round_ids, send_check_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +38,15 @@ def active_committee_ids() -> list[int]:
     )
 
 
-def remove_stale_part_files(*, committee_id: int, year: int, quarter: int) -> list[Path]:
-    """Delete temporary files a killed render of this bulletin left behind; returns them.
+def remove_stale_part_files(*, committee_id: int, year: int, quarter: int | None) -> list[str]:
+    """Delete temporary keys a killed render of this bulletin left in the storage; returns them.
 
-    render_pdf and the workbook writer put ``.<name>.<random>.part`` next to the file and
-    rename it into place; a process killed in between leaves it. Only done while holding the
-    bulletin's row lock, which the service holds for the whole render: no live render of
-    this bulletin can own one of these files then.
+    ``reports.files.save_generated`` uploads each file as ``.<name>.<random>.part`` next to its
+    final name and then publishes it; a process killed in between leaves the temporary key.
+    Only done while holding the bulletin's row lock, which the service holds for the whole
+    render: no live render of this bulletin can own one of these keys then.
     """
-    removed: list[Path] = []
+    removed: list[str] = []
     with transaction.atomic():
         row = (
             Bulletin.objects.select_for_update(skip_locked=True)
@@ -58,10 +58,7 @@ def remove_stale_part_files(*, committee_id: int, year: int, quarter: int) -> li
             return removed
         for suffix in ("pdf", "xlsx"):
             name = bulletin_file_name(committee_id=committee_id, year=year, quarter=quarter, suffix=suffix)
-            target = Path(settings.MEDIA_ROOT) / name
-            for part in target.parent.glob(f".{target.name}.*.part"):
-                part.unlink(missing_ok=True)
-                removed.append(part)
+            removed += files.remove_temporaries(name)
     if removed:
         logger.warning("Removed %d stale temporary file(s) of bulletin %s", len(removed), row.pk)
     return removed
@@ -72,6 +69,14 @@ def generate_bulletin_task(self, committee_id: int, year: int, quarter: int) -> 
     """Generate (or find) the committee's bulletin of the quarter; returns the bulletin's id."""
     remove_stale_part_files(committee_id=committee_id, year=year, quarter=quarter)
     bulletin = generate_bulletin(committee_id=committee_id, year=year, quarter=quarter)
+    return bulletin.pk
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.generate_year_bulletin_task")
+def generate_year_bulletin_task(self, committee_id: int, year: int) -> int:
+    """Generate (or find) the committee's year bulletin (年度通报); returns the bulletin's id."""
+    remove_stale_part_files(committee_id=committee_id, year=year, quarter=None)
+    bulletin = generate_year_bulletin(committee_id=committee_id, year=year)
     return bulletin.pk
 
 
@@ -123,3 +128,18 @@ def open_quarter_check_rounds(self) -> int:
 def expire_certificates(self) -> int:
     """Daily: certificates past their validity expire; safe to run any number of times."""
     return expire_due_certificates()
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.send_check_reminders_task")
+def send_check_reminders_task(self, committee_id: int, year: int, quarter: int) -> int:
+    """Remind who still has work in the committee's open quarterly check; returns how many were new."""
+    return send_check_reminders(committee_id=committee_id, year=year, quarter=quarter)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.check_round_reminders")
+def check_round_reminders(self) -> int:
+    """Daily: the reminders of every open quarterly check (each person once per kind and round)."""
+    rounds = open_round_ids()
+    for committee_id, year, quarter in rounds:
+        send_check_reminders_task.delay_on_commit(committee_id, year, quarter)
+    return len(rounds)

@@ -20,6 +20,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from branches.archives import check_archive
+
 # What libmagic needs to tell the types apart; OOXML needs the central directory anyway.
 SNIFF_BYTES = 8192
 MAX_NAME_LENGTH = 200
@@ -119,6 +121,16 @@ def check_file_name(name: str | None) -> str:
     return name
 
 
+def check_file_count(existing: int) -> None:
+    """ValidationError when an item already has ``EVIDENCE_MAX_FILES_PER_ITEM`` files."""
+    limit = settings.EVIDENCE_MAX_FILES_PER_ITEM
+    if existing >= limit:
+        raise ValidationError(
+            _("An item may have at most %(max)d files; delete one before adding another.") % {"max": limit},
+            code="too_many_files",
+        )
+
+
 def _printable(name: str) -> str:
     # Error messages quote the name; control characters would garble the page or the log.
     return "".join(char if char.isprintable() else "?" for char in name)
@@ -209,6 +221,8 @@ def check_upload(uploaded_file: UploadedFile) -> CheckedFile:
             % {"name": name, "types": allowed_types_text(), "mime": mime},
             code="content_type",
         )
+    if actual in (DOCX, XLSX):
+        check_archive(uploaded_file, name)
     if actual != expected:
         raise ValidationError(
             _(

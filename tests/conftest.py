@@ -4,6 +4,7 @@ import pytest
 
 from tests import factories
 from tests.factories import World, build_world
+from tests.storage.support import any_storage, local_storage, s3_server, s3_storage  # noqa: F401 (fixtures)
 
 
 def pytest_configure(config):
@@ -11,6 +12,12 @@ def pytest_configure(config):
     # STATIC_ROOT and warns on every first request; warnings are errors here. Static files
     # are still served in tests: live_server goes through the staticfiles finders.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+    # On S3 (CI), a test that points MEDIA_ROOT at its own folder gets a key prefix of its own.
+    from django.test.signals import setting_changed
+
+    from tests.storage.support import keep_tests_apart_on_s3
+
+    setting_changed.connect(keep_tests_apart_on_s3, dispatch_uid="keep_tests_apart_on_s3")
 
 
 @pytest.fixture
@@ -44,6 +51,29 @@ def _default_standard(request):
     from scoring.services.defaults import ensure_default_standard
 
     ensure_default_standard()
+
+
+@pytest.fixture(autouse=True)
+def _empty_local_cache():
+    """Rate-limit counts and cached sessions of one test never reach the next.
+
+    Only a local-memory cache is emptied: a Redis named by CACHE_URL may hold someone else's keys.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request in English activates English for the thread; the next test starts in the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,7 @@ from reviews.services.decision import downgrade_branch
 from tests.permission_matrix import NOW, build_world, project_url_names
 from tests.reports.bulletin_world import NOW as BULLETIN_NOW
 from tests.reports.bulletin_world import QUARTER, YEAR, build_bulletin_world
+from tests.storage.support import read_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def test_the_bulletins_workbook_has_no_formula_and_keeps_the_typed_text(settings
     with time_machine.travel(BULLETIN_NOW):
         bulletin = generate_bulletin(committee_id=world.committee.pk, year=YEAR, quarter=QUARTER)
     assert bulletin.xlsx, bulletin.error
-    content = (settings.MEDIA_ROOT / bulletin.xlsx.name).read_bytes()
+    content = read_stored(bulletin.xlsx.name)
     assert formula_elements(content) == []
     cells = cells_of(content)
     assert all(cell.data_type != "f" for cell in cells)

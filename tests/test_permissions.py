@@ -11,10 +11,10 @@ else (PUBLIC). A URL added to the project without a row here fails ``test_every_
 """
 
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.test import override_settings
 from django.urls import resolve, reverse
@@ -113,6 +113,7 @@ def per_committee_choice(name):
 TARGETS = {
     "home": page("home"),
     "favicon": page("favicon"),  # a redirect to the static icon, for anyone
+    "health": page("health"),  # the load balancers' check, for anyone
     # The branch's pages. Reading takes the past cycle (where the assessment-team reviewer is
     # assigned to B1), editing the current one (where the branch may still edit).
     "reviews:assessment_detail": per_branch("reviews:assessment_detail", "past_assessments"),
@@ -164,6 +165,10 @@ TARGETS = {
     "reports:bulletin_publish": per_committee("reports:bulletin_publish", "bulletins"),
     "reports:bulletin_pdf": per_committee("reports:bulletin_pdf", "bulletins"),
     "reports:bulletin_xlsx": per_committee("reports:bulletin_xlsx", "bulletins"),
+    # The year bulletin (年度通报): "generate now" names the committee in the POST; the year's
+    # link finds the user's committee's one (none in the world: back to the list).
+    "reports:year_bulletin_generate": posting_committee("reports:year_bulletin_generate"),
+    "reports:year_bulletin_of": {PAGE: lambda w: reverse("reports:year_bulletin_of", args=[2024])},
     # A branch's PDFs: the past assessment's 评定表, the certificate in force; its public check.
     "reports:assessment_pdf": per_branch("reports:assessment_pdf", "past_assessments"),
     "reports:certificate_pdf": per_branch("reports:certificate_pdf", "certificates"),
@@ -846,6 +851,19 @@ MATRIX = {
         "outsider": (404, 404, 404),
         "anonymous": (LOGIN, LOGIN, LOGIN),
     },
+    "health": {
+        # columns: page — public: the services' state as JSON, no sign-in, for load balancers
+        "secretary": (200,),
+        "parent": (200,),
+        "reviewer": (200,),
+        "approver": (200,),
+        "staff": (200,),
+        "p1_staff": (200,),
+        "p2_parent": (200,),
+        "c2_approver": (200,),
+        "outsider": (200,),
+        "anonymous": (200,),
+    },
     "favicon": {
         # columns: page — public: the redirect to the static favicon.ico
         "secretary": (302,),
@@ -898,6 +916,33 @@ MATRIX = {
         "outsider": (403,),
         "anonymous": (LOGIN,),
     },
+    "reports:year_bulletin_generate": {
+        # POST only. columns: committee C1, C2 in the form — 2024's checks are not published, so
+        # the committee's managers are sent back with the reason; without the role 403 either way
+        "secretary": (403, 403),
+        "parent": (403, 403),
+        "reviewer": (403, 403),
+        "approver": (302, 404),
+        "staff": (302, 404),
+        "p1_staff": (403, 403),
+        "p2_parent": (403, 403),
+        "c2_approver": (404, 302),
+        "outsider": (403, 403),
+        "anonymous": (LOGIN, LOGIN),
+    },
+    "reports:year_bulletin_of": {
+        # columns: page — staff and approvers of a committee (to its year bulletin, or the list)
+        "secretary": (403,),
+        "parent": (403,),
+        "reviewer": (403,),
+        "approver": (302,),
+        "staff": (302,),
+        "p1_staff": (403,),
+        "p2_parent": (403,),
+        "c2_approver": (302,),
+        "outsider": (403,),
+        "anonymous": (LOGIN,),
+    },
     "reports:job_generate": {
         # POST only. columns: committee C1, C2 in the form — without a job role 403 whichever committee
         "secretary": (403, 403),
@@ -927,6 +972,7 @@ POST_ONLY = frozenset(
         "reports:notice_mark_all_read",
         "reports:bulletin_publish",
         "reports:job_generate",
+        "reports:year_bulletin_generate",
     }
 )
 # Pages that show a form on GET and change something on POST. The POST answer is the GET
@@ -955,7 +1001,7 @@ ALSO_POST = frozenset(
     }
 )
 # Pages a signed-out visitor may use: their anonymous cells are answers, not LOGIN.
-PUBLIC = frozenset({"favicon", "reports:verify", "reports:verify_code"})
+PUBLIC = frozenset({"favicon", "health", "reports:verify", "reports:verify_code"})
 # Pages whose GET writes (opening a notice marks it read): a refused GET must change nothing too.
 GET_WRITES = frozenset({"reports:notice_detail"})
 
@@ -1018,6 +1064,7 @@ POST_DATA = {
 }
 # Pages whose object is named in the POST rather than in the URL: the payload per column.
 POSTED_COMMITTEE = {
+    "reports:year_bulletin_generate": lambda w, code: {"committee": w.orgs[code].pk, "year": "2024"},
     "reports:job_generate": lambda w, code: {
         "committee": w.orgs[code].pk,
         "year": "2024",
@@ -1753,7 +1800,6 @@ def test_the_list_pages_do_show_what_is_in_scope(client, world):
 
 def test_the_world_is_as_the_matrix_assumes(world):
     """If a service changes what it leaves behind, say so here rather than in 1,500 odd cells."""
-    from django.conf import settings
 
     from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
     from reviews.models import AssessmentStatus, CertificateStatus, CycleStatus
@@ -1780,7 +1826,7 @@ def test_the_world_is_as_the_matrix_assumes(world):
     for code in ("C1", "C2"):
         bulletin = world.bulletins[code]
         assert bulletin.status == BulletinStatus.DRAFT and bulletin.pdf and bulletin.xlsx, bulletin.error
-        assert (Path(settings.MEDIA_ROOT) / bulletin.pdf.name).is_file()
+        assert default_storage.exists(bulletin.pdf.name)
         assert not Bulletin.objects.filter(committee=world.orgs[code], year=2024, quarter=4).exists()
     assert set(JobRun.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
     assert JobRun.objects.count() == 4

@@ -44,8 +44,7 @@ class CheckScoresForm(forms.Form):
                 widget=forms.TextInput(
                     attrs={
                         "inputmode": "decimal",
-                        "class": "form-control form-control-sm",
-                        "style": "max-width:6rem",
+                        "class": "form-control form-control-sm mw-6rem",
                     }
                 ),
             )

@@ -18,7 +18,7 @@ from branches.roles import COMMITTEE_MANAGERS, SECRETARIES
 from branches.selectors import require_role
 from branches.workflow import actor_or_none, move_status
 from reviews.models import Certificate, CertificateStatus
-from reviews.uploads import check_upload
+from reviews.uploads import check_file_count, check_upload
 from scoring.arithmetic import ScoreError, validate_item_score
 from scoring.models import Item
 from scoring.services.defaults import ensure_default_check_standard
@@ -213,6 +213,7 @@ def add_self_report_file(*, sheet: CheckSheet, actor, item_id: int, uploaded_fil
     with transaction.atomic():
         locked = _lock_for_self_report(sheet, actor)
         item = _check_item(locked.round, item_id)
+        check_file_count(CheckFile.objects.filter(sheet_id=locked.pk, item_id=item.pk).count())
         row = CheckFile(
             branch_id=locked.branch_id,
             sheet=locked,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches.models import ORG_ORDER
 from branches.roles import COMMITTEE_MANAGERS, Role
-from branches.selectors import has_role_on, require_role
+from branches.selectors import has_role_on, require_role, role_set
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
 from reviews.views.common import add_service_errors, done, page_of, workflow_action
 
@@ -74,6 +74,8 @@ def round_open(request: HttpRequest) -> HttpResponse:
 def _round_context(request, check_round) -> dict:
     manager = request.user.is_superuser or _is_manager(request.user, check_round)
     context = {"round": check_round, "is_manager": manager, "return_form": CheckSheetReturnForm()}
+    # The score sheets open for their scorers and the committee's managers, not for the team.
+    context["can_open_scores"] = manager or Role.PARENT_REVIEWER in role_set(request.user)
     if check_round.is_published:
         context["page"] = page_of(request, round_results(check_round), per_page=100)
     else:

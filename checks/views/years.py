@@ -9,14 +9,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branches.models import ORG_ORDER
 from branches.roles import PARENT_REVIEWERS
 from branches.selectors import require_role
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
 from reviews.views.common import add_service_errors, done, page_of, query_without_page
 
 from ..forms.years import FlagActionForm
-from ..selectors import get_leadership_flag_for_user_or_404, leadership_flags_visible_to, year_result_list_for
+from ..selectors import (
+    committees_managed_by,
+    get_leadership_flag_for_user_or_404,
+    leadership_flags_visible_to,
+    unpublished_check_quarters,
+    year_result_list_for,
+)
 from ..services.years import record_flag_action
+
+MANAGED_SHOWN = 20
 
 
 def _year(request) -> int:
@@ -45,6 +54,12 @@ def year_results(request: HttpRequest) -> HttpResponse:
         "page": page_of(request, results),
         "query": query_without_page(request),
         "flags": flags[:100],
+        # Staff and approvers generate and read the year bulletin (年度通报): per committee they
+        # manage (one, as a rule), which quarters of the year still lack a published check.
+        "bulletin_committees": [
+            (committee, unpublished_check_quarters(committee.pk, year))
+            for committee in committees_managed_by(request.user).order_by(*ORG_ORDER)[:MANAGED_SHOWN]
+        ],
     }
     return render(request, "checks/year_results.html", context)
 

@@ -5,6 +5,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from branches.archives import check_archive
+from reviews.uploads import check_file_name
+
 from ..imports import IMPORT_MAX_BYTES, ImportFileError, read_import_workbook
 
 
@@ -27,6 +30,8 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError(
                 _("Only Excel workbooks (.xlsx) can be imported. Save the file as .xlsx and upload it again.")
             )
+        check_file_name(upload.name)  # no control or bidirectional characters
+        check_archive(upload, upload.name)
         try:
             # The file itself (a workbook, with the right sheets and headers); rows come later.
             read_import_workbook(upload)

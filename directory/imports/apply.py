@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -22,7 +23,8 @@ from branches.services.organizations import BulkRowsRefused, create_organization
 from branches.services.people import create_people_bulk, grant_roles_bulk, update_person
 from branches.spreadsheets import Sheet
 
-from .plan import ImportAction, ImportPlan, PlannedOrganization, PlannedPerson, PlannedRow
+from .plan import ImportAction, ImportPlan, PlannedOrganization, PlannedPerson, PlannedRow, _chunks
+from .workbook import ORG_SHEET
 
 # New rows written per call of a bulk service; progress reported every so many rows.
 APPLY_BATCH = 2000
@@ -39,7 +41,7 @@ class ImportRefused(Exception):
         self.row = row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OneTimePassword:
     username: str
     real_name: str
@@ -111,16 +113,18 @@ class _Applier:
 
     The rows are taken in the same order as one by one would; a run of new rows is kept
     pending and written in one go just before a changed row (whose service reads the
-    database) or at the end, so the result — rows, paths, audit trail — is the same.
+    database) or when the batch is full, so the result — rows, paths, audit trail — is the same.
+
+    Memory stays flat in the size of the file: the applier keeps no model instance beyond
+    the batch being written (its parents, people and organizations are read afresh for each
+    batch, by code or primary key), only the primary keys of the accounts it created.
     """
 
     def __init__(self, plan: ImportPlan, actor: User | None, progress: ProgressCallback | None = None):
         self.plan = plan
         self.actor = actor
         self.result = ImportResult()
-        self.orgs: dict[str, Organization] = {}  # by upper-case code, as they stand now
         self.committee_ids: set[int] = set()
-        self.moved = False
         self.progress = progress
         self.total = len(plan.organizations) + len(plan.people)
         self.done = 0
@@ -134,22 +138,31 @@ class _Applier:
             self._reported = self.done
             self.progress(self.done, self.total)
 
-    def _organization(self, ucode: str) -> Organization:
-        org = self.orgs.get(ucode)
-        if org is None or self.moved:
-            # After a move, paths below it changed in the database: read the row afresh.
-            org = Organization.objects.get(code__iexact=ucode)
-            self.orgs[ucode] = org
-        return org
+    @staticmethod
+    def _organizations(ucodes: Iterable[str]) -> dict[str, Organization]:
+        """The organizations with these (upper-case) codes, as they stand in the database now."""
+        found: dict[str, Organization] = {}
+        for chunk in _chunks(sorted(set(ucodes))):
+            for org in Organization.objects.annotate(ucode=Upper("code")).filter(ucode__in=chunk):
+                found[org.ucode] = org
+        return found
 
-    def _remember(self, row: PlannedOrganization, org: Organization) -> None:
-        self.orgs[row.ucode] = org
-        self.committee_ids.add(org.ancestor_ids[0])
+    @staticmethod
+    def _parent(row: PlannedOrganization, found: dict[str, Organization]) -> Organization:
+        """The row's parent among ``found``; gone since the preview → the row is refused."""
+        parent = found.get(row.parent_code.upper())
+        if parent is None:
+            raise ImportRefused(
+                _(
+                    "Unknown parent code “%(code)s”: it is neither in the sheet nor among the "
+                    "organizations you manage."
+                )
+                % {"code": row.parent_code},
+                row,
+            )
+        return parent
 
     def organizations(self) -> None:
-        for row in self.plan.organizations:
-            if row.existing is not None:
-                self.orgs[row.ucode] = row.existing
         pending: list[PlannedOrganization] = []
         for row in sorted(self.plan.organizations, key=lambda r: (r.depth, r.number)):
             if row.action == ImportAction.UNCHANGED:
@@ -162,17 +175,16 @@ class _Applier:
                     self._create_organizations(pending)
                 continue
             self._create_organizations(pending)
-            parent = self._organization(row.parent_code.upper()) if row.parent_code else None
+            parent = (
+                self._parent(row, self._organizations([row.parent_code.upper()])) if row.parent_code else None
+            )
             try:
-                old_parent_id = row.existing.parent_id
-                org = update_organization(
-                    org=row.existing, actor=self.actor, **_organization_fields(row, parent)
-                )
+                existing = Organization.objects.get(pk=row.existing.pk)
+                org = update_organization(org=existing, actor=self.actor, **_organization_fields(row, parent))
             except ValidationError as error:
                 raise ImportRefused(_refusal_text(error), row) from None
-            self.moved = self.moved or org.parent_id != old_parent_id
             self.result.organizations_updated += 1
-            self._remember(row, org)
+            self.committee_ids.add(org.ancestor_ids[0])
             self._advance()
         self._create_organizations(pending)
 
@@ -181,6 +193,9 @@ class _Applier:
         if not pending:
             return
         in_batch = {row.ucode for row in pending}
+        parents = self._organizations(
+            {row.parent_code.upper() for row in pending if row.parent_code} - in_batch
+        )
         specs = []
         for row in pending:
             spec = {"code": row.code, **_organization_fields(row, None)}
@@ -188,31 +203,27 @@ class _Applier:
             if parent_code in in_batch:
                 spec["parent_code"] = row.parent_code
             else:
-                spec["parent"] = self._organization(parent_code) if parent_code else None
+                spec["parent"] = self._parent(row, parents) if parent_code else None
             specs.append(spec)
         try:
             created = create_organizations_bulk(specs, actor=self.actor)
         except BulkRowsRefused as error:
             index, messages = next(iter(error.row_errors.items()))
             raise ImportRefused(" ".join(messages), pending[index]) from None
-        for row, org in zip(pending, created, strict=True):
-            self._remember(row, org)
+        self.committee_ids.update(org.ancestor_ids[0] for org in created)
         self.result.organizations_created += len(pending)
         self._advance(len(pending))
         pending.clear()
 
     def people(self) -> None:
-        users: dict[str, User] = {}
+        created_pks: dict[str, int] = {}  # the new accounts, by upper-case user name
         new = [row for row in self.plan.people if row.creates_account]
         for start in range(0, len(new), APPLY_BATCH):
             batch = new[start : start + APPLY_BATCH]
             specs = [
                 {
                     "username": row.username,
-                    **{
-                        name: self._value(row.username.upper(), name)
-                        for name in ("real_name", "phone", "email")
-                    },
+                    **dict(zip(("real_name", "phone", "email"), row.account_values, strict=True)),
                 }
                 for row in batch
             ]
@@ -222,29 +233,27 @@ class _Applier:
                 index, messages = next(iter(error.row_errors.items()))
                 raise ImportRefused(" ".join(messages), batch[index]) from None
             for user, password in created:
-                users[user.username.upper()] = user
+                created_pks[user.username.upper()] = user.pk
                 self.result.passwords.append(OneTimePassword(user.username, user.real_name, password))
             self.result.accounts_created += len(batch)
-        pending: list[tuple[PlannedPerson, User, Organization]] = []
+            del created, specs
+        pending: list[tuple[PlannedPerson, int]] = []
         for row in self.plan.people:
             uname = row.username.upper()
             if not (row.creates_account or row.account_changes or row.grants):
                 self.result.people_rows_unchanged += 1
                 self._advance()
                 continue
-            user = users.get(uname) or row.existing_user
-            users[uname] = user
+            user_pk = row.existing_user.pk if row.existing_user is not None else created_pks[uname]
             if row.account_changes:
                 self._grant_pending(pending)  # what one by one would have granted before
                 try:
-                    users[uname] = update_person(actor=self.actor, user=user, **row.account_changes)
+                    update_person(actor=self.actor, user=User.objects.get(pk=user_pk), **row.account_changes)
                 except ValidationError as error:
                     raise ImportRefused(_refusal_text(error), row) from None
                 self.result.accounts_updated += 1
             if row.grants:
-                organization = self._organization(row.org_code.upper())
-                pending.append((row, users[uname], organization))
-                self.committee_ids.add(organization.ancestor_ids[0])
+                pending.append((row, user_pk))
                 self.result.roles_granted += 1
                 if len(pending) >= APPLY_BATCH:
                     self._grant_pending(pending)
@@ -252,32 +261,35 @@ class _Applier:
             self._advance()
         self._grant_pending(pending)
 
-    def _grant_pending(self, pending: list[tuple[PlannedPerson, User, Organization]]) -> None:
+    def _grant_pending(self, pending: list[tuple[PlannedPerson, int]]) -> None:
+        """Grant the pending roles in one go, reading their people and organizations afresh."""
         if not pending:
             return
+        users: dict[int, User] = {}
+        pks = sorted({user_pk for _row, user_pk in pending})
+        for chunk in _chunks(pks):
+            users.update(User.objects.in_bulk(chunk))
+        organizations = self._organizations(row.org_code.upper() for row, _user_pk in pending)
+        for row, _user_pk in pending:
+            if row.org_code.upper() not in organizations:  # gone since the preview
+                raise ImportRefused(
+                    _(
+                        "Unknown organization code “%(code)s”: it is neither in the sheet “%(sheet)s” nor among the organizations you manage."
+                    )
+                    % {"code": row.org_code, "sheet": ORG_SHEET},
+                    row,
+                )
+        grants = [(users[user_pk], row.role, organizations[row.org_code.upper()]) for row, user_pk in pending]
         try:
-            grant_roles_bulk([(user, row.role, org) for row, user, org in pending], actor=self.actor)
+            grant_roles_bulk(grants, actor=self.actor)
         except BulkRowsRefused as error:
             index, messages = next(iter(error.row_errors.items()))
             raise ImportRefused(" ".join(messages), pending[index][0]) from None
         except ValidationError as error:  # RoleGrantRefused: the first row refused
             raise ImportRefused(_refusal_text(error), pending[0][0]) from None
+        self.committee_ids.update(org.ancestor_ids[0] for org in organizations.values())
         self._advance(len(pending))
         pending.clear()
-
-    def _value(self, uname: str, name: str) -> str:
-        """The person's value of ``name``: the first row of theirs that gives one."""
-        for row in self._rows_of(uname):
-            if getattr(row, name):
-                return getattr(row, name)
-        return ""
-
-    def _rows_of(self, uname: str) -> list[PlannedPerson]:
-        if not hasattr(self, "_people_by_username"):
-            self._people_by_username: dict[str, list[PlannedPerson]] = {}
-            for row in self.plan.people:
-                self._people_by_username.setdefault(row.username.upper(), []).append(row)
-        return self._people_by_username[uname]
 
     def summary(self, file_name: str) -> None:
         """One audit row per committee touched, naming the file (the services recorded each change)."""

@@ -10,6 +10,11 @@ The importer's scope is the trees of the working committees where they are party
 staff; a superuser, and the command line without ``--actor``, reach everything. Whatever is
 outside the scope is treated as unknown, except a code that is already taken there, which
 has to be named because codes are unique across the whole site.
+
+A plan stays small whatever the file's size: its rows are slotted records of the cells' texts,
+what will happen and why, and the organizations and people already in the database are held
+as light records of the few fields the plan compares (``KnownOrganization``, ``KnownPerson``),
+never as model instances.
 """
 
 from collections import defaultdict
@@ -79,7 +84,46 @@ class ImportAction(models.TextChoices):
     ERROR = "error", pgettext_lazy("import action", "Error")
 
 
-@dataclass
+@dataclass(slots=True)
+class KnownOrganization:
+    """The fields of an existing organization that planning reads."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+    stage: str
+    sort_order: int
+    is_active: bool
+
+    FIELDS = ("pk", "code", "name", "kind", "parent_id", "path", "stage", "sort_order", "is_active")
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def as_probe(self) -> Organization:
+        """An unsaved organization standing for this one (for the rules that take a model)."""
+        return Organization(pk=self.pk, code=self.code, kind=self.kind, path=self.path)
+
+
+@dataclass(slots=True)
+class KnownPerson:
+    """The fields of an existing account that planning reads."""
+
+    pk: int
+    username: str
+    real_name: str
+    phone: str
+    email: str
+    is_superuser: bool
+
+    FIELDS = ("pk", "username", "real_name", "phone", "email", "is_superuser")
+
+
+@dataclass(slots=True)
 class PlannedRow:
     """One row of the file as the preview shows it."""
 
@@ -88,8 +132,9 @@ class PlannedRow:
     key: str  # the organization's code or the person's user name, as written
     label: str  # the name
     action: str = ""
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what will happen, for a reader
+    # Empty tuples until the first message: most rows of a large file have no error.
+    errors: list[str] | tuple = ()
+    notes: list[str] | tuple = ()  # what will happen, for a reader
 
     @property
     def action_label(self) -> str:
@@ -97,10 +142,13 @@ class PlannedRow:
 
     def fail(self, message: str) -> None:
         if message not in self.errors:
-            self.errors.append(message)
+            self.errors = [*self.errors, message]
+
+    def note(self, message: str, *, first: bool = False) -> None:
+        self.notes = [message, *self.notes] if first else [*self.notes, message]
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedOrganization(PlannedRow):
     code: str = ""
     name: str = ""
@@ -109,7 +157,7 @@ class PlannedOrganization(PlannedRow):
     stage: str = ""
     sort_order: int = 0
     order_given: bool = False
-    existing: Organization | None = None
+    existing: KnownOrganization | None = None
     depth: int | None = 0
 
     @property
@@ -117,7 +165,7 @@ class PlannedOrganization(PlannedRow):
         return self.code.upper()
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedPerson(PlannedRow):
     username: str = ""
     real_name: str = ""
@@ -126,9 +174,11 @@ class PlannedPerson(PlannedRow):
     role: str = ""
     org_code: str = ""
     creates_account: bool = False  # the first row of a new person
-    account_changes: dict[str, str] = field(default_factory=dict)  # the first row of a changed person
+    account_changes: dict[str, str] | None = None  # the first row of a changed person
     grants: bool = False  # the role is not held yet (and not by an earlier row)
-    existing_user: User | None = None
+    existing_user: KnownPerson | None = None
+    # The first row of a new person: (name, phone, e-mail), from whichever of their rows gives each.
+    account_values: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -208,7 +258,7 @@ class ImporterScope:
             else set(committees_for_role(actor, Role.STAFF).values_list("pk", flat=True))
         )
 
-    def reaches(self, org: Organization) -> bool:
+    def reaches(self, org: KnownOrganization) -> bool:
         return self.everything or org.ancestor_ids[0] in self.committee_ids
 
 
@@ -221,18 +271,24 @@ def _chunks(values: Iterable, size: int = LOOKUP_CHUNK):
         yield values[start : start + size]
 
 
-def _organizations_by_code(codes: Iterable[str]) -> dict[str, Organization]:
-    found: dict[str, Organization] = {}
+def _organizations_by_code(codes: Iterable[str]) -> dict[str, KnownOrganization]:
+    found: dict[str, KnownOrganization] = {}
     for chunk in _chunks(sorted(set(codes))):
-        for org in Organization.objects.annotate(ucode=Upper("code")).filter(ucode__in=chunk):
-            found[org.ucode] = org
+        rows = (
+            Organization.objects.annotate(ucode=Upper("code"))
+            .filter(ucode__in=chunk)
+            .values_list("ucode", *KnownOrganization.FIELDS)
+        )
+        for ucode, *values in rows:
+            found[ucode] = KnownOrganization(*values)
     return found
 
 
-def _organizations_by_pk(pks: Iterable[int]) -> dict[int, Organization]:
-    found: dict[int, Organization] = {}
+def _organizations_by_pk(pks: Iterable[int]) -> dict[int, KnownOrganization]:
+    found: dict[int, KnownOrganization] = {}
     for chunk in _chunks(sorted(set(pks))):
-        found.update(Organization.objects.in_bulk(chunk))
+        for values in Organization.objects.filter(pk__in=chunk).values_list(*KnownOrganization.FIELDS):
+            found[values[0]] = KnownOrganization(*values)
     return found
 
 
@@ -380,7 +436,7 @@ class _OrganizationPlanner:
         rows = self.in_file.get(ucode)
         return rows[0] if rows else None
 
-    def known(self, ucode: str) -> Organization | None:
+    def known(self, ucode: str) -> KnownOrganization | None:
         """An existing organization the importer reaches, by code."""
         org = self.existing.get(ucode)
         return org if org is not None and self.scope.reaches(org) else None
@@ -515,9 +571,7 @@ class _OrganizationPlanner:
                 if row.parent_code
                 else _("at the top of a new tree")
             )
-            row.notes.append(
-                _("New %(kind)s, %(where)s.") % {"kind": OrgKind(row.kind).label, "where": where}
-            )
+            row.note(_("New %(kind)s, %(where)s.") % {"kind": OrgKind(row.kind).label, "where": where})
             return
         old_parent = self.by_pk[existing.parent_id].code if existing.parent_id in self.by_pk else ""
         compared = [
@@ -530,17 +584,22 @@ class _OrganizationPlanner:
         changed = [(label, old, new) for label, old, new in compared if old != new]
         row.action = ImportAction.UPDATE if changed else ImportAction.UNCHANGED
         for label, old, new in changed:
-            row.notes.append(f"{label}: {old or '—'} → {new or '—'}")
+            row.note(f"{label}: {old or '—'} → {new or '—'}")
 
 
 # ---------------------------------------------------------------------------- people
 
 
-def _users_by_username(usernames: Iterable[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
+def _users_by_username(usernames: Iterable[str]) -> dict[str, KnownPerson]:
+    found: dict[str, KnownPerson] = {}
     for chunk in _chunks(sorted(set(usernames))):
-        for user in User.objects.annotate(uname=Upper("username")).filter(uname__in=chunk):
-            found[user.uname] = user
+        rows = (
+            User.objects.annotate(uname=Upper("username"))
+            .filter(uname__in=chunk)
+            .values_list("uname", *KnownPerson.FIELDS)
+        )
+        for uname, *values in rows:
+            found[uname] = KnownPerson(*values)
     return found
 
 
@@ -564,7 +623,7 @@ class _PeoplePlanner:
                     self.outside_scope.add(user_id)
         self.grant_allowed: dict[tuple[str, str, str], bool] = {}
 
-    def _organization(self, row: PlannedPerson) -> tuple[str, Organization | None] | None:
+    def _organization(self, row: PlannedPerson) -> tuple[str, KnownOrganization | None] | None:
         """The kind and (if it exists) the organization the role is held on; None: an error was noted."""
         ucode = row.org_code.upper()
         file_row = self.orgs.file_row(ucode)
@@ -587,7 +646,7 @@ class _PeoplePlanner:
             return None
         return org.kind, org
 
-    def _nearest_existing(self, ucode: str) -> Organization | None:
+    def _nearest_existing(self, ucode: str) -> KnownOrganization | None:
         """The organization itself if it exists, else its nearest existing ancestor in the planned tree."""
         seen = set()
         while ucode and ucode not in seen:
@@ -609,7 +668,7 @@ class _PeoplePlanner:
             # A new organization is reached through its ancestors: ask the rule about an
             # organization of its kind at the place of the nearest existing one.
             probe = (
-                anchor
+                anchor.as_probe()
                 if anchor.kind == kind and anchor.code.upper() == ucode
                 else Organization(kind=kind, path=anchor.path)
             )
@@ -627,7 +686,7 @@ class _PeoplePlanner:
             if not row.username:
                 row.action = ImportAction.ERROR
 
-    def _plan_person(self, user: User | None, rows: list[PlannedPerson]) -> None:
+    def _plan_person(self, user: KnownPerson | None, rows: list[PlannedPerson]) -> None:
         first = rows[0]
         values: dict[str, tuple[str, PlannedPerson]] = {}
         for row in rows:
@@ -652,6 +711,7 @@ class _PeoplePlanner:
         actor = self.scope.actor
         if user is None:
             first.creates_account = True
+            first.account_values = tuple(details.get(name, "") for name in ("real_name", "phone", "email"))
             if not details.get("real_name"):
                 first.fail(_("A new person needs a name."))
         else:
@@ -672,7 +732,9 @@ class _PeoplePlanner:
             row.existing_user = user
             self._plan_role(row, user, seen, actor)
 
-    def _plan_role(self, row: PlannedPerson, user: User | None, seen: dict, actor: User | None) -> None:
+    def _plan_role(
+        self, row: PlannedPerson, user: KnownPerson | None, seen: dict, actor: User | None
+    ) -> None:
         found = self._organization(row) if row.org_code else None
         if found is not None and row.role:
             kind, org = found
@@ -683,9 +745,9 @@ class _PeoplePlanner:
                     % {"role": WORD_OF_ROLE[row.role], "kind": OrgKind(kind).label}
                 )
             elif (row.role, ucode) in seen:
-                row.notes.append(_("The same as row %(row)s.") % {"row": seen[(row.role, ucode)].number})
+                row.note(_("The same as row %(row)s.") % {"row": seen[(row.role, ucode)].number})
             elif user is not None and org is not None and (user.pk, row.role, org.pk) in self.held:
-                row.notes.append(_("Already holds this role."))
+                row.note(_("Already holds this role."))
             else:
                 seen[(row.role, ucode)] = row
                 if actor is not None and row.username.upper() == actor.username.upper():
@@ -713,12 +775,12 @@ class _PeoplePlanner:
             row.action = ImportAction.ERROR
             return
         if row.creates_account:
-            row.notes.insert(0, _("New account, with a one-time password."))
+            row.note(_("New account, with a one-time password."), first=True)
         if row.account_changes:
             labels = "、".join(str(User._meta.get_field(name).verbose_name) for name in row.account_changes)
-            row.notes.insert(0, _("Changes the account: %(fields)s.") % {"fields": labels})
+            row.note(_("Changes the account: %(fields)s.") % {"fields": labels}, first=True)
         if row.grants:
-            row.notes.append(
+            row.note(
                 _("Grants the role “%(role)s” on %(code)s.")
                 % {"role": WORD_OF_ROLE[row.role], "code": row.org_code}
             )
@@ -735,9 +797,20 @@ class _PeoplePlanner:
 
 def build_import_plan(workbook: ImportWorkbook, *, actor: User | None) -> ImportPlan:
     """Every row of ``workbook`` with what importing it as ``actor`` would do (nothing is written)."""
+    sheets = workbook.organizations, workbook.people
+    organizations = [_parse_organization(number, sheets[0].cells(texts)) for number, texts in sheets[0].rows]
+    people = [_parse_person(number, sheets[1].cells(texts)) for number, texts in sheets[1].rows]
+    return _plan_rows(organizations, people, actor=actor)
+
+
+def _parse_row(sheet: str, number: int, cells: dict[str, str]) -> PlannedRow:
+    return _parse_organization(number, cells) if sheet == ORG_SHEET else _parse_person(number, cells)
+
+
+def _plan_rows(
+    organizations: list[PlannedOrganization], people: list[PlannedPerson], *, actor: User | None
+) -> ImportPlan:
     scope = ImporterScope(actor)
-    organizations = [_parse_organization(number, cells) for number, cells in workbook.organizations.rows]
-    people = [_parse_person(number, cells) for number, cells in workbook.people.rows]
     org_planner = _OrganizationPlanner(organizations, scope, (row.org_code for row in people if row.org_code))
     org_planner.plan()
     _PeoplePlanner(people, org_planner, scope).plan()
@@ -747,7 +820,8 @@ def build_import_plan(workbook: ImportWorkbook, *, actor: User | None) -> Import
 def plan_import_file(source, *, actor: User | None) -> ImportPlan:
     """The plan for a file (a path or a binary file object); a file that cannot be read has file_errors."""
     try:
-        workbook = read_import_workbook(source)
+        # Each row is parsed as it is read: the file's texts are not held beside the plan.
+        workbook = read_import_workbook(source, parse=_parse_row)
     except ImportFileError as error:
         return ImportPlan(file_errors=error.messages)
-    return build_import_plan(workbook, actor=actor)
+    return _plan_rows(workbook.organizations.rows, workbook.people.rows, actor=actor)

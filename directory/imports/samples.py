@@ -3,7 +3,9 @@
 A committee (工委) with its party committees (党委), the branches spread evenly over them and
 one person per branch as its secretary; then a preliminary reviewer on each party committee
 (who is also party-affairs staff there: two rows of one person) and, for the rest of the
-people, assessment-team reviewers on the committee.
+people, assessment-team reviewers on the committee. With ``committee`` (the code of an existing
+working committee) the party committees go under that one instead of a new one: the file that
+party-affairs staff of a committee, who may not create a committee, can import.
 """
 
 from branches.spreadsheets import Sheet, write_workbook
@@ -12,14 +14,21 @@ from .workbook import NOTES_SHEET, ORG_HEADERS, ORG_SHEET, PEOPLE_HEADERS, PEOPL
 
 
 def generated_committee_sheets(
-    *, prefix: str = "T", branches: int = 830, party_committees: int = 8, people: int = 1000
+    *,
+    prefix: str = "T",
+    branches: int = 830,
+    party_committees: int = 8,
+    people: int = 1000,
+    committee: str | None = None,
 ) -> list[Sheet]:
     """The two sheets of a generated committee; codes and user names start with ``prefix``."""
-    committee = f"{prefix}GW"
+    existing_committee = committee is not None
+    committee = committee or f"{prefix}GW"
     parents = [f"{prefix}DW{index:03d}" for index in range(1, party_committees + 1)]
 
     def organizations():
-        yield [committee, f"{prefix}市直机关工委", "工委", "", "", 1]
+        if not existing_committee:
+            yield [committee, f"{prefix}市直机关工委", "工委", "", "", 1]
         for index, code in enumerate(parents, start=1):
             yield [code, f"{prefix}第{index}机关党委", "党委", committee, "", index]
         for index in range(1, branches + 1):

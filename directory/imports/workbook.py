@@ -11,6 +11,7 @@ unsafe: not a ZIP, not an Excel workbook, too large packed or unpacked, too many
 
 import datetime
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -81,10 +82,22 @@ class ImportFileError(Exception):
 
 @dataclass
 class SheetRows:
-    """The rows of one sheet: ``(row number, {header: text})``, empty rows left out."""
+    """The rows of one sheet: ``(row number, texts)``, empty rows left out.
+
+    ``texts`` is a tuple of the cells' texts in the order of the sheet's headers
+    (``HEADERS_OF_SHEET``), whatever their order in the file: a compact tuple per row rather
+    than a mapping, so that a province's file stays small in memory. ``cells(texts)`` gives
+    the mapping of one row when it is needed. Read with ``parse``, a row is kept as what
+    ``parse(sheet name, row number, cells)`` returns instead (the import's plan of the row),
+    so the file's texts are never held twice.
+    """
 
     name: str
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    rows: list = field(default_factory=list)
+
+    def cells(self, texts: tuple[str, ...]) -> dict[str, str]:
+        """One row's texts by header."""
+        return dict(zip(HEADERS_OF_SHEET[self.name], texts, strict=True))
 
 
 @dataclass
@@ -134,7 +147,10 @@ def _check_package(source: IO[bytes]) -> None:
     source.seek(0)
 
 
-def _read_sheet(worksheet, name: str, errors: list[str]) -> SheetRows:
+RowParser = Callable[[str, int, dict[str, str]], object]
+
+
+def _read_sheet(worksheet, name: str, errors: list[str], parse: RowParser | None = None) -> SheetRows:
     expected = HEADERS_OF_SHEET[name]
     rows = worksheet.iter_rows(values_only=True)
     header = [cell_text(value) for value in next(rows, ())]
@@ -162,7 +178,7 @@ def _read_sheet(worksheet, name: str, errors: list[str]) -> SheetRows:
     sheet = SheetRows(name=name)
     if missing or unknown or doubled:
         return sheet
-    columns = {text: index for index, text in enumerate(header) if text}
+    positions = [header.index(text) for text in expected]
     width = len(header)
     for number, values in enumerate(rows, start=2):
         texts = [cell_text(value) for value in values[:width]]
@@ -175,15 +191,20 @@ def _read_sheet(worksheet, name: str, errors: list[str]) -> SheetRows:
             )
             return SheetRows(name=name)
         texts += [""] * (width - len(texts))
-        sheet.rows.append((number, {text: texts[index] for text, index in columns.items()}))
+        kept = tuple(texts[index] for index in positions)
+        sheet.rows.append((number, kept) if parse is None else parse(name, number, sheet.cells(kept)))
     return sheet
 
 
-def read_import_workbook(source: IO[bytes] | str | Path) -> ImportWorkbook:
-    """The two sheets' rows, or ImportFileError naming everything wrong with the file itself."""
+def read_import_workbook(source: IO[bytes] | str | Path, *, parse: RowParser | None = None) -> ImportWorkbook:
+    """The two sheets' rows, or ImportFileError naming everything wrong with the file itself.
+
+    ``parse(sheet name, row number, cells)``, if given, turns each row into what is kept of it
+    as it is read.
+    """
     if isinstance(source, str | Path):
         with open(source, "rb") as handle:
-            return read_import_workbook(handle)
+            return read_import_workbook(handle, parse=parse)
     _check_package(source)
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
@@ -203,7 +224,9 @@ def read_import_workbook(source: IO[bytes] | str | Path) -> ImportWorkbook:
             )
         try:
             sheets = {
-                name: _read_sheet(workbook[name], name, errors) if name in present else SheetRows(name=name)
+                name: _read_sheet(workbook[name], name, errors, parse)
+                if name in present
+                else SheetRows(name=name)
                 for name in (ORG_SHEET, PEOPLE_SHEET)
             }
         except ImportFileError:

@@ -20,20 +20,28 @@ def assessments_in_flight(org: Organization):
     )
 
 
+def deactivation_refusal(org: Organization) -> str | None:
+    """Why ``org`` cannot be deactivated (an assessment in flight in its subtree), or None."""
+    in_flight = list(assessments_in_flight(org)[:4])
+    if not in_flight:
+        return None
+    names = "、".join(f"{a.branch.name}（{a.cycle.name}）" for a in in_flight[:3])
+    return _(
+        "%(org)s cannot be deactivated: an assessment is in flight for %(branches)s. "
+        "Finish or close the cycle first."
+    ) % {"org": org.name, "branches": names + ("…" if len(in_flight) > 3 else "")}
+
+
 @transaction.atomic
 def deactivate_organization(*, org: Organization, actor: User | None, note: str = "") -> Organization:
-    """Deactivate ``org`` and its subtree, unless a branch there has an assessment in flight (409)."""
+    """Deactivate ``org`` and its subtree, unless a branch there has an assessment in flight (409).
+
+    The site's deactivate button and the Django admin (``directory.admin``) both come here.
+    """
     org = Organization.objects.select_for_update().get(pk=org.pk)
-    in_flight = list(assessments_in_flight(org)[:4])
-    if in_flight:
-        names = "、".join(f"{a.branch.name}（{a.cycle.name}）" for a in in_flight[:3])
-        raise WorkflowError(
-            _(
-                "%(org)s cannot be deactivated: an assessment is in flight for %(branches)s. "
-                "Finish or close the cycle first."
-            )
-            % {"org": org.name, "branches": names + ("…" if len(in_flight) > 3 else "")}
-        )
+    refusal = deactivation_refusal(org)
+    if refusal:
+        raise WorkflowError(refusal)
     # The whole subtree goes with it, each node recorded; the top first.
     subtree = Organization.objects.filter(path__startswith=org.path, is_active=True).order_by("depth", "pk")
     for node in subtree:

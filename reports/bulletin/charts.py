@@ -163,3 +163,68 @@ def trend_bars(data: dict) -> dict:
         "target_label": _("Target %(percent)s%%") % {"percent": data["target"]["target_percent"]},
         "target_colour": TARGET_COLOUR,
     }
+
+
+# --- The year bulletin ------------------------------------------------------------------------
+
+
+def _group_means(data: dict) -> list[tuple[str, Decimal]]:
+    return [(group["name"], Decimal(group["mean"])) for group in data["groups"]]
+
+
+def group_means_chart(data: dict) -> SafeString:
+    """Horizontal bars: each party committee's mean of its branches' year means, on 0–100,
+    with the committee's five-good threshold dashed."""
+    groups = _group_means(data)
+    width, row_h, left, right, top = 640, 26, 190, 56, 24
+    height = top + row_h * max(len(groups), 1) + 24
+    plot_w = width - left - right
+    threshold = Decimal(data["threshold"])
+
+    def x_of(value: Decimal) -> float:
+        return left + plot_w * float(min(max(value, Decimal(0)), Decimal(100))) / 100
+
+    body = [f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 20}" stroke="{AXIS_COLOUR}"/>']
+    for index, (name, mean) in enumerate(groups):
+        y = top + row_h * index
+        label = name if len(name) <= 14 else f"{name[:13]}…"
+        body.append(_text(left - 6, y + row_h / 2 + 4, label, anchor="end", size=12))
+        body.append(
+            f'<rect x="{left}" y="{y + 4:.1f}" width="{x_of(mean) - left:.1f}" height="{row_h - 8}" '
+            f'fill="{BAR_COLOURS[5] if mean >= threshold else BAR_COLOURS[3]}"/>'
+        )
+        body.append(_text(x_of(mean) + 4, y + row_h / 2 + 4, mean, anchor="start", size=12))
+    tx = x_of(threshold)
+    body.append(
+        f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 20}" stroke="{TARGET_COLOUR}" '
+        f'stroke-width="1.5" stroke-dasharray="6 4"/>'
+    )
+    body.append(
+        _text(
+            tx,
+            height - 6,
+            _("Five-good threshold %(threshold)s") % {"threshold": data["threshold"]},
+            size=12,
+            extra=f' fill="{TARGET_COLOUR}" font-weight="700"',
+        )
+    )
+    return _svg(width, height, _("Mean year score per party committee"), body)
+
+
+def group_means_bars(data: dict) -> dict:
+    """The rows of group_means_chart for narrow screens, with the threshold as the mark."""
+    threshold = min(max(Decimal(data["threshold"]), Decimal(0)), Decimal(100))
+    return {
+        "rows": [
+            {
+                "label": name,
+                "value": str(mean),
+                "colour": BAR_COLOURS[5] if mean >= threshold else BAR_COLOURS[3],
+                "width": f"{min(max(mean, Decimal(0)), Decimal(100)):.1f}",
+            }
+            for name, mean in _group_means(data)
+        ],
+        "target": f"{threshold:.1f}",
+        "target_label": _("Five-good threshold %(threshold)s") % {"threshold": data["threshold"]},
+        "target_colour": TARGET_COLOUR,
+    }

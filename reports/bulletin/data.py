@@ -598,6 +598,20 @@ def check_change_label(change: int | None, *, ranked_before: bool) -> str:
     return "—"
 
 
+def top_and_bottom(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The top and the bottom ``RANKING_SIZE`` places of ``rows`` (best first, competition ranks
+    in ``rank``): every row tied at a cut kept, the bottom list never repeating the top one. The
+    rows below a row are those ranked after every row sharing its rank."""
+    per_rank = Counter(row["rank"] for row in rows)
+    top = [row for row in rows if row["rank"] <= RANKING_SIZE]
+    bottom = [
+        row
+        for row in rows[len(top) :]
+        if len(rows) - (row["rank"] - 1) - per_rank[row["rank"]] < RANKING_SIZE
+    ]
+    return top, bottom
+
+
 def _check_ranking(committee, year: int, quarter: int) -> dict:
     """The committee-wide ranking of the quarter's published check round, or ``published`` False.
 
@@ -654,14 +668,7 @@ def _check_ranking(committee, year: int, quarter: int) -> dict:
         }
         for result in results
     ]
-    top = [row for row in rows if row["rank"] <= RANKING_SIZE]
-    # The bottom list: the last RANKING_SIZE places, ties kept, never repeating the top list; the
-    # branches below a row are those ranked after every branch sharing its rank.
-    bottom = [
-        row
-        for row in rows[len(top) :]
-        if len(rows) - (row["rank"] - 1) - per_rank[row["rank"]] < RANKING_SIZE
-    ]
+    top, bottom = top_and_bottom(rows)
     return {
         "published": True,
         "ranked": len(rows),

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 
 from .charts import distribution_bars, distribution_chart, trend_bars, trend_chart
 from .data import RANKING_SIZE
+from .year import is_year_data, year_document_context
 
 DOCUMENT_TEMPLATE = "reports/bulletin/document.html"
+YEAR_DOCUMENT_TEMPLATE = "reports/bulletin/year_document.html"
 PDF_TEMPLATE = "reports/bulletin/pdf.html"
 
 
@@ -70,14 +72,27 @@ def _language(data: dict) -> str:
 
 def document_html(data: dict, *, row_limit: int | None = None, screen: bool = True) -> SafeString:
     """The bulletin body, in the bulletin's language whatever the reader's: the web preview
-    shows what the PDF shows (``screen=False`` for the PDF itself)."""
+    shows what the PDF shows (``screen=False`` for the PDF itself). A year bulletin's data
+    (``kind`` "year") renders the year document."""
     with translation.override(_language(data)):
-        return mark_safe(  # noqa: S308 - a rendered template, autoescaped
-            render_to_string(DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit, screen=screen))
-        )
+        if is_year_data(data):
+            template, context = (
+                YEAR_DOCUMENT_TEMPLATE,
+                year_document_context(data, row_limit=row_limit, screen=screen),
+            )
+        else:
+            template, context = DOCUMENT_TEMPLATE, document_context(data, row_limit=row_limit, screen=screen)
+        return mark_safe(render_to_string(template, context))  # noqa: S308 - a rendered template, autoescaped
 
 
 def bulletin_html(data: dict) -> str:
     """The whole HTML document WeasyPrint renders."""
     with translation.override(_language(data)):
-        return render_to_string(PDF_TEMPLATE, {"data": data, "document": document_html(data, screen=False)})
+        return render_to_string(
+            PDF_TEMPLATE,
+            {
+                "data": data,
+                "period": data["label"] if is_year_data(data) else data["quarter_label"],
+                "document": document_html(data, screen=False),
+            },
+        )

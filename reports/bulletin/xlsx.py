@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from branches.spreadsheets import append_safe, set_safe
 
 from .data import RANKING_SIZE
+from .year import is_year_data
 
 TITLE_FONT = Font(bold=True, size=13)
 HEADER_FONT = Font(bold=True)
@@ -375,21 +376,161 @@ def _appeals_sheet(workbook: Workbook, data: dict, heading: str) -> None:
     sheet.row([_("All appeals"), appeals["total"]], bold=True)
 
 
+def _quarter_sheets(workbook: Workbook, data: dict, heading: str) -> None:
+    _distribution_sheet(workbook, data, heading)
+    _commendation_sheet(workbook, data, heading)
+    _changes_sheet(workbook, data, heading)
+    _progress_sheet(workbook, data, heading)
+    _ranking_sheet(workbook, data, heading)
+    _five_goods_sheet(workbook, data, heading)
+    _appeals_sheet(workbook, data, heading)
+    _check_ranking_sheet(workbook, data, heading)
+
+
+# --- The year bulletin (年度通报) ------------------------------------------------------------------
+
+
+def _year_sheets(workbook: Workbook, data: dict, heading: str) -> None:
+    """Every branch with its four quarters, then the party committees, 五好, flags, proposals."""
+    quarters = data["quarters"]
+    columns = [(_("Rank"), 7), (_("Party branch"), 30), (_("Party committee"), 28)]
+    for q in quarters:
+        columns += [(q["label"], 10), (_("Rank %(quarter)s") % {"quarter": q["label"]}, 10)]
+    columns += [
+        (_("Quarterly checks scored"), 10),
+        (_("Year mean"), 10),
+        (_("Five-good branch"), 10),
+        (_("Times last in the party committee"), 12),
+        (_("Leadership adjustment"), 12),
+    ]
+    sheet = _Sheet(workbook, _("Year ranking"), f"{heading} · {_('Year ranking')}", columns, first=True)
+    score_columns = {3 + 2 * i: SCORE for i in range(len(quarters))}
+    score_columns[3 + 2 * len(quarters) + 1] = "0.00"
+    yes = _("yes")
+    for row in data["rows"]:
+        values = [row["rank"], row["branch"], row["parent"]]
+        for score, rank in zip(row["scores"], row["ranks"], strict=True):
+            values += [_number(score), rank]
+        values += [
+            row["rounds"],
+            _number(row["mean"]),
+            yes if row["five_good"] else "",
+            row["last_places"],
+            yes if row["flagged"] else "",
+        ]
+        sheet.row(values, score_columns)
+
+    groups = _Sheet(
+        workbook,
+        _("Party committees"),
+        f"{heading} · {_('Party committees')}",
+        [
+            (_("Party committee"), 34),
+            (_("Branches"), 10),
+            (_("Mean year score"), 12),
+            (_("Five-good branches"), 12),
+            (_("Leadership adjustments"), 12),
+        ],
+    )
+    for group in data["groups"]:
+        groups.row(
+            [group["name"], group["branches"], _number(group["mean"]), group["five_good"], group["flags"]],
+            {2: "0.00"},
+        )
+    totals = data["totals"]
+    groups.row(
+        [
+            _("All branches"),
+            totals["branches"],
+            _number(totals["mean"]),
+            totals["five_good"],
+            totals["flags"],
+        ],
+        {2: "0.00"},
+        bold=True,
+    )
+
+    five = _Sheet(
+        workbook,
+        _("Five-good branches"),
+        f"{heading} · {_('Five-good branches (五好党支部)')} · "
+        + _("threshold %(threshold)s") % {"threshold": data["threshold"]},
+        [(_("No."), 7), (_("Party branch"), 30), (_("Party committee"), 30), (_("Year mean"), 10)],
+    )
+    for number, row in enumerate(data["five_goods"], start=1):
+        five.row([number, row["branch"], row["parent"], _number(row["mean"])], {3: "0.00"})
+
+    flags = _Sheet(
+        workbook,
+        _("Leadership adjustments"),
+        f"{heading} · {_('Leadership adjustments (班子调整)')}",
+        [
+            (_("Party branch"), 30),
+            (_("Party committee"), 30),
+            (_("Ranked last in"), 24),
+            (_("Action taken"), 40),
+            (_("Date of the action"), 13),
+            (_("Recorded on"), 13),
+            (_("Recorded by"), 14),
+        ],
+    )
+    for flag in data["flags"]:
+        flags.row(
+            [
+                flag["branch"],
+                flag["parent"],
+                flag["quarters"],
+                flag["action_taken"],
+                _date(flag["action_on"]),
+                _date(flag["recorded_at"]),
+                flag["recorded_by"],
+            ],
+            {4: DATE, 5: DATE},
+        )
+
+    proposals = _Sheet(
+        workbook,
+        _("Downgrade proposals"),
+        f"{heading} · {_('Downgrade proposals')}",
+        [
+            (_("Proposed on"), 12),
+            (_("Party branch"), 30),
+            (_("Source"), 24),
+            (_("Stars"), 7),
+            (_("Outcome of the proposal"), 14),
+            (_("To (stars)"), 9),
+            (_("Decided on"), 12),
+            (_("Reason"), 40),
+            (_("Reason of the decision"), 40),
+        ],
+    )
+    for row in data["proposals"]["rows"]:
+        proposals.row(
+            [
+                _date(row["proposed"]),
+                row["branch"],
+                row["source_label"],
+                row["stars"],
+                row["status_label"],
+                row["to_stars"],
+                _date(row["decided"]),
+                row["reason"],
+                row["note"],
+            ],
+            {0: DATE, 6: DATE},
+        )
+
+
 def bulletin_xlsx(data: dict, target_path: Path) -> Path:
     """Write the bulletin's workbook to ``target_path`` atomically; returns the path."""
     target = Path(target_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with translation.override(data.get("language") or settings.LANGUAGE_CODE):
         workbook = Workbook()
-        heading = f"{data['committee']['name']} {data['quarter_label']}"
-        _distribution_sheet(workbook, data, heading)
-        _commendation_sheet(workbook, data, heading)
-        _changes_sheet(workbook, data, heading)
-        _progress_sheet(workbook, data, heading)
-        _ranking_sheet(workbook, data, heading)
-        _five_goods_sheet(workbook, data, heading)
-        _appeals_sheet(workbook, data, heading)
-        _check_ranking_sheet(workbook, data, heading)
+        if is_year_data(data):
+            _year_sheets(workbook, data, f"{data['committee']['name']} {data['label']}")
+        else:
+            _quarter_sheets(workbook, data, f"{data['committee']['name']} {data['quarter_label']}")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:

@@ -1,4 +1,5 @@
-"""The "generate now" form of the bulletin list: a committee the user manages and a quarter."""
+"""The "generate now" forms of the bulletin list: a committee the user manages and a quarter,
+or a year for the year bulletin (年度通报)."""
 
 from django import forms
 from django.db.models import QuerySet
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from branches.models import ORG_ORDER, Organization
 
+from ..bulletin.year import check_year_ready
 from ..quarters import check_quarter, previous_quarter, quarter_label, quarter_of
 
 QUARTERS_OFFERED = 8
@@ -40,3 +42,30 @@ class BulletinGenerateForm(forms.Form):
         year, quarter = (int(part) for part in self.cleaned_data["quarter"].split("-"))
         check_quarter(year=year, quarter=quarter)
         return year, quarter
+
+
+YEARS_OFFERED = 3
+
+
+class YearBulletinGenerateForm(forms.Form):
+    """A committee the user manages and one of the last years; refused, with the quarters still
+    unpublished named, until the year's four quarterly checks are published."""
+
+    committee = forms.ModelChoiceField(
+        label=gettext_lazy("Working committee"), queryset=Organization.objects.none(), empty_label=None
+    )
+    year = forms.TypedChoiceField(label=gettext_lazy("Year"), coerce=int)
+
+    def __init__(self, *args, committees: QuerySet[Organization], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees.order_by(*ORG_ORDER)
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = [(y, str(y)) for y in range(this_year, this_year - YEARS_OFFERED, -1)]
+        # The usual case: the year that has just ended.
+        self.fields["year"].initial = this_year - 1
+
+    def clean(self):
+        data = super().clean()
+        if data.get("committee") and data.get("year"):
+            check_year_ready(data["committee"].pk, data["year"])
+        return data

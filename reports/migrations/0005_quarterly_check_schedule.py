@@ -5,9 +5,9 @@ staff already changed its time keeps it), editable in the admin.
 """
 
 from django.db import migrations
-from django.utils import timezone
 
-TIMEZONE = "Asia/Shanghai"
+from reports.beat import add_periodic_task, remove_periodic_task
+
 NAME = "季度考核 · quarterly checks"
 TASK = "reports.tasks.open_quarter_check_rounds"
 DESCRIPTION = (
@@ -16,24 +16,23 @@ DESCRIPTION = (
 
 
 def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=NAME).exists():
-        return
-    crontab, _created = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="7", day_of_month="1", month_of_year="1,4,7,10", day_of_week="*", timezone=TIMEZONE
+    add_periodic_task(
+        apps,
+        name=NAME,
+        task=TASK,
+        crontab={
+            "minute": "0",
+            "hour": "7",
+            "day_of_month": "1",
+            "month_of_year": "1,4,7,10",
+            "day_of_week": "*",
+        },
+        description=DESCRIPTION,
     )
-    PeriodicTask.objects.create(name=NAME, task=TASK, crontab=crontab, enabled=True, description=DESCRIPTION)
-    # Historical models send no signals: tell a running beat that the schedule changed.
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    PeriodicTask.objects.filter(name=NAME).delete()
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+    remove_periodic_task(apps, name=NAME)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
-"""Writes of the quarterly bulletin: generate (idempotent) and publish (once, for good).
+"""Writes of the bulletins: generate (idempotent) and publish (once, for good).
 
-A bulletin row is unique per committee and quarter. ``generate_bulletin`` inserts the row
+A quarterly bulletin row is unique per committee and quarter, a year bulletin (年度通报) per
+committee and year; both go through the same steps. ``generate_bulletin`` inserts the row
 first and lets the unique constraint stop a second one (an ``exists()`` check does not stop
 concurrent duplicates), then computes the data, freezes it and renders the PDF and the
 Excel file from it. While one worker generates, it holds the row locked; a concurrent call
@@ -10,8 +11,10 @@ Every change of a bulletin's status goes through ``move_bulletin`` along
 ``reports.workflow.BULLETIN_TRANSITIONS`` and is recorded as a ``BulletinEvent``.
 """
 
+import contextlib
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -23,23 +26,31 @@ from branches.models import Organization, OrgKind
 from branches.selectors import require_role
 from branches.workflow import move_status
 
+from .. import files
 from ..bulletin.data import bulletin_data
 from ..bulletin.pdf import bulletin_pdf
 from ..bulletin.xlsx import bulletin_xlsx
-from ..models import Bulletin, BulletinEvent, BulletinStatus
+from ..bulletin.year import check_year_ready, year_bulletin_data
+from ..models import Bulletin, BulletinEvent, BulletinKind, BulletinStatus
 from ..quarters import check_quarter
 from ..workflow import BULLETIN_TRANSITIONS
 
 logger = logging.getLogger(__name__)
 
 
-def bulletin_file_name(*, committee_id: int, year: int, quarter: int, suffix: str) -> str:
-    """Storage name under MEDIA_ROOT: bulletins/<committee>/<year>Q<quarter>.<suffix>."""
+def bulletin_file_name(*, committee_id: int, year: int, quarter: int | None, suffix: str) -> str:
+    """Name in the default storage: bulletins/<committee>/<year>Q<quarter>.<suffix>, and
+    bulletins/<committee>/<year>.<suffix> for a year bulletin (no quarter)."""
+    if quarter is None:
+        return f"bulletins/{committee_id}/{year}.{suffix}"
     return f"bulletins/{committee_id}/{year}Q{quarter}.{suffix}"
 
 
-def _media_path(name: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / name
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[Path]:
+    """A private folder on this machine for the renderers; the storage gets only finished files."""
+    with tempfile.TemporaryDirectory(prefix="bulletin-render-") as folder:
+        yield Path(folder)
 
 
 def move_bulletin(
@@ -78,31 +89,40 @@ def generate_bulletin(*, committee_id: int, year: int, quarter: int) -> Bulletin
     the reason. An unexpected error marks it failed too, then propagates (the task layer
     records and retries it).
     """
-    committee = Organization.objects.get(pk=committee_id, kind=OrgKind.COMMITTEE)
     check_quarter(year=year, quarter=quarter)
+    return _generate(committee_id, kind=BulletinKind.QUARTERLY, year=year, quarter=quarter)
+
+
+def generate_year_bulletin(*, committee_id: int, year: int) -> Bulletin:
+    """Create or refresh the committee's year bulletin (年度通报) of ``year``, exactly as
+    ``generate_bulletin`` does a quarter's. Refused (ValidationError, no row) until the four
+    quarterly checks of the year are published."""
+    check_year_ready(committee_id, year)
+    return _generate(committee_id, kind=BulletinKind.YEAR, year=year, quarter=None)
+
+
+def _generate(committee_id: int, *, kind: str, year: int, quarter: int | None) -> Bulletin:
+    committee = Organization.objects.get(pk=committee_id, kind=OrgKind.COMMITTEE)
+    key = {"committee_id": committee.pk, "kind": kind, "year": year, "quarter": quarter}
     try:
         with transaction.atomic():
-            Bulletin.objects.create(committee=committee, year=year, quarter=quarter)
+            Bulletin.objects.create(**key)
     except IntegrityError:
         pass  # it exists: refresh it below unless it is published or being generated
 
     failure: Exception | None = None
     with transaction.atomic():
         # The row lock says "being generated": skip_locked answers at once instead of queueing.
-        bulletin = (
-            Bulletin.objects.select_for_update(skip_locked=True)
-            .filter(committee_id=committee.pk, year=year, quarter=quarter)
-            .first()
-        )
+        bulletin = Bulletin.objects.select_for_update(skip_locked=True).filter(**key).first()
         if bulletin is None:
-            return Bulletin.objects.get(committee_id=committee.pk, year=year, quarter=quarter)
+            return Bulletin.objects.get(**key)
         if bulletin.status == BulletinStatus.PUBLISHED:
             return bulletin
         try:
             with transaction.atomic():  # a savepoint: a database error still lets us record the failure
                 bulletin = _fill(bulletin, committee)
         except Exception as exc:
-            logger.exception("Bulletin %s %sQ%s failed", committee.pk, year, quarter)
+            logger.exception("Bulletin %s %s %s Q%s failed", committee.pk, kind, year, quarter)
             failure = exc
             error = f"{type(exc).__name__}: {exc}"[:4000]
 
@@ -126,11 +146,14 @@ def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
         )
         for suffix in ("pdf", "xlsx")
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        data = bulletin_data(committee=committee, year=bulletin.year, quarter=bulletin.quarter)
-        result = bulletin_pdf(data, _media_path(names["pdf"]))
+    with translation.override(settings.LANGUAGE_CODE), _scratch_folder() as scratch:
+        if bulletin.is_year:
+            data = year_bulletin_data(committee=committee, year=bulletin.year)
+        else:
+            data = bulletin_data(committee=committee, year=bulletin.year, quarter=bulletin.quarter)
+        result = bulletin_pdf(data, scratch / "bulletin.pdf")
         if result.notdef_warnings:
-            _media_path(names["pdf"]).unlink(missing_ok=True)
+            files.delete_file(names["pdf"])
             error = _(
                 "The PDF was refused: the font lacks characters it needs (%(count)s missing-glyph "
                 "warnings, e.g. “%(first)s”)."
@@ -142,7 +165,11 @@ def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
                 locked.generated_at = timezone.now()
 
             return move_bulletin(bulletin_id=bulletin.pk, action="fail", actor=None, note=error, apply=refuse)
-        bulletin_xlsx(data, _media_path(names["xlsx"]))
+        bulletin_xlsx(data, scratch / "bulletin.xlsx")
+        # Both rendered: now into the storage, each staged then published in one step. The row
+        # names them only once this worked, so no reader is ever sent to a missing or half file.
+        for suffix in ("pdf", "xlsx"):
+            files.save_generated(scratch / f"bulletin.{suffix}", names[suffix])
 
     def keep(locked: Bulletin) -> None:
         locked.data = data
@@ -151,9 +178,7 @@ def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
         locked.generated_at = timezone.now()
 
     bulletin = move_bulletin(bulletin_id=bulletin.pk, action="generate", actor=None, apply=keep)
-    logger.info(
-        "Bulletin %s %sQ%s generated: %s pages", committee.pk, bulletin.year, bulletin.quarter, result.pages
-    )
+    logger.info("Bulletin %s %s generated: %s pages", committee.pk, bulletin.file_stem, result.pages)
     return bulletin
 
 
@@ -172,6 +197,7 @@ def publish_bulletin(*, bulletin: Bulletin, actor) -> Bulletin:
 __all__ = [
     "bulletin_file_name",
     "generate_bulletin",
+    "generate_year_bulletin",
     "move_bulletin",
     "publish_bulletin",
 ]

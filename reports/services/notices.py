@@ -71,6 +71,19 @@ class _Draft:
         if all(existing["url"] != url for existing in self.links):
             self.links.append({"label": label, "url": url})
 
+    def notice(self, *, committee_id: int, year: int, quarter: int, kind: str, title: str) -> Notice:
+        """The unsaved ``Notice`` of this draft."""
+        return Notice(
+            recipient_id=self.recipient.pk,
+            committee_id=committee_id,
+            year=year,
+            quarter=quarter,
+            kind=kind,
+            title=title[:TITLE_MAX],
+            body="\n\n".join(self.paragraphs),
+            links=self.links,
+        )
+
 
 def _day(value: datetime.date) -> str:
     return date_format(value, "DATE_FORMAT")
@@ -340,15 +353,8 @@ def send_quarterly_notices(*, committee_id: int, year: int, quarter: int) -> int
                 if (user_id, kind) in existing:
                     continue
                 notices.append(
-                    Notice(
-                        recipient_id=user_id,
-                        committee_id=committee.pk,
-                        year=year,
-                        quarter=quarter,
-                        kind=kind,
-                        title=title[:TITLE_MAX],
-                        body="\n\n".join(draft.paragraphs),
-                        links=draft.links,
+                    draft.notice(
+                        committee_id=committee.pk, year=year, quarter=quarter, kind=kind, title=title
                     )
                 )
         # The unique constraint, not the ``existing`` set, is what keeps a notice single.

@@ -1,4 +1,5 @@
-"""Quarterly bulletin pages: list and "generate now", web preview, publish, PDF and Excel downloads.
+"""Bulletin pages, quarterly and year (年度通报): list and "generate now", web preview, publish,
+PDF and Excel downloads.
 
 Who: party-affairs staff and approvers of the committee. Anyone else who holds a role inside
 the committee's tree gets 403 (the bulletin is in their scope, their role is too low); anyone
@@ -7,13 +8,12 @@ number of queries: the preview renders the frozen data, never the live records.
 """
 
 import logging
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,15 +21,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.errors import WorkflowError
+from branches.models import OrgKind
+from branches.roles import COMMITTEE_MANAGERS
+from branches.selectors import get_organization_for_user_or_404, require_role
 
 from ..bulletin.html import document_html
-from ..forms.bulletins import BulletinGenerateForm
+from ..forms.bulletins import BulletinGenerateForm, YearBulletinGenerateForm
 from ..jobs import enqueue
-from ..models import Bulletin, BulletinEvent, BulletinStatus
+from ..models import Bulletin, BulletinEvent, BulletinKind, BulletinStatus
 from ..quarters import quarter_label
 from ..selectors import get_bulletin_for_user_or_404, managed_committees
 from ..services.bulletins import publish_bulletin
-from ..tasks import generate_bulletin_task
+from ..tasks import generate_bulletin_task, generate_year_bulletin_task
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +53,10 @@ def bulletins_listed(committees):
     return (
         Bulletin.objects.filter(committee__in=committees)
         .select_related("committee")
-        .order_by("-year", "-quarter", "committee__name", "pk")
+        .order_by("-year", F("quarter").desc(nulls_first=True), "committee__name", "pk")
         .only(
             "pk",
+            "kind",
             "year",
             "quarter",
             "status",
@@ -76,11 +80,14 @@ def require_bulletin_committees(user):
 def bulletin_list(request):
     committees = require_bulletin_committees(request.user)
     form = BulletinGenerateForm(request.POST or None, committees=committees)
+    year_form = YearBulletinGenerateForm(committees=committees)
     if request.method == "POST" and form.is_valid():
         committee = form.cleaned_data["committee"]
         year, quarter = form.cleaned_data["quarter"]
         status = (
-            Bulletin.objects.filter(committee=committee, year=year, quarter=quarter)
+            Bulletin.objects.filter(
+                committee=committee, kind=BulletinKind.QUARTERLY, year=year, quarter=quarter
+            )
             .values_list("status", flat=True)
             .first()
         )
@@ -103,31 +110,91 @@ def bulletin_list(request):
         return redirect("reports:bulletin_list")
     bulletins = bulletins_listed(committees)
     page = Paginator(bulletins, PER_PAGE).get_page(request.GET.get("page"))
-    for bulletin in page:
-        bulletin.label = quarter_label(bulletin.year, bulletin.quarter)
     return render(
         request,
         "reports/bulletin/list.html",
-        {"page": page, "form": form},
+        {"page": page, "form": form, "year_form": year_form},
         status=400 if form.errors else 200,
     )
 
 
-def _report_generation(request, label: str, sent: bool, new_actions) -> None:
+@login_required
+@require_POST
+def year_bulletin_generate(request):
+    """Generate now a year bulletin: from the bulletin list or the year-results page."""
+    committees = require_bulletin_committees(request.user)
+    # The committee named in the form: outside the user's scope 404, a role too low there 403.
+    committee = get_organization_for_user_or_404(request.user, request.POST.get("committee"))
+    if committee.kind != OrgKind.COMMITTEE:
+        raise Http404
+    require_role(request.user, COMMITTEE_MANAGERS, committee)
+    form = YearBulletinGenerateForm(request.POST, committees=committees)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("reports:bulletin_list")
+    committee, year = form.cleaned_data["committee"], form.cleaned_data["year"]
+    existing = Bulletin.objects.filter(committee=committee, kind=BulletinKind.YEAR, year=year)
+    if existing.filter(status=BulletinStatus.PUBLISHED).exists():
+        messages.warning(
+            request,
+            _("The year bulletin %(year)s is published and is no longer generated again.") % {"year": year},
+        )
+    else:
+        events = BulletinEvent.objects.filter(bulletin__in=existing).order_by("-pk")
+        before = events.values_list("pk", flat=True).first() or 0
+        sent = enqueue(generate_year_bulletin_task, committee.pk, year)  # after commit, via Celery
+        new_actions = events.filter(pk__gt=before).values_list("action", flat=True)
+        _report_generation(request, str(year), sent, new_actions, year=True)
+    bulletin = existing.only("pk").first()
+    if bulletin is not None:
+        return redirect("reports:bulletin_detail", bulletin.pk)
+    return redirect("reports:bulletin_list")
+
+
+@login_required
+def year_bulletin_of(request, year: int):
+    """The year bulletin of ``year`` of a committee the user manages (the year-results page links
+    here), or the bulletin list, where it can be generated, when there is none yet."""
+    committees = require_bulletin_committees(request.user)
+    bulletin = (
+        Bulletin.objects.filter(committee__in=committees, kind=BulletinKind.YEAR, year=year)
+        .order_by("committee__sort_order", "committee__code")
+        .only("pk")
+        .first()
+    )
+    if bulletin is not None:
+        return redirect("reports:bulletin_detail", bulletin.pk)
+    messages.info(
+        request, _("There is no year bulletin of %(year)s yet; generate it below.") % {"year": year}
+    )
+    return redirect("reports:bulletin_list")
+
+
+def _report_generation(request, label: str, sent: bool, new_actions, *, year: bool = False) -> None:
     """Say what became of "generate now": without a broker (CELERY_TASK_ALWAYS_EAGER, the embedded
     default) the job has already run in-process by now, so its outcome is known; with a worker it
     is still queued and the list shows its status as it moves."""
     action = new_actions.first()
-    quarter = {"quarter": label}
-    if action == "generate":
-        messages.success(request, _("The bulletin of %(quarter)s is generated.") % quarter)
-    elif action == "fail" or not sent:
-        messages.error(
-            request,
-            _("The bulletin of %(quarter)s could not be generated; its page gives the reason.") % quarter,
+    if year:
+        values = {"year": label}
+        done, failed, queued = (
+            _("The year bulletin %(year)s is generated."),
+            _("The year bulletin %(year)s could not be generated; its page gives the reason."),
+            _("The year bulletin %(year)s is being generated."),
         )
     else:
-        messages.success(request, _("The bulletin of %(quarter)s is being generated.") % quarter)
+        values = {"quarter": label}
+        done, failed, queued = (
+            _("The bulletin of %(quarter)s is generated."),
+            _("The bulletin of %(quarter)s could not be generated; its page gives the reason."),
+            _("The bulletin of %(quarter)s is being generated."),
+        )
+    if action == "generate":
+        messages.success(request, done % values)
+    elif action == "fail" or not sent:
+        messages.error(request, failed % values)
+    else:
+        messages.success(request, queued % values)
 
 
 @login_required
@@ -139,7 +206,7 @@ def bulletin_detail(request, pk):
         "reports/bulletin/detail.html",
         {
             "bulletin": bulletin,
-            "label": quarter_label(bulletin.year, bulletin.quarter),
+            "label": bulletin.label,
             "document": document,
             "can_publish": bulletin.status == BulletinStatus.DRAFT,
             "has_files": bulletin.status in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED)
@@ -170,11 +237,15 @@ def _download(request, pk, kind: str):
     field = bulletin.pdf if kind == "pdf" else bulletin.xlsx
     if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED) or not field.name:
         raise Http404
-    file_path = Path(settings.MEDIA_ROOT) / field.name
-    if not file_path.is_file():
-        raise Http404
-    name = f"{bulletin.committee.name}-{bulletin.year}Q{bulletin.quarter}.{suffix}"
-    return FileResponse(file_path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    # Streamed from the storage (disk or bucket) through this view, after the scope check above.
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    name = f"{bulletin.committee.name}-{bulletin.file_stem}.{suffix}"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -189,6 +260,8 @@ def bulletin_xlsx(request, pk):
 
 urlpatterns = [
     path("bulletins/", bulletin_list, name="bulletin_list"),
+    path("bulletins/year/generate/", year_bulletin_generate, name="year_bulletin_generate"),
+    path("bulletins/year/<int:year>/", year_bulletin_of, name="year_bulletin_of"),
     path("bulletins/<int:pk>/", bulletin_detail, name="bulletin_detail"),
     path("bulletins/<int:pk>/publish/", bulletin_publish, name="bulletin_publish"),
     path("bulletins/<int:pk>/pdf/", bulletin_pdf, name="bulletin_pdf"),

@@ -58,7 +58,7 @@ def bulletin_list_export(request: HttpRequest) -> HttpResponse:
     header = [_("Quarter"), _("Working committee"), _("Status"), _("Generated"), _("Published"), _("Error")]
     rows = (
         [
-            quarter_label(bulletin.year, bulletin.quarter),
+            bulletin.label,
             bulletin.committee.name,
             bulletin.get_status_display(),
             bulletin.generated_at,

@@ -30,12 +30,15 @@ from ..models import JobStatus
 from ..quarters import previous_quarter, quarter_of
 from ..selectors import committees_for_jobs, job_runs_visible_to
 from ..tasks import (
+    check_round_reminders,
     expire_certificates,
     generate_bulletin_task,
+    generate_year_bulletin_task,
     open_check_round_task,
     open_quarter_check_rounds,
     quarter_end_jobs,
     quarter_start_jobs,
+    send_check_reminders_task,
     send_quarterly_notices_task,
 )
 
@@ -49,6 +52,9 @@ TASK_LABELS = {
     expire_certificates.name: gettext_lazy("Certificate expiry"),
     open_check_round_task.name: gettext_lazy("Quarterly check round of a committee"),
     open_quarter_check_rounds.name: gettext_lazy("Start of quarter: quarterly check rounds"),
+    generate_year_bulletin_task.name: gettext_lazy("Year bulletin"),
+    send_check_reminders_task.name: gettext_lazy("Reminders of a quarterly check"),
+    check_round_reminders.name: gettext_lazy("Daily: reminders of the open quarterly checks"),
     # Defined in the directory app, which comes after this one: named by its registered name.
     "directory.tasks.import_organizations_and_people": gettext_lazy("Import of organizations and people"),
 }

@@ -45,7 +45,7 @@ from scoring.models import Item, ItemKind
 from scoring.selectors import rules_from_standard
 
 from ..models import Assessment, AssessmentStatus, CycleStatus, Evidence, SelfScore, SubmissionRound
-from ..uploads import check_upload
+from ..uploads import check_file_count, check_upload
 from ..workflow import EDITABLE_BY_BRANCH
 from . import core
 
@@ -199,6 +199,7 @@ def add_evidence(*, assessment: Assessment, item: Item, actor, uploaded_file: Up
         locked = _lock_for_editing(assessment.pk, actor)
         if not Item.objects.filter(pk=item.pk, dimension__standard_id=locked.cycle.standard_id).exists():
             raise ValidationError(_("This item is not part of the cycle's standard."), code="wrong_item")
+        check_file_count(Evidence.objects.filter(assessment_id=locked.pk, item_id=item.pk).count())
         evidence = Evidence(
             assessment=locked,
             item=item,

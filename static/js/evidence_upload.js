@@ -95,17 +95,25 @@
   var queue = [];
   var busy = false;
 
+  // Control and bidirectional characters shown as "?", as the server quotes the name: a
+  // right-to-left override must not make "x\u202Efdp.docx" read as "xcod.pdf" here.
+  var UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+  function shownName(file) {
+    return file.name.replace(UNSAFE_IN_NAME, "?");
+  }
+
   function statusRow(list, file) {
     var row = document.createElement("li");
     row.className = "d-flex flex-wrap align-items-center gap-2 py-1 upload-row";
     var name = document.createElement("span");
     name.className = "text-break min-w-0 upload-name";
-    name.textContent = file.name;
+    name.textContent = shownName(file);
     var bar = document.createElement("progress");
     bar.className = "upload-progress";
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute("aria-label", file.name);
+    bar.setAttribute("aria-label", shownName(file));
     var state = document.createElement("span");
     state.className = "text-body-secondary upload-state";
     state.textContent = texts.waiting;

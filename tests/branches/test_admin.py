@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from branches.models import Organization, OrgKind, RoleAssignment
 from branches.roles import Role
+from branches.services.people import create_person
 from tests.factories import make_user
 
 
@@ -66,12 +67,15 @@ def test_staff_admin_lists_only_role_assignments_in_scope(staff_client, people):
     assert shown == {"sunhua"}
 
 
-def test_staff_admin_users_are_those_in_scope_or_without_any_role(staff_client, people, tree):
-    newcomer = make_user("newcomer")
+def test_staff_admin_users_are_those_in_scope_or_role_less_on_their_committees_trail(
+    staff_client, people, tree
+):
+    newcomer, _password = create_person(actor=people["staff"], username="newcomer", real_name="新人")
+    make_user("stranger")  # no role, and no committee's audit trail names them (like 路人)
     colleague = make_user("colleague", roles=((Role.BRANCH_SECRETARY, tree["B4"]),))
     response = staff_client.get(reverse("admin:branches_user_changelist"))
     shown = {u.username for u in response.context["cl"].result_list}
-    assert shown == {"sunhua", "luren", newcomer.username, colleague.username}
+    assert shown == {"sunhua", newcomer.username, colleague.username}
 
 
 def test_staff_admin_cannot_grant_a_role_outside_their_subtree(staff_client, people, tree):

@@ -5,8 +5,9 @@ BJ-FGW-02 on a phone-sized screen → the scheduled job opens the quarter's roun
 function, run in-process) → the secretaries of BJ-FGW-01 and BJ-FGW-02 self-report → chushen
 scores both in the browser, BJ-FGW-02 (five stars in force) far below its star band → the
 other branches are scored through the services → 孙丽 (dangwu, staff) publishes and sees the
-ranking with the star in force, and exports it → 赵志强 (shenpi, approver) finds the downgrade
-proposal on the home page and opens it.
+ranking with the star in force (on a phone too), and exports it → she generates the quarter's
+bulletin from the bulletin list and finds the check's ranking on its page, in its PDF's text and in
+its Excel sheet → 赵志强 (shenpi, approver) finds the downgrade proposal on the home page and opens it.
 
 Every step leaves a screenshot in test-output/screenshots/checks-quarter/NN-step.png.
 """
@@ -18,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from branches.demo import COMMITTEE_CODE, DEMO_PASSWORD, load_demo
 from branches.models import Organization, User
@@ -29,6 +32,7 @@ from branches.services.organizations import assign_role
 from checks.demo import _reviewers
 from checks.models import CheckEntry, CheckRound, CheckSheet, CheckSheetStatus, DowngradeProposal
 from checks.selectors import check_items, check_standard_for
+from reports.models import Bulletin, BulletinStatus
 from reviews.models import AssessmentStatus
 from tests.browser.helpers import DemoBrowser, screenshot_taker
 from tests.checks.helpers import score_sheet
@@ -152,8 +156,42 @@ def test_one_quarter_from_the_monthly_check_to_the_downgrade_proposal(
     workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[1][0] == 1 and rows[1][2] == Organization.objects.get(code=HIGH).name and rows[1][5] == 96
+    page.set_viewport_size({"width": 390, "height": 844})
+    ui.goto("checks:round_detail", check_round.pk)
+    shot(page, "published-ranking-on-a-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
-    # --- 6. The approver gets the downgrade proposal ---------------------------------------------------------
+    # --- 6. The quarter's bulletin: generated now, its ranking on the page, in the PDF and the Excel ---------
+    high_name = Organization.objects.get(code=HIGH).name
+    ui.goto("reports:bulletin_list")
+    page.locator("select[name=quarter]").select_option(f"{check_round.year}-{check_round.quarter}")
+    page.locator("main form button[type=submit]").first.click()  # in-process without a broker
+    bulletin = Bulletin.objects.get(committee=committee, year=check_round.year, quarter=check_round.quarter)
+    assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
+    page.locator(f"a[href='{reverse('reports:bulletin_detail', args=[bulletin.pk])}']").first.click()
+    ranking = page.locator("#bulletin-check-ranking ~ div table, #bulletin-check-ranking ~ table").first
+    expect(ranking.locator("tbody tr").first).to_contain_text(high_name)
+    expect(ranking.locator("tbody tr").first).to_contain_text("96")
+    expect(page.locator("main")).to_contain_text(low.name)
+    shot(page, "quarterly-bulletin")
+    with page.expect_download() as download:
+        page.locator(f"a[href='{reverse('reports:bulletin_pdf', args=[bulletin.pk])}']").click()
+    text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    text = text.replace(" ", "")
+    check_part = text[text.index("季度考核排名") :] if "季度考核排名" in text else text
+    assert check_part.index(high_name) < check_part.index(low.name)
+    assert f"1{high_name}" in check_part and "96.0" in check_part and "70.0" in check_part
+    with page.expect_download() as download:
+        page.locator(f"a[href='{reverse('reports:bulletin_xlsx', args=[bulletin.pk])}']").click()
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    with translation.override("zh-hans"):
+        check_sheet = workbook[gettext("Check ranking")]
+    ranked = [row for row in check_sheet.iter_rows(min_row=3, values_only=True) if isinstance(row[1], int)]
+    assert (ranked[0][1], ranked[0][2], ranked[0][4]) == (1, high_name, Decimal("96.0"))
+    low_ranked = next(row for row in ranked if row[2] == low.name)
+    assert low_ranked[1] == len(ranked) and low_ranked[4] == Decimal("70.0")
+
+    # --- 7. The approver gets the downgrade proposal ---------------------------------------------------------
     proposal = DowngradeProposal.objects.get(branch=low, source="low_score")
     assert low.certificates.get().stars == 5  # nothing changed by itself
     ui.sign_in("shenpi")
@@ -162,3 +200,54 @@ def test_one_quarter_from_the_monthly_check_to_the_downgrade_proposal(
     page.locator(f"a[href='{reverse('checks:proposal_decide', args=[proposal.pk])}']").click()
     expect(page.locator("main")).to_contain_text("70")
     shot(page, "downgrade-proposal")
+
+
+def test_the_year_bulletin_from_the_year_results_page_on_desktop_and_phone(
+    page, live_server, settings, tmp_path
+):
+    """孙丽 (dangwu) generates last year's year bulletin (年度通报) from the year-results page once
+    its four checks are published, reads it on a desktop and a phone, publishes it, downloads it."""
+    from reports.models import BulletinKind
+    from tests.reports.test_year_bulletin import frozen_year
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    shot = screenshot_taker(Path(settings.BASE_DIR), "year-bulletin")
+    sized, staff = frozen_year("Y", 12)
+    staff.set_password(DEMO_PASSWORD)
+    staff.save(update_fields=["password"])
+    ui = DemoBrowser(page, live_server)
+    ui.sign_in(staff.username)
+    page.goto(ui.url("checks:year_results") + "?year=2025")
+    expect(page.locator("#year-bulletin")).to_contain_text(sized.committee.name)
+    shot(page, "year-results")
+    page.locator("#year-bulletin form button[type=submit]").click()  # in-process without a broker
+    bulletin = Bulletin.objects.get(kind=BulletinKind.YEAR, committee=sized.committee, year=2025)
+    assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
+    page.goto(ui.url("checks:year_results") + "?year=2025")
+    page.locator("#year-bulletin a").first.click()
+    expect(page).to_have_url(ui.url("reports:bulletin_detail", bulletin.pk))
+    first = bulletin.data["rows"][0]
+    expect(page.locator("#year-rows tbody tr").first).to_contain_text(first["branch"])
+    expect(page.locator("#year-rows tbody tr").first).to_contain_text(first["mean"])
+    expect(page.locator("#year-flags ~ div table, #year-flags ~ table").first).to_contain_text(
+        bulletin.data["flags"][0]["branch"]
+    )
+    shot(page, "year-bulletin-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator(".phone-chart").first).to_be_visible()
+    # Nothing wider than the screen but the tables, which scroll in their wrappers.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "year-bulletin-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#confirm-publish").check()
+    page.locator("form[action$='/publish/'] button[type=submit]").click()
+    bulletin.refresh_from_db()
+    assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by == staff
+    with page.expect_download() as download:
+        page.locator(f"a[href='{reverse('reports:bulletin_pdf', args=[bulletin.pk])}']").click()
+    text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert first["branch"] in text and "2025年度季度考核年度通报" in text.replace(" ", "").replace("\n", "")
+    ui.goto("reports:bulletin_list")
+    expect(page.locator("main table")).to_contain_text("2025年度")
+    shot(page, "bulletin-list")

@@ -470,3 +470,17 @@ def test_a_copy_of_the_check_standard_stays_a_check_standard(cw):
 
     copy = copy_standard_to_new_draft(standard=cw.round.standard, committee=cw.committee)
     assert copy.purpose == StandardPurpose.ROUTINE_CHECK and copy.version == 2
+
+
+def test_the_round_page_links_the_score_sheets_only_for_those_who_may_open_them(cw, client):
+    team_reviewer = make_user("k_team", "考核组", roles=((Role.ASSESSMENT_REVIEWER, cw.committee),))
+    score_link = reverse("checks:sheet_score", args=[sheet_of(cw, "A").pk])
+    for person, links in ((cw.p1_reviewer, True), (cw.staff, True), (team_reviewer, False)):
+        client.force_login(person)
+        page = client.get(reverse("checks:round_detail", args=[cw.round.pk]))
+        assert page.status_code == 200
+        assert (score_link in page.content.decode()) is links, person
+        if links:
+            assert client.get(score_link).status_code == 200
+        else:
+            assert client.get(score_link).status_code in (403, 404)

@@ -9,7 +9,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from branches.audit import AuditAction
 from branches.models import AuditEntry, CommitteePolicy, Organization, RoleAssignment, User
 from branches.roles import Role
-from tests.factories import make_draft_standard
+from reviews.models import AssessmentStatus
+from tests.factories import make_assessment, make_cycle, make_draft_standard
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_staff_cannot_grant_themselves_a_role_in_the_admin(staff_admin, world):
     assert AuditEntry.objects.count() == before
 
 
-def test_staff_cannot_grant_the_approver_in_the_admin(staff_admin, world):
+def test_staff_cannot_grant_the_approver_in_the_admin(staff_admin, world, outsider_recorded):
     response = staff_admin.post(
         reverse("admin:branches_roleassignment_add"),
         {"user": world.outsider.pk, "role": Role.COMMITTEE_APPROVER, "organization": world.committee.pk},
@@ -119,7 +120,7 @@ def test_staff_cannot_grant_the_approver_in_the_admin(staff_admin, world):
     assert not RoleAssignment.objects.filter(user=world.outsider).exists()
 
 
-def test_a_role_granted_and_removed_in_the_admin_is_recorded(staff_admin, world):
+def test_a_role_granted_and_removed_in_the_admin_is_recorded(staff_admin, world, outsider_recorded):
     response = staff_admin.post(
         reverse("admin:branches_roleassignment_add"),
         {"user": world.outsider.pk, "role": Role.BRANCH_SECRETARY, "organization": world.cousin_branch.pk},
@@ -244,3 +245,43 @@ def test_an_untouched_role_row_does_not_block_saving_ones_own_account(superuser_
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert RoleAssignment.objects.filter(pk=held.pk).exists()
+
+
+def test_deactivating_in_the_admin_is_refused_while_an_assessment_is_in_flight(staff_admin, world):
+    cycle = make_cycle(world.committee, opened_by=world.approver)
+    make_assessment(cycle, world.branch, status=AssessmentStatus.SUBMITTED)
+    before = AuditEntry.objects.count()
+    response = staff_admin.post(
+        reverse("admin:branches_organization_change", args=[world.party_committee.pk]),
+        org_post(world.party_committee, is_active="", name="市教育局机关党委（改）"),
+    )
+    assert response.status_code == 200  # the form again, with the reason on it
+    errors = response.context["adminform"].form.errors["is_active"]
+    assert "教育局第一党支部" in errors[0] and cycle.name in errors[0]
+    assert (
+        Organization.objects.filter(path__startswith=world.party_committee.path, is_active=False).count() == 0
+    )
+    assert Organization.objects.get(pk=world.party_committee.pk).name == "市教育局机关党委"
+    assert AuditEntry.objects.count() == before
+
+
+def test_deactivating_in_the_admin_takes_the_subtree_as_the_site_does(staff_admin, world):
+    cycle = make_cycle(world.committee, opened_by=world.approver)
+    make_assessment(cycle, world.branch, status=AssessmentStatus.SUBMITTED)  # P1's, not P2's
+    response = staff_admin.post(
+        reverse("admin:branches_organization_change", args=[world.second_party_committee.pk]),
+        org_post(world.second_party_committee, is_active=""),
+    )
+    assert response.status_code == 302
+    subtree = Organization.objects.filter(path__startswith=world.second_party_committee.path)
+    assert set(subtree.values_list("code", "is_active")) == {("P2", False), ("B4", False)}
+    deactivated = AuditEntry.objects.filter(action=AuditAction.DEACTIVATE, actor=world.staff)
+    assert set(deactivated.values_list("target_label", flat=True)) >= {"市卫健委机关党委", "卫健委第一党支部"}
+    assert deactivated.count() == 2
+    # Ticking it again is the admin's ordinary save (a reactivation, recorded).
+    response = staff_admin.post(
+        reverse("admin:branches_organization_change", args=[world.second_party_committee.pk]),
+        org_post(Organization.objects.get(pk=world.second_party_committee.pk), is_active="on"),
+    )
+    assert response.status_code == 302
+    assert Organization.objects.get(pk=world.second_party_committee.pk).is_active

@@ -136,7 +136,7 @@ def test_the_template_has_both_sheets_with_their_headers_an_example_and_notes(tm
     assert {("组织", header) for header in ORG_HEADERS} | {
         ("人员", header) for header in PEOPLE_HEADERS
     } <= explained
-    assert read_import_workbook(path).people.rows[0][1]["角色"] == "支部书记"
+    assert read_import_workbook(path).people.rows[0][1][PEOPLE_HEADERS.index("角色")] == "支部书记"
 
 
 # ---------------------------------------------------------------------------- rows and their errors
@@ -265,7 +265,7 @@ def test_a_person_already_holding_the_role_is_unchanged_not_an_error(world, tmp_
     path = write_file(tmp_path / "held.xlsx", people=[["zhangwei", "张伟", "", "", "支部书记", "B1"]])
     plan = plan_of(path, world.staff)
     person = row(plan, "人员", 2)
-    assert (person.action, person.errors) == (ImportAction.UNCHANGED, [])
+    assert (person.action, list(person.errors)) == (ImportAction.UNCHANGED, [])
     assert "Already holds this role." in person.notes
 
 
@@ -486,5 +486,37 @@ def test_too_many_rows_or_too_large_a_file_is_refused(tmp_path, monkeypatch):
 
 def test_numbers_typed_as_numbers_are_read_as_the_text_they_show(world, tmp_path):
     path = write_file(tmp_path / "numbers.xlsx", [[1001, "数字编码党支部", "党支部", "P1", "", 3.0]])
-    organization = read_import_workbook(path).organizations.rows[0][1]
+    sheet = read_import_workbook(path).organizations
+    organization = sheet.cells(sheet.rows[0][1])
     assert (organization["组织编码"], organization["排序"]) == ("1001", "3")
+
+
+def test_an_organization_gone_since_the_preview_refuses_its_row_and_nothing_is_written(world, tmp_path):
+    path = write_file(
+        tmp_path / "gone.xlsx",
+        [["W1", "新建党支部", "党支部", "P2", "", 1]],
+        [["xinren", "新人", "", "", "支部书记", "B4"]],
+    )
+    plan = plan_of(path, world.staff)
+    assert not plan.has_errors
+    before = snapshot()
+    # Between the preview and the import, P2 gets another code.
+    Organization.objects.filter(code="P2").update(code="P2X")
+    with translation.override("en"), pytest.raises(ImportRefused) as refused:
+        apply_import_plan(plan, actor=world.staff)
+    assert "Unknown parent code “P2”" in refused.value.message
+    assert (refused.value.row.sheet, refused.value.row.number) == ("组织", 2)
+    assert snapshot() == before
+
+    # A role's organization likewise.
+    Organization.objects.filter(code="P2X").update(code="P2")
+    plan = plan_of(
+        write_file(tmp_path / "gone3.xlsx", people=[["xinren", "新人", "", "", "支部书记", "B4"]]),
+        world.staff,
+    )
+    Organization.objects.filter(code="B4").update(code="B4X")
+    with translation.override("en"), pytest.raises(ImportRefused) as refused:
+        apply_import_plan(plan, actor=world.staff)
+    assert "Unknown organization code “B4”" in refused.value.message
+    assert (refused.value.row.sheet, refused.value.row.number) == ("人员", 2)
+    assert snapshot() == before

@@ -13,8 +13,10 @@ from branches.roles import Role
 from branches.services.organizations import create_organization
 from branches.spreadsheets import Sheet, write_workbook
 from directory.imports.workbook import ORG_HEADERS, PEOPLE_HEADERS
+from directory.tasks import IMPORT_UPLOADS_FOLDER
 from directory.views import imports as import_views
 from tests.factories import make_user
+from tests.storage.support import stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +25,11 @@ GOOD_ORGS = [
     ["B1", "教育局第一党支部", "党支部", "P1", "", ""],
 ]
 GOOD_PEOPLE = [["wangxin", "王新", "13700000000", "wangxin@example.cn", "支部书记", "W1"]]
+
+
+def stored_workbooks() -> list[str]:
+    """The import workbooks kept in the storage (disk or bucket), by file name."""
+    return [name.rsplit("/", 1)[-1] for name in stored_names(IMPORT_UPLOADS_FOLDER) if name.endswith(".xlsx")]
 
 
 def xlsx(organizations=(), people=(), name="import.xlsx") -> io.BytesIO:
@@ -89,7 +96,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_on_the_upload_page(staff_clien
     response = upload(staff_client, fake)
     assert response.status_code == 400
     assert "is not an Excel workbook" in response.content.decode()
-    assert not list(private_media.rglob("*.xlsx"))
+    assert not stored_workbooks()
     renamed = xlsx(GOOD_ORGS, name="list.csv")
     assert upload(staff_client, renamed).status_code == 400
 
@@ -135,7 +142,7 @@ def test_a_good_file_imports_on_confirm_and_shows_each_password_once(staff_clien
     assert RoleAssignment.objects.filter(
         user=person, role=Role.BRANCH_SECRETARY, organization=branch
     ).exists()
-    kept = {path.name for path in private_media.rglob("*.xlsx")}
+    kept = set(stored_workbooks())
     assert kept == {f"{token}-passwords.xlsx"}, "the upload is removed once imported; the passwords wait"
 
     result = staff_client.get(done.url)
@@ -149,7 +156,7 @@ def test_a_good_file_imports_on_confirm_and_shows_each_password_once(staff_clien
     sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True).worksheets[0]
     assert list(sheet.iter_rows(min_row=2, values_only=True)) == [("wangxin", "王新", password)]
     assert staff_client.get(reverse("directory:import_passwords", args=[token])).status_code == 404
-    assert not list(private_media.rglob("*.xlsx")), "downloaded once, the passwords are gone"
+    assert not stored_workbooks(), "downloaded once, the passwords are gone"
     assert staff_client.post(reverse("directory:import_confirm", args=[token])).status_code == 404
 
 

@@ -268,7 +268,7 @@ def test_the_people_list_filters_by_text_role_organization_and_state(client, wor
     url = reverse("directory:person_list")
     names = lambda **q: {p.username for p in client.get(url, q).context["page"]}  # noqa: E731
     assert "zhenggongwei" not in names()  # the other committee's approver
-    assert "luren" in names()  # no role yet: anyone's to pick up
+    assert "luren" not in names()  # no role, and no committee's audit trail names them
     assert names(q="张") == {"zhangwei"}
     assert names(role=Role.BRANCH_SECRETARY) == {"zhangwei", "liuyang"}
     assert names(organization=world.party_committee.pk) == {"zhangwei", "liuyang", "chenchushen"}
@@ -313,7 +313,9 @@ def test_staff_cannot_manage_the_account_of_the_committee_approver(client, world
     assert User.objects.get(pk=world.approver.pk).is_active
 
 
-def test_granting_offers_only_what_the_actor_may_grant_and_labels_duplicates(client, world):
+def test_granting_offers_only_what_the_actor_may_grant_and_labels_duplicates(
+    client, world, outsider_recorded
+):
     make_branch("教育局第一党支部", "B7", parent=world.second_party_committee)
     client.force_login(world.staff)
     form = client.get(reverse("directory:role_grant", args=[world.outsider.pk])).context["form"]
@@ -325,7 +327,7 @@ def test_granting_offers_only_what_the_actor_may_grant_and_labels_duplicates(cli
     assert not any("区" in label for label in labels)
 
 
-def test_granting_a_role_through_the_page(client, world):
+def test_granting_a_role_through_the_page(client, world, outsider_recorded):
     client.force_login(world.staff)
     response = client.post(
         reverse("directory:role_grant", args=[world.outsider.pk]),
@@ -336,7 +338,7 @@ def test_granting_a_role_through_the_page(client, world):
     assert AuditEntry.objects.filter(action=AuditAction.GRANT_ROLE, actor=world.staff).count() == 1
 
 
-def test_staff_granting_staff_on_the_committee_gets_the_form_back(client, world):
+def test_staff_granting_staff_on_the_committee_gets_the_form_back(client, world, outsider_recorded):
     client.force_login(world.staff)
     response = client.post(
         reverse("directory:role_grant", args=[world.outsider.pk]),

@@ -1,26 +1,26 @@
-"""The project's Celery app with every PDF write held open for a while, for the worker-kill test.
+"""The project's Celery app with every publication of a generated file held back, for the kill test.
 
 A worker started with ``-A tests.reports.slow_worker`` loads this module instead of
-``config``: it keeps a bulletin's temporary file on disk long enough for the test to kill the
-pool child mid-render. Production code has no such hook; the delay lives only here.
+``config``: each finished file waits under its temporary key in the storage (disk or bucket)
+before it is published, long enough for the test to kill the pool child right there.
+Production code has no such hook; the delay lives only here.
 """
 
 import os
 import time
 
-from weasyprint.document import Document
-
 from config.celery import app
+from reports import files
 
-SECONDS = float(os.environ.get("SLOW_PDF_SECONDS", "4"))
-_write_pdf = Document.write_pdf
+SECONDS = float(os.environ.get("SLOW_PUBLISH_SECONDS", "4"))
+_publish_file = files.publish_file
 
 
-def _slow_write_pdf(self, *args, **kwargs):
+def _slow_publish_file(*args, **kwargs):
     time.sleep(SECONDS)
-    return _write_pdf(self, *args, **kwargs)
+    return _publish_file(*args, **kwargs)
 
 
-Document.write_pdf = _slow_write_pdf
+files.publish_file = _slow_publish_file
 
 __all__ = ["app"]

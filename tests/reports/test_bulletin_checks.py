@@ -30,6 +30,7 @@ from reports.services.bulletins import generate_bulletin
 from scoring.templatetags.stars import star_label
 from tests.checks.helpers import build_check_world, certify_branch, run_quarter
 from tests.reports.bulletin_world import NOW, QUARTER, YEAR
+from tests.storage.support import open_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -167,12 +168,12 @@ def test_the_web_page_shows_ranks_scores_stars_and_changes(generated, checked):
     assert 'id="bulletin-no-check"' not in html
 
 
-def pdf_text(path: Path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+def pdf_text(source) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(source).pages)
 
 
 def test_the_pdf_shows_ranks_scores_stars_and_changes(generated, checked, media):
-    text = pdf_text(media / generated.pdf.name)
+    text = pdf_text(open_stored(generated.pdf.name))
     for name, sheet in in_database(checked).items():
         line = f"{name} {sheet.group.name} {sheet.total} {zh_star(sheet.stars_in_force)} {CHANGES[name]}"
         assert line in text, (line, text[-2000:])
@@ -180,7 +181,7 @@ def test_the_pdf_shows_ranks_scores_stars_and_changes(generated, checked, media)
 
 
 def test_the_excel_sheet_holds_the_full_ranking_and_the_flags(generated, checked, media):
-    workbook = openpyxl.load_workbook(media / generated.xlsx.name)
+    workbook = openpyxl.load_workbook(open_stored(generated.xlsx.name))
     with translation.override("zh-hans"):
         ws = workbook[translation.gettext("Check ranking")]
     rows = list(ws.iter_rows(min_row=3, values_only=True))
@@ -220,7 +221,9 @@ def test_without_a_published_round_the_part_says_so_and_the_certification_rankin
         )
     assert sentence in html
     # The PDF says it too (the sentence may wrap: compare without line breaks).
-    assert sentence.replace(" ", "") in pdf_text(media / bulletin.pdf.name).replace("\n", "").replace(" ", "")
+    assert sentence.replace(" ", "") in pdf_text(open_stored(bulletin.pdf.name)).replace("\n", "").replace(
+        " ", ""
+    )
 
 
 def test_a_version_2_bulletin_still_renders_on_the_page_and_in_excel(generated, tmp_path):

@@ -34,11 +34,14 @@ def renders(monkeypatch):
     def pdf(data, target: Path) -> PdfResult:
         if outcome["error"]:
             raise outcome["error"]
+        Path(target).write_bytes(b"%PDF-1.4 stand-in")
         return PdfResult(path=target, pages=1, notdef_warnings=outcome["glyphs"])
 
     monkeypatch.setattr(service, "bulletin_data", lambda **kwargs: {"frozen": True})
     monkeypatch.setattr(service, "bulletin_pdf", pdf)
-    monkeypatch.setattr(service, "bulletin_xlsx", lambda data, target: None)
+    monkeypatch.setattr(
+        service, "bulletin_xlsx", lambda data, target: Path(target).write_bytes(b"PK stand-in")
+    )
     return outcome
 
 

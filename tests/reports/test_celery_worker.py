@@ -1,8 +1,8 @@
 """The quarterly jobs through a real Celery worker (prefork, Redis) against the test database.
 
 Each test starts ``celery -A config worker --pool prefork --concurrency 2`` as a subprocess
-whose ``DATABASE_URL`` is pytest-django's test database and whose ``MEDIA_ROOT`` is the
-test's, sends tasks through a dedicated Redis database and waits for the rows the worker
+whose ``DATABASE_URL`` is pytest-django's test database and whose storage is the test's (its
+``MEDIA_ROOT``, or its key prefix in the S3 bucket when the suite runs on S3), sends tasks through a dedicated Redis database and waits for the rows the worker
 commits (hence ``transaction=True``). Skipped without PostgreSQL or Redis, except under
 ``CI=true``, where a missing service fails the run instead.
 
@@ -12,7 +12,6 @@ commits (hence ``transaction=True``). Skipped without PostgreSQL or Redis, excep
 
 import contextlib
 import datetime
-import io
 import os
 import re
 import signal
@@ -41,6 +40,7 @@ from reports.quarters import previous_quarter, quarter_days, quarter_of
 from reports.tasks import generate_bulletin_task, quarter_end_jobs
 from reviews.models import Certificate, StarEvent, StarEventKind
 from tests.factories import make_sized_committee
+from tests.storage.support import is_s3, open_stored, storage_env, stored_names
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,8 +133,13 @@ def _reset_connections() -> None:
     kombu.pools.reset()  # closes and forgets the pools kept per broker URL
 
 
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
+@pytest.fixture(params=["suite", "s3"])
+def media(request, settings, tmp_path) -> Path:
+    """The test's own files: on the suite's storage, and once more on S3 unless the suite is on S3."""
+    if request.param == "s3":
+        if is_s3():
+            pytest.skip("the whole suite runs on S3 already")
+        request.getfixturevalue("s3_storage")
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
@@ -157,13 +162,14 @@ def start_worker(broker, settings, media, tmp_path):
         env.update(
             CELERY_BROKER_URL=broker,
             DATABASE_URL=database_url_of_this_test(),
-            MEDIA_ROOT=str(media),
+            **storage_env(),  # MEDIA_ROOT, or the S3 bucket and this test's key prefix
             DJANGO_SETTINGS_MODULE="config.settings",
             PYTHONUNBUFFERED="1",
             **extra_env,
         )
         command = [sys.executable, "-m", "celery", "-A", app_module, "worker", "--pool", "prefork"]
-        command += ["--concurrency", "2", "--loglevel", "INFO", "-n", name]
+        # Both queues: the PDF-rendering tasks are routed to "pdf" (CELERY_TASK_ROUTES).
+        command += ["-Q", "celery,pdf", "--concurrency", "2", "--loglevel", "INFO", "-n", name]
         command += ["--without-gossip", "--without-mingle"]
         with log.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -201,8 +207,13 @@ def finished_runs(task_name: str, count: int):
     return check
 
 
-def part_files(media: Path) -> list[Path]:
-    return sorted((media / "bulletins").rglob("*.part")) if (media / "bulletins").exists() else []
+def part_files() -> list[str]:
+    """Temporary keys of generated files in the storage (disk or bucket)."""
+    return [name for name in stored_names("bulletins") if name.endswith(".part")]
+
+
+def bulletin_files(committee: Organization) -> list[str]:
+    return [name.rsplit("/", 1)[-1] for name in stored_names(f"bulletins/{committee.pk}")]
 
 
 # --- Expected numbers, computed independently of the bulletin's own data function -------------
@@ -265,13 +276,13 @@ def test_the_quarterly_bulletin_of_the_demo_committee_is_made_by_the_worker(star
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
     assert [r.status for r in JobRun.objects.order_by("pk")] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
 
-    text = "\n".join(page.extract_text() for page in PdfReader(media / bulletin.pdf.name).pages)
+    text = "\n".join(page.extract_text() for page in PdfReader(open_stored(bulletin.pdf.name)).pages)
     assert committee.name in text
     totals = [len(levels), *expected]
     # The distribution's total row: branches, then five stars down to one.
     assert re.search(r"\b" + r"\s+".join(str(n) for n in totals) + r"\b", text), (totals, text[:2000])
 
-    sheet = openpyxl.load_workbook(media / bulletin.xlsx.name).worksheets[0]
+    sheet = openpyxl.load_workbook(open_stored(bulletin.xlsx.name)).worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert [len(levels), *expected] in [row[1:7] for row in rows]
     assert bulletin.data["totals"]["counts"] == expected
@@ -295,8 +306,7 @@ def test_four_triggers_of_the_same_quarter_at_once_make_one_bulletin(start_worke
         lambda: Bulletin.objects.filter(status=BulletinStatus.DRAFT).exists(), "the draft", log=worker.log
     )
     assert Bulletin.objects.count() == 1
-    folder = media / "bulletins" / str(committee.pk)
-    assert sorted(p.name for p in folder.iterdir()) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
+    assert bulletin_files(committee) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
     assert ".notdef" not in worker.text()
 
 
@@ -305,11 +315,11 @@ def test_a_worker_killed_in_the_middle_of_a_bulletin_leaves_no_partial_file_and_
 ):
     committee = make_sized_committee("QCK", 3).committee
     year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
-    # Every PDF write waits 4 s with its temporary file in place: time to kill the child there.
-    worker = start_worker("tests.reports.slow_worker", SLOW_PDF_SECONDS="4")
+    # Every publication waits 4 s with its temporary key in place: time to kill the child there.
+    worker = start_worker("tests.reports.slow_worker", SLOW_PUBLISH_SECONDS="4")
 
     result = generate_bulletin_task.delay(committee.pk, year, quarter)
-    stale = wait_for(lambda: part_files(media), "the render's temporary file", log=worker.log)
+    stale = wait_for(part_files, "the render's temporary file", log=worker.log)
 
     active = app.control.inspect(destination=[worker.name], timeout=5).active() or {}
     busy = {task["worker_pid"] for task in active.get(worker.name, []) if task["id"] == result.id}
@@ -339,9 +349,8 @@ def test_a_worker_killed_in_the_middle_of_a_bulletin_leaves_no_partial_file_and_
 
     bulletin = Bulletin.objects.get()
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
-    assert not any(path.exists() for path in stale)
-    assert part_files(media) == []
-    folder = media / "bulletins" / str(committee.pk)
-    assert sorted(p.name for p in folder.iterdir()) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
-    reader = PdfReader(io.BytesIO((media / bulletin.pdf.name).read_bytes()))
+    assert not any(name in stored_names("bulletins") for name in stale)
+    assert part_files() == []
+    assert bulletin_files(committee) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
+    reader = PdfReader(open_stored(bulletin.pdf.name))
     assert committee.name in reader.pages[0].extract_text()

@@ -12,6 +12,8 @@ import pytest
 import time_machine
 from celery.exceptions import Retry
 from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from django.utils import translation
@@ -30,6 +32,7 @@ from reports.tasks import (
     send_quarterly_notices_task,
 )
 from tests.factories import make_committee, make_user
+from tests.storage.support import stored_names
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -97,7 +100,7 @@ def test_a_bulletin_generated_in_process_is_a_draft_and_its_run_is_recorded(worl
     bulletin = Bulletin.objects.get(committee=world.committee, year=2026, quarter=3)
     assert result.get() == bulletin.pk
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
-    assert (media / bulletin.pdf.name).is_file() and (media / bulletin.xlsx.name).is_file()
+    assert default_storage.exists(bulletin.pdf.name) and default_storage.exists(bulletin.xlsx.name)
     (run,) = runs()
     assert run.task_name == "reports.tasks.generate_bulletin_task"
     assert run.status == JobStatus.SUCCEEDED and run.attempt == 1 and run.error == ""
@@ -250,21 +253,17 @@ def test_stale_temporary_files_of_the_bulletin_are_removed_before_it_is_generate
     Bulletin.objects.create(
         committee=world.committee, year=2026, quarter=3
     )  # left "generating" by a killed run
-    folder = media / "bulletins" / str(world.committee.pk)
-    folder.mkdir(parents=True)
-    stale = [folder / ".2026Q3.pdf.k1ll3d.part", folder / ".2026Q3.xlsx.k1ll3d.part"]
-    other_quarter = folder / ".2026Q2.pdf.busy.part"
-    for path in [*stale, other_quarter]:
-        path.write_bytes(b"half a file")
+    folder = f"bulletins/{world.committee.pk}"
+    stale = [f"{folder}/.2026Q3.pdf.k1ll3d.part", f"{folder}/.2026Q3.xlsx.k1ll3d.part"]
+    other_quarter = f"{folder}/.2026Q2.pdf.busy.part"
+    for name in [*stale, other_quarter]:
+        assert default_storage.save(name, ContentFile(b"half a file")) == name
 
     generate_bulletin_task.delay(world.committee.pk, 2026, 3)
 
-    assert not any(path.exists() for path in stale)
-    assert other_quarter.exists()  # another bulletin's file is not ours to touch
-    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
-        "2026Q3.pdf",
-        "2026Q3.xlsx",
-    ]
+    assert not any(default_storage.exists(name) for name in stale)
+    assert default_storage.exists(other_quarter)  # another bulletin's file is not ours to touch
+    assert stored_names(folder) == [other_quarter, f"{folder}/2026Q3.pdf", f"{folder}/2026Q3.xlsx"]
     assert Bulletin.objects.get().status == BulletinStatus.DRAFT
 
 
@@ -584,11 +583,11 @@ def test_the_demo_publishes_last_quarters_bulletin_and_sends_this_quarters_notic
         again = load_demo()
 
     assert first["bulletins"] == 1 and first["notices"] > 0
-    assert again == {"bulletins": 0, "notices": 0}
+    assert again == {"bulletins": 0, "notices": 0, "reminders": 0}
     bulletin = Bulletin.objects.get()
     assert (bulletin.year, bulletin.quarter, bulletin.status) == (2026, 3, BulletinStatus.PUBLISHED)
     assert bulletin.published_by.username == "dangwu"
-    assert (media / bulletin.pdf.name).is_file()
+    assert default_storage.exists(bulletin.pdf.name)
     assert Notice.objects.filter(year=2026, quarter=4).count() == first["notices"]
     # The demo staff may edit the quarterly schedule in the admin.
     staff = User.objects.get(username="dangwu")

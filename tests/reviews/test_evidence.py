@@ -38,6 +38,7 @@ from reviews.uploads import check_file_name, check_upload
 from reviews.views.secretary import evidence_upload
 from scoring.models import Item
 from tests.factories import items_by_code, make_assessment, make_cycle
+from tests.storage.support import is_s3, stored_names
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "private_media")]
 
@@ -188,11 +189,13 @@ def test_the_first_upload_starts_the_draft(evidence, assessment):
 
 def test_the_stored_file_name_is_random_and_not_under_static(evidence, assessment):
     assert re.fullmatch(rf"evidence/{assessment.pk}/[0-9a-f]{{32}}\.pdf", evidence.file.name)
-    stored = Path(evidence.file.path).resolve()
-    assert stored.is_file()
-    assert stored.is_relative_to(Path(django_settings.MEDIA_ROOT).resolve())
-    for static_dir in [*django_settings.STATICFILES_DIRS, django_settings.STATIC_ROOT]:
-        assert not stored.is_relative_to(Path(static_dir).resolve())
+    assert evidence.file.storage.exists(evidence.file.name)
+    if not is_s3(evidence.file.storage):  # on disk: inside MEDIA_ROOT, never under the static files
+        stored = Path(evidence.file.path).resolve()
+        assert stored.is_file()
+        assert stored.is_relative_to(Path(django_settings.MEDIA_ROOT).resolve())
+        for static_dir in [*django_settings.STATICFILES_DIRS, django_settings.STATIC_ROOT]:
+            assert not stored.is_relative_to(Path(static_dir).resolve())
     assert "组织生活会记录" not in evidence.file.name
 
 
@@ -300,7 +303,7 @@ def test_the_file_is_checked_before_anything_is_stored(settings, tmp_path):
     with pytest.raises(ValidationError):
         check_upload(upload("big.pdf", PDF))
 
-    assert not (tmp_path / "media").exists()
+    assert not (tmp_path / "media").exists() and stored_names("evidence") == []
 
 
 def test_uploading_is_for_the_branch_secretary_and_only_while_editable(world, assessment, items):
@@ -528,7 +531,8 @@ def delete_url(evidence) -> str:
 def test_removing_asks_for_confirmation_then_deletes_the_row_and_the_file(
     client, world, evidence, django_capture_on_commit_callbacks
 ):
-    path = Path(evidence.file.path)
+    name, storage = evidence.file.name, evidence.file.storage
+    assert storage.exists(name)
     client.force_login(world.secretary)
 
     confirm = client.get(delete_url(evidence))
@@ -542,7 +546,7 @@ def test_removing_asks_for_confirmation_then_deletes_the_row_and_the_file(
     assert response.status_code == 302
     assert response["Location"] == f"{self_url(evidence.assessment)}#item-{evidence.item_id}"
     assert not Evidence.objects.exists()
-    assert not path.exists()
+    assert not storage.exists(name)
 
 
 def test_removing_is_refused_to_the_parent_reviewer_and_to_another_branch(client, world, evidence):

@@ -155,9 +155,9 @@ def test_the_star_distribution_has_no_unnamed_progressbar_and_bars_drawn_to_thei
     counts = {a["data-stars"]: int(t) for a, t in elements(table, "text-end")}
     assert counts == {"5": 3, "4": 1, "3": 0, "2": 0, "1": 0}
     widths = [int(a["data-width"]) for a, _t in elements(table, "progress-bar")]
-    # Each bar is its count's share of the longest one, as drawn (style="width: …%").
+    # Each bar is its count's share of the longest one, as drawn (class="… pct-w-N").
     assert widths == [100, 33, 0, 0, 0]
     for width in widths:
-        assert f'style="width: {width}%" data-width="{width}"' in table
+        assert f'pct-w-{width}" data-width="{width}"' in table
     # Each row is named by its header: the star level in words.
     assert "5 stars" in table and "1 star" in table
