@@ -1,9 +1,9 @@
 """One quarter of checks in a real browser, with the demo users.
 
 李建国 (chushen, parent reviewer of the 发改委 party committee) records a monthly check of
-BJ-FGW-02 on a phone-sized screen → the scheduled job opens the quarter's round (the job's
-function, run in-process) → the secretaries of BJ-FGW-01 and BJ-FGW-02 self-report → chushen
-scores both in the browser, BJ-FGW-02 (five stars in force) far below its star band → the
+BJ-FGW-02 on a phone-sized screen → the scheduled job opens the quarter's round (on a real
+worker against Redis on PostgreSQL, as in CI; in-process on SQLite) → the secretaries of
+BJ-FGW-01 and BJ-FGW-02 self-report → chushen scores both in the browser, BJ-FGW-02 (five stars in force) far below its star band → the
 other branches are scored through the services → 孙丽 (dangwu, staff) publishes and sees the
 ranking with the star in force (on a phone too), and exports it → she generates the quarter's
 bulletin from the bulletin list and finds the check's ranking on its page, in its PDF's text and in
@@ -14,10 +14,13 @@ Every step leaves a screenshot in test-output/screenshots/checks-quarter/NN-step
 
 import datetime
 import io
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import redis
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -32,7 +35,7 @@ from branches.services.organizations import assign_role
 from checks.demo import _reviewers
 from checks.models import CheckEntry, CheckRound, CheckSheet, CheckSheetStatus, DowngradeProposal
 from checks.selectors import check_items, check_standard_for
-from reports.models import Bulletin, BulletinStatus
+from reports.models import Bulletin, BulletinStatus, JobStatus
 from reviews.models import AssessmentStatus
 from tests.browser.helpers import DemoBrowser, screenshot_taker
 from tests.checks.helpers import score_sheet
@@ -62,6 +65,34 @@ def _world():
         valid_until=timezone.localdate() + datetime.timedelta(days=500),
     )
     return committee, low
+
+
+def _open_the_round_as_beat_does(settings, tmp_path) -> None:
+    """Beat's message for the first day of a quarter, run by a real worker on PostgreSQL and Redis
+    (CI always); on a laptop's SQLite, the same task in-process."""
+    from reports.tasks import open_check_round_task, open_quarter_check_rounds
+
+    if connection.vendor != "postgresql" and os.environ.get("CI", "").lower() != "true":
+        open_quarter_check_rounds.apply(throw=True)
+        return
+    from tests.reports.test_celery_worker import broker_url, finished_runs, skip_or_fail, wait_for, workers_on
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("the worker needs PostgreSQL: set DATABASE_URL=postgres://…")
+    url = broker_url()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        skip_or_fail(f"Redis at {url} is unreachable ({exc})")
+    client.flushdb()
+    with workers_on(url, settings, tmp_path) as start:
+        worker = start()
+        open_quarter_check_rounds.delay()
+        runs = wait_for(finished_runs(open_check_round_task.name, 1), "the round job", log=worker.log)
+    client.flushdb()
+    client.close()
+    assert [run.status for run in runs] == [JobStatus.SUCCEEDED], [run.error for run in runs]
 
 
 def _fill_scores(page, items, total: Decimal) -> None:
@@ -97,9 +128,7 @@ def test_one_quarter_from_the_monthly_check_to_the_downgrade_proposal(
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # --- 2. The scheduled job opens the round -------------------------------------------------------
-    from reports.tasks import open_quarter_check_rounds
-
-    open_quarter_check_rounds.apply(throw=True)
+    _open_the_round_as_beat_does(settings, tmp_path)
     check_round = CheckRound.objects.get(committee=committee)
     assert check_round.opened_by is None
     items = check_items(check_round.standard_id)

@@ -148,7 +148,15 @@ def media(request, settings, tmp_path) -> Path:
 @pytest.fixture
 def start_worker(broker, settings, media, tmp_path):
     """Start real workers on the test's broker, database and media; this process sends there too."""
+    with workers_on(broker, settings, tmp_path) as start:
+        yield start
+
+
+@contextlib.contextmanager
+def workers_on(broker: str, settings, tmp_path: Path):
+    """Inside: tasks go to ``broker`` and ``start()`` starts a real worker; after: all stopped."""
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    saved_settings = (settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER)
     settings.CELERY_BROKER_URL = broker
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.broker_url, app.conf.task_always_eager = broker, False
@@ -191,11 +199,14 @@ def start_worker(broker, settings, media, tmp_path):
         wait_for(ready, "the worker to be ready", timeout=READY_WAIT, log=log)
         return worker
 
-    yield start
-    for worker in workers:
-        worker.stop()
-    app.conf.broker_url, app.conf.task_always_eager = saved["broker_url"], saved["task_always_eager"]
-    _reset_connections()
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.stop()
+        app.conf.broker_url, app.conf.task_always_eager = saved["broker_url"], saved["task_always_eager"]
+        settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = saved_settings
+        _reset_connections()
 
 
 def finished_runs(task_name: str, count: int):
