@@ -1,0 +1,279 @@
+"""Benchmark: every role's home and list pages on the scale committee against the demo committee.
+
+    manage.py build_scale_committee --branches 2000 --party-committees 10   # once
+    manage.py load_demo                                                     # once
+    manage.py bench_pages [--prefix SCALE] [--rounds 15]
+
+For each page it signs in as a user of the role on the committee built by
+``build_scale_committee`` and as the demo's user of that role, and requests the page in
+rounds. Every request of a page is preceded by one of a trivial view (``--trivial``, by default
+``/favicon.ico``: the middleware and the session, no page), so a change of load on the machine
+hits both alike; the ratio to the trivial view is the page's median over the trivial view's.
+It prints per page: the queries (demo / scale), the median milliseconds (demo / scale), the
+ratio scale / demo and the ratio scale / trivial view. Then, on PostgreSQL, ``EXPLAIN ANALYZE``
+of the slowest queries of three scoped lists: the team reviewer's assigned list, the approver's
+assessment list of the current cycle, and the parent reviewer's list of branches.
+
+By default the pages are requested in this process with Django's test client (``--base-url``
+sends real HTTP to a running server instead, loopback only, signing in with the password). The
+first round warms up and counts the queries; it is not timed.
+"""
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from branches.demo import COMMITTEE_CODE as DEMO_COMMITTEE
+from branches.demo import DEMO_PASSWORD
+from branches.models import Organization, User
+from reviews.demo import CURRENT_CYCLE as DEMO_CURRENT
+from reviews.demo import PAST_CYCLE as DEMO_PAST
+from reviews.models import Cycle
+
+from ._loopback import HttpSession
+from .build_scale_committee import (
+    DEFAULT_PREFIX,
+    PASSWORD,
+    clean_prefix,
+    committee_code,
+    current_cycle_name,
+    past_cycle_name,
+    username,
+)
+
+# (role, page label, path); {current} and {past} are the committee's cycles. Exports excluded.
+PAGES = [
+    ("secretary", "home", "/"),
+    ("secretary", "notices", "/notices/"),
+    ("secretary", "public notice", "/public-notice/"),
+    ("secretary", "quarterly checks", "/checks/"),
+    ("parent", "home", "/"),
+    ("parent", "preliminary list", "/preliminary/"),
+    ("parent", "quarterly checks", "/checks/"),
+    ("parent", "monthly checks", "/checks/monthly/"),
+    ("parent", "notices", "/notices/"),
+    ("reviewer", "home", "/"),
+    ("reviewer", "assigned list", "/scoring/"),
+    ("reviewer", "notices", "/notices/"),
+    ("approver", "home", "/"),
+    ("approver", "cycles", "/cycles/"),
+    ("approver", "assessment list", "/cycles/{current}/"),
+    ("approver", "decisions", "/cycles/{current}/decisions/"),
+    ("approver", "public notice (past)", "/cycles/{past}/publicity/"),
+    ("approver", "team overview", "/team/cycles/{current}/"),
+    ("approver", "appeals", "/appeals/"),
+    ("approver", "quarterly checks", "/checks/"),
+    ("approver", "downgrade proposals", "/checks/proposals/"),
+    ("approver", "year results", "/checks/years/"),
+    ("approver", "bulletins", "/bulletins/"),
+    ("staff", "home", "/"),
+    ("staff", "assessment list", "/cycles/{current}/"),
+    ("staff", "organizations", "/directory/organizations/"),
+    ("staff", "people", "/directory/people/"),
+    ("staff", "search", "/directory/search/?q=党支部"),
+    ("staff", "audit trail", "/directory/audit/"),
+    ("staff", "bulletins", "/bulletins/"),
+    ("staff", "jobs", "/jobs/"),
+]
+
+# The scoped queries worth an EXPLAIN: (role, path, what it shows).
+EXPLAINED = [
+    ("reviewer", "/scoring/", "the team reviewer's assigned list"),
+    ("approver", "/cycles/{current}/", "the approver's assessment list"),
+    ("parent", "/preliminary/", "branches visible to a parent reviewer"),
+]
+
+DEMO_USERS = {
+    "secretary": "shuji",
+    "parent": "chushen",
+    "reviewer": "kaohe1",
+    "approver": "shenpi",
+    "staff": "dangwu",
+}
+
+
+@dataclass
+class Side:
+    """One committee's users, cycles and a signed-in client per role."""
+
+    name: str
+    users: dict[str, str]
+    cycles: dict[str, int]
+    password: str
+    clients: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    status: int = 0
+    queries: int | None = None
+    times: list[float] = field(default_factory=list)
+    trivial: list[float] = field(default_factory=list)
+    captured: list[dict] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = "Time every role's home and list pages on the scale committee against the demo (read only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--prefix", default=DEFAULT_PREFIX)
+        parser.add_argument("--rounds", type=int, default=15, help="Timed rounds (after one warm-up round).")
+        parser.add_argument(
+            "--trivial", default="/favicon.ico", help="The trivial view each page is paired with."
+        )
+        parser.add_argument(
+            "--base-url", default="", help="Real HTTP to a running server, e.g. http://127.0.0.1:8000"
+        )
+        parser.add_argument("--no-demo", action="store_true", help="Measure the scale committee only.")
+        parser.add_argument("--role", action="append", default=[], help="Only these roles (repeatable).")
+
+    def handle(self, *args, prefix, rounds, trivial, base_url, no_demo, role, **options):
+        prefix = clean_prefix(prefix)
+        # The test client's requests name a host the settings allow.
+        self.host = next((h for h in settings.ALLOWED_HOSTS if h and h[0] not in ".*"), "localhost")
+        sides = [self.scale_side(prefix)]
+        if not no_demo:
+            demo = self.demo_side()
+            if demo is None:
+                self.stdout.write("The demo committee is not loaded (manage.py load_demo): scale only.")
+            else:
+                sides.insert(0, demo)
+        pages = [p for p in PAGES if not role or p[0] in role]
+        if base_url:
+            for side in sides:
+                for r in {p[0] for p in pages}:
+                    session = HttpSession(base_url)
+                    session.sign_in(side.users[r], side.password)
+                    side.clients[r] = session
+        else:
+            for side in sides:
+                for r in {p[0] for p in pages}:
+                    client = Client()
+                    client.force_login(User.objects.get(username=side.users[r]))
+                    side.clients[r] = client
+
+        results: dict[tuple[str, str, str], Sample] = {}
+        started = time.perf_counter()
+        for number in range(rounds + 1):
+            for r, label, path in pages:
+                for side in sides:
+                    url = path.format(**side.cycles)
+                    sample = results.setdefault((side.name, r, label), Sample())
+                    client = side.clients[r]
+                    begin = time.perf_counter()
+                    self.get(client, trivial)
+                    trivial_ms = (time.perf_counter() - begin) * 1000
+                    if number == 0:  # warm-up: count the queries, keep them for EXPLAIN
+                        with CaptureQueriesContext(connection) as ctx:
+                            sample.status = self.get(client, url)
+                        sample.queries = None if base_url else len(ctx.captured_queries)
+                        sample.captured = list(ctx.captured_queries)
+                        continue
+                    begin = time.perf_counter()
+                    sample.status = self.get(client, url)
+                    sample.times.append((time.perf_counter() - begin) * 1000)
+                    sample.trivial.append(trivial_ms)
+        self.report(sides, pages, results, rounds, time.perf_counter() - started, trivial, base_url)
+        for side in sides:
+            for client in side.clients.values():
+                if isinstance(client, HttpSession):
+                    client.close()
+        if not base_url:
+            self.explain(sides[-1], results)
+
+    def get(self, client, url: str) -> int:
+        if isinstance(client, HttpSession):
+            return client.get(url)[0]
+        return client.get(url, HTTP_HOST=self.host).status_code
+
+    # --- the two committees
+
+    def scale_side(self, prefix: str) -> Side:
+        committee = Organization.objects.filter(code=committee_code(prefix)).first()
+        if committee is None:
+            raise CommandError(
+                f"No committee {committee_code(prefix)}: run build_scale_committee --prefix {prefix}."
+            )
+        cycles = dict(Cycle.objects.filter(committee=committee).values_list("name", "pk"))
+        current = cycles.get(current_cycle_name(prefix))
+        past = cycles.get(past_cycle_name(prefix), current)
+        # The secretary of a branch whose self-assessment is a draft: the rush's typical user.
+        draft = (
+            User.objects.filter(
+                username__startswith=f"{prefix.lower()}-secretary-",
+                role_assignments__organization__assessments__cycle_id=current,
+                role_assignments__organization__assessments__status="draft",
+            )
+            .order_by("username")
+            .values_list("username", flat=True)
+            .first()
+        )
+        users = {r: username(prefix, r) for r in DEMO_USERS}
+        users["secretary"] = draft or users["secretary"]
+        return Side(name="scale", users=users, cycles={"current": current, "past": past}, password=PASSWORD)
+
+    def demo_side(self) -> Side | None:
+        committee = Organization.objects.filter(code=DEMO_COMMITTEE).first()
+        if committee is None:
+            return None
+        cycles = dict(Cycle.objects.filter(committee=committee).values_list("name", "pk"))
+        if DEMO_CURRENT not in cycles or DEMO_PAST not in cycles:
+            return None
+        return Side(
+            name="demo",
+            users=dict(DEMO_USERS),
+            cycles={"current": cycles[DEMO_CURRENT], "past": cycles[DEMO_PAST]},
+            password=DEMO_PASSWORD,
+        )
+
+    # --- output
+
+    def report(self, sides, pages, results, rounds, seconds, trivial, base_url) -> None:
+        names = [s.name for s in sides]
+        how = f"HTTP {base_url}" if base_url else "test client"
+        self.stdout.write(
+            f"{connection.vendor}, {how}, {rounds} rounds in {seconds:.0f} s; trivial view {trivial}; "
+            f"committees: {' / '.join(names)}"
+        )
+        header = (
+            f"{'page':<22} {'role':<10} {'queries':>11} {'median ms':>17} {'scale/demo':>10} "
+            f"{'÷ trivial':>9} {'trivial ms':>10}  status"
+        )
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for r, label, _path in pages:
+            cells = [results[(name, r, label)] for name in names]
+            queries = " / ".join("—" if c.queries is None else str(c.queries) for c in cells)
+            medians = [statistics.median(c.times) if c.times else float("nan") for c in cells]
+            trivial_ms = statistics.median(cells[-1].trivial) if cells[-1].trivial else float("nan")
+            ratio = f"{medians[-1] / medians[0]:.2f}" if len(cells) == 2 and medians[0] else "—"
+            self.stdout.write(
+                f"{label:<22} {r:<10} {queries:>11} {' / '.join(f'{m:.1f}' for m in medians):>17} {ratio:>10} "
+                f"{medians[-1] / trivial_ms:>9.1f} {trivial_ms:>10.2f}  "
+                + " / ".join(str(c.status) for c in cells)
+            )
+
+    def explain(self, side: Side, results) -> None:
+        if connection.vendor != "postgresql":
+            self.stdout.write("\nEXPLAIN ANALYZE needs PostgreSQL; skipped.")
+            return
+        labels = {(r, path): label for r, label, path in PAGES}
+        for r, path, what in EXPLAINED:
+            sample = results.get((side.name, r, labels.get((r, path), "")))
+            if sample is None or not sample.captured:
+                continue
+            selects = [q for q in sample.captured if q["sql"].lstrip().upper().startswith("SELECT")]
+            slowest = sorted(selects, key=lambda q: float(q["time"]), reverse=True)[:2]
+            self.stdout.write(f"\n=== {what}: {path.format(**side.cycles)} as {side.users[r]} ===")
+            for query in slowest:
+                self.stdout.write(f"\n-- {float(query['time']) * 1000:.1f} ms in the page:\n{query['sql']}\n")
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                    for (line,) in cursor.fetchall():
+                        self.stdout.write(f"  {line}")
