@@ -67,7 +67,7 @@ def test_a_cache_that_does_not_answer_is_a_503(client, settings):
     assert json.loads(response.content)["checks"] == {"database": "ok", "cache": "error", "storage": "ok"}
 
 
-def test_a_storage_that_cannot_be_written_is_a_503(client, settings, tmp_path):
+def test_a_disk_that_cannot_be_written_is_a_503(client, settings, tmp_path, local_storage):
     settings.CELERY_BROKER_URL = ""
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the media folder should be")
@@ -76,6 +76,30 @@ def test_a_storage_that_cannot_be_written_is_a_503(client, settings, tmp_path):
 
     assert response.status_code == 503
     assert json.loads(response.content)["checks"]["storage"] == "error"
+
+
+def test_an_object_store_that_does_not_answer_is_a_503(client, settings):
+    from botocore.config import Config
+
+    settings.CELERY_BROKER_URL = ""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "endpoint_url": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+                "bucket_name": "nowhere",
+                "access_key": "key",
+                "secret_key": "secret",
+                "region_name": "us-east-1",
+                "client_config": Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}),
+            },
+        },
+    }
+    response = health(client)
+
+    assert response.status_code == 503
+    assert json.loads(response.content)["checks"] == {"database": "ok", "cache": "ok", "storage": "error"}
 
 
 def test_with_a_real_redis_up_then_killed(client, settings, redis_server):  # noqa: F811 - the fixture
