@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -77,18 +78,16 @@ def fresh_database(tmp_path):
     admin.close()
 
 
-def run(database_url: str, media: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """A command in another process on that database and an empty local storage folder."""
+def run(database_url: str, media: Path | dict, *arguments: str) -> subprocess.CompletedProcess:
+    """A command in another process on that database and an empty storage: a local folder, or
+    the S3_* environment of an empty key prefix."""
     env = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("S3_") and name not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_ENV"}
     }
-    env |= {
-        "DATABASE_URL": database_url,
-        "MEDIA_ROOT": str(media),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
+    env |= {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env |= media if isinstance(media, dict) else {"MEDIA_ROOT": str(media)}
     return subprocess.run(  # noqa: S603 - our own interpreter and commands
         [sys.executable, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
@@ -132,6 +131,29 @@ def test_the_demo_round_trips_through_backup_and_restore(source_storage, fresh_d
     # Restoring again: the database is no longer empty, and nothing is loaded twice.
     again = run(fresh_database, tmp_path / "other-media", "manage.py", "restore", str(folder))
     assert again.returncode != 0 and "恢复需要一个空数据库" in again.stderr and "migrate" in again.stderr
+
+
+def test_the_demo_round_trips_through_object_storage(s3_server, settings, fresh_database, tmp_path):
+    """The same round trip with the files in an S3 bucket (SeaweedFS), restored under a new prefix."""
+    run_id = uuid.uuid4().hex[:12]
+    source, target = f"backup-source-{run_id}", f"backup-restored-{run_id}"
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_backend(source)}
+    call_command("load_demo", verbosity=0)
+    tables, files = table_fingerprints(), files_here()
+    assert any(name.endswith(".pdf") for name in files), "the demo's bulletin PDF is a stored file"
+    assert s3_server.keys(f"{source}/") == sorted(f"{source}/{name}" for name in files)
+
+    folder = tmp_path / "backup"
+    call_command("backup", str(folder), verbosity=0)
+    unused = tmp_path / "unused-media"
+    bucket = {**s3_server.env(target), "MEDIA_ROOT": str(unused)}
+    restored = run(fresh_database, bucket, "manage.py", "restore", str(folder))
+    assert restored.returncode == 0, restored.stderr
+    read_back = run(fresh_database, bucket, "-c", READ_BACK)
+    assert read_back.returncode == 0, read_back.stderr
+    assert json.loads(read_back.stdout.strip().splitlines()[-1]) == {"tables": tables, "files": files}
+    assert s3_server.keys(f"{target}/") == sorted(f"{target}/{name}" for name in files)
+    assert not unused.exists()  # nothing went to the local disk
 
 
 def test_a_damaged_backup_is_refused_before_anything_is_loaded(source_storage, fresh_database, tmp_path):
