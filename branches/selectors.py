@@ -63,9 +63,8 @@ def has_role_on(user: User, role: str, org: Organization) -> bool:
         return False
     if user.is_superuser:
         return True
-    return RoleAssignment.objects.filter(
-        user_id=user.pk, role=role, organization_id__in=org.ancestor_ids
-    ).exists()
+    ancestors = set(org.ancestor_ids)
+    return any(held == role and org_id in ancestors for held, org_id, _path in _role_rows(user))
 
 
 def require_role(user: User, roles: Iterable[str], org: Organization) -> None:
@@ -81,15 +80,41 @@ def roles_of(user: User) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.filter(user_id=user.pk).select_related("organization")
 
 
+def _role_rows(user: User) -> tuple[tuple[str, int, str], ...]:
+    """The user's role assignments as (role, organization id, organization path), in one query.
+
+    Cached on the user object, which lives for one request (``request.user`` is loaded anew
+    for each), so a page asks for the user's roles once however many checks it makes.
+    """
+    cached = getattr(user, "_role_rows_cache", None)
+    if cached is None:
+        cached = tuple(
+            RoleAssignment.objects.filter(user_id=user.pk).values_list(
+                "role", "organization_id", "organization__path"
+            )
+        )
+        user._role_rows_cache = cached
+    return cached
+
+
 def role_set(user: User) -> frozenset[str]:
-    """The roles a user holds anywhere (cached on the user object for one request)."""
+    """The roles a user holds anywhere (from the per-request cache of the user's roles)."""
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_role_set_cache", None)
-    if cached is None:
-        cached = frozenset(RoleAssignment.objects.filter(user_id=user.pk).values_list("role", flat=True))
-        user._role_set_cache = cached
-    return cached
+    return frozenset(role for role, _org_id, _path in _role_rows(user))
+
+
+def role_paths(user: User, roles: Iterable[str]) -> list[str]:
+    """The tree paths of the organizations where ``user`` holds one of ``roles`` (no query after the first).
+
+    A scope as literal path prefixes: a row is in scope when its organization's path starts
+    with one of them, so a query that starts from the user's own rows (their assignments)
+    checks scope without a semi-join over every organization.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    wanted = set(roles)
+    return sorted({path for role, _org_id, path in _role_rows(user) if role in wanted})
 
 
 def get_organization_for_user_or_404(user: User, pk: int, roles: Iterable[str] | None = None) -> Organization:
@@ -202,6 +227,7 @@ __all__ = [
     "people_visible_to",
     "require_role",
     "role_holders_of",
+    "role_paths",
     "role_set",
     "roles_of",
     "roles_with_reach",

@@ -354,6 +354,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # PDF rendering (WeasyPrint: long, memory-hungry) goes to a queue of its own, served by workers
 # started with `-Q pdf --concurrency 1 --max-tasks-per-child N`; everything else to "celery".
+# A cycle-wide operation (automatic assignment, publishing, certifying) on more assessments than
+# this runs as a background job with a progress page instead of inside the request.
+BULK_JOB_THRESHOLD = env_int("BULK_JOB_THRESHOLD", 500)
 CELERY_TASK_ROUTES = {
     "reports.tasks.generate_bulletin_task": {"queue": "pdf"},
     "reports.tasks.generate_year_bulletin_task": {"queue": "pdf"},

@@ -10,7 +10,10 @@ from django.shortcuts import render
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import role_set, roles_with_reach
 from checks import selectors as checks
+from reports import selectors as reports
 from reviews import selectors as reviews
+
+ANNEXES_ON_HOME = 6
 
 
 def sections_for(user) -> dict:
@@ -24,6 +27,8 @@ def sections_for(user) -> dict:
         sections["secretary"] = reviews.secretary_section(user)
     if Role.PARENT_REVIEWER in roles:
         sections["parent"] = reviews.parent_section(user)
+        # The published bulletins' annexes of the party committees the reviewer works for.
+        sections["annexes"] = list(reports.published_annexes_for(user)[:ANNEXES_ON_HOME])
     if Role.ASSESSMENT_REVIEWER in roles:
         sections["reviewer"] = reviews.reviewer_section(user)
     if roles & COMMITTEE_MANAGERS:

@@ -106,6 +106,39 @@ class Bulletin(models.Model):
         return str(self.year) if self.is_year else f"{self.year}Q{self.quarter}"
 
 
+class BulletinAnnex(models.Model):
+    """The PDF annex of one party committee (or general branch directly under the committee) to a
+    quarterly bulletin: its branches' full lists and ranking, which the main document cuts on a
+    large committee. Rendered with the bulletin from its frozen data; replaced when it is
+    generated again."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, verbose_name=_("quarterly bulletin"), on_delete=models.CASCADE, related_name="annexes"
+    )
+    unit = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("party committee"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    branches = models.PositiveIntegerField(_("branches"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    pdf = models.FileField(_("PDF"), upload_to="bulletins/", max_length=255)
+
+    class Meta:
+        verbose_name = _("bulletin annex")
+        verbose_name_plural = _("bulletin annexes")
+        ordering = ["bulletin", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["bulletin", "unit"], name="one_annex_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bulletin} · {self.name}"
+
+
 class BulletinEvent(StatusEvent):
     """Every move of a bulletin (generated, failed, published): who, when, from, to, why.
 

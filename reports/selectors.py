@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from branches.models import Organization, User
-from branches.roles import COMMITTEE_MANAGERS
+from branches.roles import COMMITTEE_MANAGERS, TREE_READERS
 from branches.selectors import (
     branches_visible_to,
     committees_for_roles,
@@ -18,7 +18,7 @@ from branches.selectors import (
 )
 from reviews.models import Certificate
 
-from .models import Bulletin, JobRun, Notice
+from .models import Bulletin, BulletinAnnex, BulletinStatus, JobRun, Notice
 
 # ---------------------------------------------------------------------------- notices
 
@@ -69,6 +69,49 @@ def get_bulletin_for_user_or_404(user, pk) -> Bulletin:
     if not can_manage_bulletins(user, bulletin.committee):
         raise PermissionDenied(_("Your role does not allow this action."))
     return bulletin
+
+
+def get_annex_for_user_or_404(user, pk, unit_pk) -> BulletinAnnex:
+    """A party committee's annex to a bulletin, for whoever may read it.
+
+    The committee's staff and approvers (who manage its bulletins) read every annex, the draft's
+    too. Anyone reading the party committee's tree from the party committee or above (its
+    preliminary reviewer, its own staff) reads only that party committee's annex, and only once the bulletin is published.
+    Another party committee's annex, or one of a bulletin outside the user's scope, answers 404
+    as one that does not exist; a role inside the party committee's tree that is too low (a
+    branch secretary) answers 403.
+    """
+    try:
+        bulletin = bulletins_in_scope(user).select_related("committee").get(pk=pk)
+        annex = BulletinAnnex.objects.select_related("bulletin__committee", "unit").get(
+            bulletin_id=bulletin.pk, unit_id=unit_pk
+        )
+    except (Bulletin.DoesNotExist, BulletinAnnex.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED) or not annex.pdf.name:
+        raise Http404
+    if can_manage_bulletins(user, bulletin.committee):
+        return annex
+    if not organizations_visible_to(user).filter(path__startswith=annex.unit.path).exists():
+        raise Http404  # another party committee's annex: as for one that does not exist
+    if bulletin.status != BulletinStatus.PUBLISHED:
+        raise Http404  # a draft is the committee's own until it is published
+    if not organizations_visible_to(user, TREE_READERS).filter(pk=annex.unit.pk).exists():
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return annex
+
+
+def published_annexes_for(user) -> QuerySet[BulletinAnnex]:
+    """The annexes of published bulletins of the party committees the user holds a role on, newest
+    first: what a party committee's people are offered (their home page links them)."""
+    return (
+        BulletinAnnex.objects.filter(
+            bulletin__status=BulletinStatus.PUBLISHED,
+            unit__in=organizations_visible_to(user, TREE_READERS),
+        )
+        .select_related("bulletin", "bulletin__committee")
+        .order_by("-bulletin__year", "-bulletin__quarter", "position")
+    )
 
 
 # ---------------------------------------------------------------------------- job runs

@@ -10,20 +10,34 @@ repeated message changes nothing.
 """
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from branches.models import Organization, OrgKind
+from branches.errors import WorkflowError
+from branches.models import Organization, OrgKind, User
 from checks.services.rounds import open_check_round
-from reviews.services.decision import expire_due_certificates
+from reviews.jobs import cycle_arguments
+from reviews.models import Cycle, CycleStatus, NoticeBatch
+from reviews.services.cycles import open_cycle
+from reviews.services.decision import certify_batch, expire_due_certificates, publicize_cycle
+from reviews.services.scoring import auto_assign
 
 from . import files
-from .jobs import RecordedTask
+from .jobs import RecordedTask, record_job_progress
 from .models import Bulletin, BulletinStatus
 from .quarters import previous_quarter, quarter_of
-from .services.bulletins import bulletin_file_name, generate_bulletin, generate_year_bulletin
+from .services.bulletins import (
+    bulletin_file_name,
+    generate_bulletin,
+    generate_year_bulletin,
+    remove_annex_temporaries,
+)
 from .services.notices import send_quarterly_notices
 from .services.reminders import open_round_ids, send_check_reminders
 
@@ -59,6 +73,7 @@ def remove_stale_part_files(*, committee_id: int, year: int, quarter: int | None
         for suffix in ("pdf", "xlsx"):
             name = bulletin_file_name(committee_id=committee_id, year=year, quarter=quarter, suffix=suffix)
             removed += files.remove_temporaries(name)
+        removed += remove_annex_temporaries(committee_id=committee_id, year=year, quarter=quarter)
     if removed:
         logger.warning("Removed %d stale temporary file(s) of bulletin %s", len(removed), row.pk)
     return removed
@@ -143,3 +158,105 @@ def check_round_reminders(self) -> int:
     for committee_id, year, quarter in rounds:
         send_check_reminders_task.delay_on_commit(committee_id, year, quarter)
     return len(rounds)
+
+
+# --- The committee's large cycle-wide operations (started from its pages: ``reviews.jobs``) ----
+
+SHORT_NAMED = 20  # branches named in the outcome of an assignment that left some without reviewers
+
+
+def _bulk_operation(task, actor_id: int, work: Callable) -> dict:
+    """Run ``work(actor, progress)`` → message (or message and ids); record them on the run.
+
+    A refusal of the service (the cycle moved on, the batch was certified meanwhile, the role
+    was withdrawn) is an outcome, not a failure: the run succeeds and its page says why
+    nothing changed. Running the same job again is refused or changes nothing, as pressing
+    the button twice does.
+    """
+    seen = {"done": 0, "total": 0}
+
+    def progress(done: int, total: int) -> None:
+        seen.update(done=done, total=total)
+        record_job_progress(task, done, total, from_transaction=True)
+
+    with translation.override(settings.LANGUAGE_CODE):
+        actor = User.objects.get(pk=actor_id, is_active=True)
+        try:
+            done = work(actor, progress)
+            message, extra = done if isinstance(done, tuple) else (done, {})
+            outcome = {"state": "done", "message": message, **extra}
+        except (WorkflowError, PermissionDenied) as refusal:
+            outcome = {"state": "refused", "message": str(refusal)}
+        except ValidationError as refusal:
+            outcome = {"state": "refused", "message": " ".join(refusal.messages)}
+    if outcome["state"] == "done" and not seen["total"]:
+        seen.update(done=1, total=1)  # nothing to move is done too
+    record_job_progress(task, seen["done"], seen["total"], **outcome)
+    return outcome
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.auto_assign_task")
+def auto_assign_task(self, committee_id: int, cycle_id: int, actor_id: int, token: str) -> dict:
+    """The automatic reviewer assignment of a cycle; ``token`` names the run for its page."""
+
+    def work(actor, progress) -> str:
+        cycle = _cycle(committee_id, cycle_id)
+        result = auto_assign(cycle=cycle, actor=actor, progress=progress)
+        message = _("Reviewers assigned to %(count)s assessments.") % {"count": result["assigned"]}
+        if result["short"]:
+            names = [str(a.branch) for a in result["short"][:SHORT_NAMED]]
+            if len(result["short"]) > SHORT_NAMED:
+                names.append("…")
+            message += " " + _("Not enough eligible reviewers for: %(branches)s.") % {
+                "branches": "、".join(names)
+            }
+        return message
+
+    return _bulk_operation(self, actor_id, work)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.publicize_cycle_task")
+def publicize_cycle_task(self, committee_id: int, cycle_id: int, actor_id: int, token: str) -> dict:
+    """Publish the cycle's decided results as its next public notice batch."""
+
+    def work(actor, progress) -> str:
+        batch = publicize_cycle(cycle=_cycle(committee_id, cycle_id), actor=actor, progress=progress)
+        return _("Batch %(number)s of the public notice is published.") % {"number": batch.number}
+
+    return _bulk_operation(self, actor_id, work)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.certify_batch_task")
+def certify_batch_task(
+    self, committee_id: int, cycle_id: int, batch_id: int, actor_id: int, token: str
+) -> dict:
+    """Certify one public notice batch of the cycle (certificates and star events)."""
+
+    def work(actor, progress) -> str:
+        batch = NoticeBatch.objects.select_related("cycle").get(
+            pk=batch_id, cycle_id=cycle_id, cycle__committee_id=committee_id
+        )
+        certify_batch(batch=batch, actor=actor, progress=progress)
+        message = _("Batch %(number)s is certified; certificates are issued.") % {"number": batch.number}
+        batch.cycle.refresh_from_db()
+        if batch.cycle.status == CycleStatus.CLOSED:
+            message += " " + _("Every assessment is final: the cycle is closed.")
+        return message
+
+    return _bulk_operation(self, actor_id, work)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.open_cycle_task")
+def open_cycle_task(self, committee_id: int, fields: dict, actor_id: int, token: str) -> dict:
+    """Open a cycle with one assessment per active branch; ``fields`` as ``cycle_settings`` made them."""
+
+    def work(actor, progress) -> tuple[str, dict]:
+        committee = Organization.objects.get(pk=committee_id, kind=OrgKind.COMMITTEE)
+        cycle = open_cycle(committee=committee, actor=actor, progress=progress, **cycle_arguments(fields))
+        return _("The cycle “%(name)s” is open.") % {"name": cycle.name}, {"cycle_id": cycle.pk}
+
+    return _bulk_operation(self, actor_id, work)
+
+
+def _cycle(committee_id: int, cycle_id: int) -> Cycle:
+    return Cycle.objects.select_related("committee").get(pk=cycle_id, committee_id=committee_id)

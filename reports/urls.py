@@ -1,6 +1,6 @@
 """URLs of notices, bulletins, branch reports and certificate verification."""
 
-from .views import branch_reports, bulletins, exports, jobs, notices
+from .views import branch_reports, bulk_jobs, bulletins, exports, jobs, notices
 
 app_name = "reports"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     *bulletins.urlpatterns,
     *branch_reports.urlpatterns,
     *jobs.urlpatterns,
+    *bulk_jobs.urlpatterns,
     *exports.urlpatterns,
 ]

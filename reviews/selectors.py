@@ -50,6 +50,7 @@ from branches.selectors import (
     committees_for_roles,
     has_role_on,
     organizations_visible_to,
+    role_paths,
     role_set,
 )
 from scoring.arithmetic import (
@@ -118,16 +119,48 @@ def get_assessment_for_user_or_404(user, pk, roles=None) -> Assessment:
         raise Http404 from None
 
 
+def _under_roles(user, roles, path_field: str) -> Q:
+    """``path_field`` (a branch's tree path) lies under an organization where ``user`` holds one of ``roles``.
+
+    The scope as literal path prefixes from the per-request cache of the user's roles: a
+    query that starts from the user's own rows checks it row by row, scanning no tree.
+    Everything for superusers, nothing for a user without such a role.
+    """
+    if user.is_superuser and user.is_active:
+        return Q()
+    scope = Q(pk__in=[])
+    for path in role_paths(user, roles):
+        scope |= Q(**{f"{path_field}__startswith": path})
+    return scope
+
+
+def own_assignments(user) -> QuerySet[ReviewerAssignment]:
+    """The user's own scoring assignments inside the committees where they are on the team.
+
+    Starts from the reviewer's index (their few assignments), not from the committee's
+    assessments; an assignment is only made inside the team's committee, and one outside it
+    (the role since removed) is out of scope like any other row.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return ReviewerAssignment.objects.none()
+    return ReviewerAssignment.objects.filter(reviewer_id=user.pk).filter(
+        _under_roles(user, TEAM_REVIEWERS, "assessment__branch__path")
+    )
+
+
 def assigned_assessments(user) -> QuerySet[Assessment]:
     """What an assessment-team member has been assigned to score, within their committee."""
-    return assessments_visible_to(user, TEAM_REVIEWERS).filter(assignments__reviewer=user)
+    return Assessment.objects.filter(pk__in=own_assignments(user).values("assessment_id"))
 
 
 def rereviewed_assessments(user) -> QuerySet[Assessment]:
     """What an assessment-team member re-scores on appeal: they need its self-scores and evidence."""
-    return assessments_visible_to(user, TEAM_REVIEWERS).filter(
-        pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal__assessment_id")
+    if not user.is_authenticated or not user.is_active:
+        return Assessment.objects.none()
+    own = AppealReviewer.objects.filter(reviewer_id=user.pk).filter(
+        _under_roles(user, TEAM_REVIEWERS, "appeal__assessment__branch__path")
     )
+    return Assessment.objects.filter(pk__in=own.values("appeal__assessment_id"))
 
 
 def cycles_visible_to(user, roles=None) -> QuerySet[Cycle]:
@@ -552,10 +585,7 @@ def team_assessments(cycle: Cycle) -> QuerySet[Assessment]:
 def reviewer_assignments(user: User) -> QuerySet[ReviewerAssignment]:
     """The user's own assignments, within the committees where they are on the team."""
     return (
-        ReviewerAssignment.objects.filter(
-            reviewer_id=user.pk,
-            assessment__in=assessments_visible_to(user, TEAM_REVIEWERS),
-        )
+        own_assignments(user)
         .select_related("assessment__branch", "assessment__cycle")
         # Still to score first (NULLs sort differently per database, so say where they go).
         .order_by(
@@ -568,10 +598,8 @@ def reviewer_assignments(user: User) -> QuerySet[ReviewerAssignment]:
 
 def reviewer_cycles(user: User) -> QuerySet[Cycle]:
     """The cycles the user has assignments in, newest first: the choices of the cycle filter."""
-    return (
-        cycles_visible_to(user, TEAM_REVIEWERS)
-        .filter(pk__in=reviewer_assignments(user).order_by().values("assessment__cycle_id"))
-        .order_by("-opened_at", "-pk")
+    return Cycle.objects.filter(pk__in=own_assignments(user).values("assessment__cycle_id")).order_by(
+        "-opened_at", "-pk"
     )
 
 
@@ -824,11 +852,8 @@ def parent_section(user) -> dict:
 
 def reviewer_section(user) -> dict:
     assignments = (
-        ReviewerAssignment.objects.filter(
-            reviewer=user,
-            assessment__branch__in=branches_visible_to(user, TEAM_REVIEWERS),
-            assessment__status__in=[AssessmentStatus.SCORING, AssessmentStatus.SCORED],
-        )
+        own_assignments(user)
+        .filter(assessment__status__in=[AssessmentStatus.SCORING, AssessmentStatus.SCORED])
         .select_related("assessment__branch", "assessment__cycle")
         .order_by("submitted_at", "assessment__cycle__scoring_deadline", "assessment__branch__path")
     )
@@ -966,7 +991,7 @@ def get_appeal_assignment_or_404(user, appeal_pk) -> AppealReviewer:
                 "appeal__assessment__cycle__committee",
                 "appeal__assessment__cycle__standard",
             )
-            .filter(appeal__assessment__in=assessments_visible_to(user, TEAM_REVIEWERS))
+            .filter(_under_roles(user, TEAM_REVIEWERS, "appeal__assessment__branch__path"))
             .get(reviewer_id=user.pk, appeal_id=appeal_pk)
         )
     except (AppealReviewer.DoesNotExist, ValueError, TypeError, OverflowError):
@@ -999,12 +1024,18 @@ def contestable_items(assessment: Assessment) -> list[Item]:
 
 def appeal_list_for(user) -> QuerySet[Appeal]:
     """The committee's appeals for its approvers and staff, and a re-reviewer's own ones."""
-    managed = Q(assessment__in=assessments_visible_to(user, COMMITTEE_MANAGERS))
-    own = Q(pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal_id"))
+    path = "assessment__branch__path"
+    if user.is_superuser and user.is_active:
+        scope = Q()
+    else:
+        # A re-reviewer's own appeals start from their rows and keep to their team's committee.
+        own = Q(pk__in=AppealReviewer.objects.filter(reviewer_id=user.pk).values("appeal_id"))
+        scope = _under_roles(user, COMMITTEE_MANAGERS, path) | (
+            own & _under_roles(user, TEAM_REVIEWERS, path)
+        )
     return (
         _appeal_queryset()
-        .filter(managed | own)
-        .filter(assessment__branch__in=branches_visible_to(user, (*COMMITTEE_MANAGERS, *TEAM_REVIEWERS)))
+        .filter(scope)
         .order_by(F("decided_at").desc(nulls_first=True), "-submitted_at", "-pk")
     )
 

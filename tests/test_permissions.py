@@ -165,6 +165,17 @@ TARGETS = {
     "reports:bulletin_publish": per_committee("reports:bulletin_publish", "bulletins"),
     "reports:bulletin_pdf": per_committee("reports:bulletin_pdf", "bulletins"),
     "reports:bulletin_xlsx": per_committee("reports:bulletin_xlsx", "bulletins"),
+    # A party committee's annex to the draft: own P1's, sibling P2's (both in C1), other Q1's (C2).
+    "reports:bulletin_annex_pdf": {
+        column: lambda w, committee=committee, unit=unit: reverse(
+            "reports:bulletin_annex_pdf", args=[w.bulletins[committee].pk, w.orgs[unit].pk]
+        )
+        for column, (committee, unit) in {
+            OWN: ("C1", "P1"),
+            SIBLING: ("C1", "P2"),
+            OTHER: ("C2", "Q1"),
+        }.items()
+    },
     # The year bulletin (年度通报): "generate now" names the committee in the POST; the year's
     # link finds the user's committee's one (none in the world: back to the list).
     "reports:year_bulletin_generate": posting_committee("reports:year_bulletin_generate"),
@@ -825,6 +836,20 @@ MATRIX = {
         "outsider": (404, 404),
         "anonymous": (LOGIN, LOGIN),
     },
+    "reports:bulletin_annex_pdf": {
+        # columns: own, sibling, other — staff and approvers of the committee read every annex of
+        # the draft; a party committee's own people only their own, once published (404 before)
+        "secretary": (404, 404, 404),
+        "parent": (404, 404, 404),
+        "reviewer": (404, 404, 404),
+        "approver": (200, 200, 404),
+        "staff": (200, 200, 404),
+        "p1_staff": (404, 404, 404),
+        "p2_parent": (404, 404, 404),
+        "c2_approver": (404, 404, 200),
+        "outsider": (404, 404, 404),
+        "anonymous": (LOGIN, LOGIN, LOGIN),
+    },
     "reports:assessment_pdf": {
         # columns: own, sibling, other — the 评定表: whoever may read the assessment (as assessment_detail)
         "secretary": (200, 404, 404),
@@ -1112,6 +1137,13 @@ MATRIX.update(
 POST_ONLY = POST_ONLY | {"directory:import_confirm"}
 ALSO_POST = ALSO_POST | {"directory:import"}
 # --- end of directory import
+
+
+# --- the progress page of a large cycle-wide operation: only the session that started the job
+# knows its token (tests/reviews/test_bulk_jobs.py); any other token is 404 to whoever signs in.
+TARGETS["reports:bulk_job"] = {PAGE: lambda w: reverse("reports:bulk_job", args=["x" * 32])}
+MATRIX["reports:bulk_job"] = {role: ((LOGIN,) if role == "anonymous" else (404,)) for role in ROWS}
+# --- end of the bulk job page
 
 
 # --- publicity reader: the 公示 for every member of a committee's tree. The world has no result

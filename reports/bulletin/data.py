@@ -72,8 +72,10 @@ from ..quarters import previous_quarter, quarter_days, quarter_label, quarter_of
 
 # 2: stars in force in the ranking, the full ranking with tie-aware top/bottom, revoked apart
 # from unrated, eligibility labels, the trend's start.
-# 3: the quarterly check ranking (check_ranking). Renderers still read version 1 and 2 data.
-DATA_VERSION = 3
+# 3: the quarterly check ranking (check_ranking).
+# 4: ``units`` (the party committees the annexes are per) and each branch row's ``unit``.
+# Renderers still read version 1 to 3 data.
+DATA_VERSION = 4
 STAR_LEVELS = (5, 4, 3, 2, 1)
 COMMENDED_LEVELS = (5, 4, 3)
 TREND_QUARTERS = 8
@@ -269,6 +271,10 @@ def bulletin_data(
         ids = org.ancestor_ids
         return orgs.get(ids[1]) if len(ids) > 2 else None
 
+    def unit_id(org: _Org | None) -> int | None:
+        unit = unit_of(org) if org else None
+        return unit.pk if unit else None
+
     states = {b.pk: history.state_at(b.pk, instant, as_of) for b in branches}
     levels = {pk: level for pk, (level, _revoked) in states.items()}
     revoked = {pk for pk, (_level, was_revoked) in states.items() if was_revoked}
@@ -320,6 +326,7 @@ def bulletin_data(
                     {
                         "name": b.name,
                         "parent": parent_name(b),
+                        "unit": unit_id(b),
                         "since": _local_day(levels[b.pk].since),
                     }
                     for b in branches
@@ -328,9 +335,10 @@ def bulletin_data(
             }
             for n in COMMENDED_LEVELS
         ],
-        "changes": _changes(committee, orgs, parent_name, period_start, instant),
+        "units": _units(branches, unit_of),
+        "changes": _changes(committee, orgs, parent_name, unit_id, period_start, instant),
         "progress": _progress(committee, branches, unit_of, instant),
-        "ranking": _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant),
+        "ranking": _ranking(committee, orgs, tree_key, parent_name, unit_id, levels, revoked, instant),
         "appeals": _appeals(committee, period_start, instant),
         "five_goods": _five_goods(orgs, branches, levels, five_goods_min),
         "check_ranking": _check_ranking(committee, year, quarter),
@@ -352,7 +360,7 @@ def _distribution(branches, levels, revoked, unit_of) -> list[dict]:
         revoked_in[key] = revoked_in.get(key, 0) + (branch.pk in revoked)
         names[key] = unit.name if unit else _("Branches directly under the committee")
     rows = [
-        {"name": names[key], **_counts_row(group, revoked_in[key])}
+        {"name": names[key], "unit": key, **_counts_row(group, revoked_in[key])}
         for key, group in groups.items()
         if key is not None
     ]
@@ -399,7 +407,18 @@ def _trend(branches, history, year, quarter, as_of, instant, first_record) -> li
     return points
 
 
-def _changes(committee, orgs, parent_name, start, end) -> dict:
+def _units(branches, unit_of) -> list[dict]:
+    """The party committees / general branches directly under the committee that hold active
+    branches, in tree order, with their number of branches: each gets a PDF annex."""
+    counts: dict[int, dict] = {}
+    for branch in branches:
+        unit = unit_of(branch)
+        if unit is not None:
+            counts.setdefault(unit.pk, {"id": unit.pk, "name": unit.name, "branches": 0})["branches"] += 1
+    return list(counts.values())
+
+
+def _changes(committee, orgs, parent_name, unit_id, start, end) -> dict:
     kinds = dict.fromkeys(StarEventKind.values, 0)
     rows = []
     for at, branch_id, kind, from_stars, to_stars, reason, violation in (
@@ -414,6 +433,7 @@ def _changes(committee, orgs, parent_name, start, end) -> dict:
                 "date": _local_day(at),
                 "branch": branch.name if branch else "",
                 "parent": parent_name(branch) if branch else "",
+                "unit": unit_id(branch),
                 "kind": kind,
                 "kind_label": str(StarEventKind(kind).label),
                 "from_stars": from_stars,
@@ -491,7 +511,7 @@ def _progress(committee, branches, unit_of, instant) -> dict | None:
     }
 
 
-def _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant) -> dict:
+def _ranking(committee, orgs, tree_key, parent_name, unit_id, levels, revoked, instant) -> dict:
     """Active branches by the consolidated score of their latest decided assessment.
 
     The star shown is the one in force at the bulletin's date (``levels``), never the decided one:
@@ -532,6 +552,7 @@ def _ranking(committee, orgs, tree_key, parent_name, levels, revoked, instant) -
                 "tied": per_score[score] > 1,
                 "branch": branch.name,
                 "parent": parent_name(branch),
+                "unit": unit_id(branch),
                 "score": str(score),
                 "stars": stars,
                 "revoked": branch.pk in revoked,

@@ -41,13 +41,15 @@ from checks.selectors import check_policy_numbers, unpublished_check_quarters
 from scoring.templatetags.stars import star_label
 
 from ..quarters import quarter_label, year_label
+from . import bounds
 from .charts import group_means_bars, group_means_chart
 from .data import RANKING_SIZE, _decimal_str, _local_day, _zone, top_and_bottom
 
 YEAR_KIND = "year"
 YEAR_DATA_VERSION = 1
-# Above this many branches the PDF lists the party committees and the top and bottom only.
-PDF_BRANCH_LIMIT = 300
+# Above this many branches the PDF lists the party committees and the top and bottom only:
+# the threshold of every bulletin's main document (bounds.FULL_LISTS_UP_TO).
+PDF_BRANCH_LIMIT = bounds.FULL_LISTS_UP_TO
 QUARTERS = tuple(range(1, QUARTERS_IN_A_YEAR + 1))
 CENT = Decimal("0.01")
 

@@ -12,12 +12,14 @@ Every change of a bulletin's status goes through ``move_bulletin`` along
 """
 
 import contextlib
+import gc
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,10 +30,10 @@ from branches.workflow import move_status
 
 from .. import files
 from ..bulletin.data import bulletin_data
-from ..bulletin.pdf import bulletin_pdf
+from ..bulletin.pdf import annex_pdf, bulletin_pdf
 from ..bulletin.xlsx import bulletin_xlsx
 from ..bulletin.year import check_year_ready, year_bulletin_data
-from ..models import Bulletin, BulletinEvent, BulletinKind, BulletinStatus
+from ..models import Bulletin, BulletinAnnex, BulletinEvent, BulletinKind, BulletinStatus
 from ..quarters import check_quarter
 from ..workflow import BULLETIN_TRANSITIONS
 
@@ -44,6 +46,36 @@ def bulletin_file_name(*, committee_id: int, year: int, quarter: int | None, suf
     if quarter is None:
         return f"bulletins/{committee_id}/{year}.{suffix}"
     return f"bulletins/{committee_id}/{year}Q{quarter}.{suffix}"
+
+
+def annex_file_name(*, committee_id: int, year: int, quarter: int, unit_id: int) -> str:
+    """Name in the default storage of a party committee's annex: bulletins/<committee>/<year>Q<quarter>-annex-<unit>.pdf."""
+    return f"bulletins/{committee_id}/{year}Q{quarter}-annex-{unit_id}.pdf"
+
+
+def remove_annex_temporaries(*, committee_id: int, year: int, quarter: int | None) -> list[str]:
+    """Delete the temporary keys a killed render left of this bulletin's annexes; returns them.
+
+    The annexes' party committees are known only once the data is computed, so every temporary
+    key of the bulletin's annex names goes. The caller holds the bulletin's row lock, as for
+    ``files.remove_temporaries``: no live render can own one of them.
+    """
+    if quarter is None:
+        return []
+    folder = f"bulletins/{committee_id}"
+    prefix = f".{year}Q{quarter}-annex-"
+    try:
+        _folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    removed = [
+        f"{folder}/{name}"
+        for name in sorted(names)
+        if name.startswith(prefix) and name.endswith(files.TEMPORARY_SUFFIX)
+    ]
+    for name in removed:
+        default_storage.delete(name)
+    return removed
 
 
 @contextlib.contextmanager
@@ -129,6 +161,7 @@ def _generate(committee_id: int, *, kind: str, year: int, quarter: int | None) -
             def record(locked: Bulletin) -> None:
                 locked.error = error
                 locked.pdf = locked.xlsx = ""
+                _drop_annexes(locked, keep=set())
 
             bulletin = move_bulletin(
                 bulletin_id=bulletin.pk, action="fail", actor=None, note=error, apply=record
@@ -138,8 +171,50 @@ def _generate(committee_id: int, *, kind: str, year: int, quarter: int | None) -
     return bulletin
 
 
+def _drop_annexes(bulletin: Bulletin, *, keep: set[int]) -> None:
+    """Delete the bulletin's annex rows (and their files) of the party committees not in ``keep``."""
+    for annex in bulletin.annexes.exclude(unit_id__in=keep):
+        files.delete_file(annex.pdf.name)
+        annex.delete()
+
+
+def _render_annexes(
+    bulletin: Bulletin, committee: Organization, data: dict, scratch: Path
+) -> tuple[list, list]:
+    """Render and store the annex of each party committee, one at a time: WeasyPrint's memory
+    is per document, so each is printed, uploaded and its scratch file removed before the next.
+    Returns (the annexes as field values, the missing-glyph warnings of any annex)."""
+    rendered, warnings = [], []
+    for position, unit in enumerate(data.get("units", [])):
+        local = scratch / f"annex-{unit['id']}.pdf"
+        result = annex_pdf(data, unit, local)
+        if result.notdef_warnings:
+            warnings.extend(result.notdef_warnings)
+            local.unlink(missing_ok=True)
+            break
+        name = annex_file_name(
+            committee_id=committee.pk, year=bulletin.year, quarter=bulletin.quarter, unit_id=unit["id"]
+        )
+        files.save_generated(local, name)
+        local.unlink(missing_ok=True)
+        rendered.append(
+            {
+                "unit_id": unit["id"],
+                "name": unit["name"],
+                "position": position,
+                "branches": unit["branches"],
+                "pages": result.pages,
+                "pdf": name,
+            }
+        )
+        del result
+        gc.collect()
+    return rendered, warnings
+
+
 def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
-    """Compute the data, render the PDF (refusing missing glyphs) and the workbook, move the row."""
+    """Compute the data, render the PDF (refusing missing glyphs), the workbook and the annexes
+    per party committee, move the row."""
     names = {
         suffix: bulletin_file_name(
             committee_id=committee.pk, year=bulletin.year, quarter=bulletin.quarter, suffix=suffix
@@ -152,17 +227,25 @@ def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
         else:
             data = bulletin_data(committee=committee, year=bulletin.year, quarter=bulletin.quarter)
         result = bulletin_pdf(data, scratch / "bulletin.pdf")
-        if result.notdef_warnings:
+        gc.collect()
+        annexes, annex_warnings = (
+            ([], []) if result.notdef_warnings else _render_annexes(bulletin, committee, data, scratch)
+        )
+        warnings = result.notdef_warnings or annex_warnings
+        if warnings:
             files.delete_file(names["pdf"])
+            for annex in annexes:
+                files.delete_file(annex["pdf"])
             error = _(
                 "The PDF was refused: the font lacks characters it needs (%(count)s missing-glyph "
                 "warnings, e.g. “%(first)s”)."
-            ) % {"count": len(result.notdef_warnings), "first": result.notdef_warnings[0]}
+            ) % {"count": len(warnings), "first": warnings[0]}
 
             def refuse(locked: Bulletin) -> None:
                 locked.error = error
                 locked.data, locked.pdf, locked.xlsx = data, "", ""
                 locked.generated_at = timezone.now()
+                _drop_annexes(locked, keep=set())
 
             return move_bulletin(bulletin_id=bulletin.pk, action="fail", actor=None, note=error, apply=refuse)
         bulletin_xlsx(data, scratch / "bulletin.xlsx")
@@ -176,9 +259,22 @@ def _fill(bulletin: Bulletin, committee: Organization) -> Bulletin:
         locked.pdf, locked.xlsx = names["pdf"], names["xlsx"]
         locked.error = ""
         locked.generated_at = timezone.now()
+        _drop_annexes(locked, keep={annex["unit_id"] for annex in annexes})
+        for annex in annexes:
+            BulletinAnnex.objects.update_or_create(
+                bulletin=locked,
+                unit_id=annex["unit_id"],
+                defaults={key: value for key, value in annex.items() if key != "unit_id"},
+            )
 
     bulletin = move_bulletin(bulletin_id=bulletin.pk, action="generate", actor=None, apply=keep)
-    logger.info("Bulletin %s %s generated: %s pages", committee.pk, bulletin.file_stem, result.pages)
+    logger.info(
+        "Bulletin %s %s generated: %s pages, %s annexes",
+        committee.pk,
+        bulletin.file_stem,
+        result.pages,
+        len(annexes),
+    )
     return bulletin
 
 
@@ -195,9 +291,11 @@ def publish_bulletin(*, bulletin: Bulletin, actor) -> Bulletin:
 
 
 __all__ = [
+    "annex_file_name",
     "bulletin_file_name",
     "generate_bulletin",
     "generate_year_bulletin",
     "move_bulletin",
     "publish_bulletin",
+    "remove_annex_temporaries",
 ]

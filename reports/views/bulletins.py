@@ -1,9 +1,11 @@
 """Bulletin pages, quarterly and year (年度通报): list and "generate now", web preview, publish,
-PDF and Excel downloads.
+PDF and Excel downloads, and the PDF annex of each party committee.
 
 Who: party-affairs staff and approvers of the committee. Anyone else who holds a role inside
 the committee's tree gets 403 (the bulletin is in their scope, their role is too low); anyone
-outside it gets the same 404 as for a bulletin that does not exist. Every page runs a fixed
+outside it gets the same 404 as for a bulletin that does not exist. A party committee's annex
+is also read by the party committee's own people once the bulletin is published
+(``get_annex_for_user_or_404``). Every page runs a fixed
 number of queries: the preview renders the frozen data, never the live records.
 """
 
@@ -30,7 +32,7 @@ from ..forms.bulletins import BulletinGenerateForm, YearBulletinGenerateForm
 from ..jobs import enqueue
 from ..models import Bulletin, BulletinEvent, BulletinKind, BulletinStatus
 from ..quarters import quarter_label
-from ..selectors import get_bulletin_for_user_or_404, managed_committees
+from ..selectors import get_annex_for_user_or_404, get_bulletin_for_user_or_404, managed_committees
 from ..services.bulletins import publish_bulletin
 from ..tasks import generate_bulletin_task, generate_year_bulletin_task
 
@@ -211,6 +213,9 @@ def bulletin_detail(request, pk):
             "can_publish": bulletin.status == BulletinStatus.DRAFT,
             "has_files": bulletin.status in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED)
             and bool(bulletin.pdf),
+            "annexes": list(
+                bulletin.annexes.only("pk", "bulletin_id", "unit_id", "name", "branches", "pages")
+            ),
         },
     )
 
@@ -231,6 +236,17 @@ def bulletin_publish(request, pk):
     return redirect("reports:bulletin_detail", bulletin.pk)
 
 
+def _stream(storage_file, filename: str, content_type: str) -> FileResponse:
+    """A stored file streamed through the view (after its scope check), never cached on the way."""
+    try:
+        handle = storage_file.storage.open(storage_file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _download(request, pk, kind: str):
     bulletin = get_bulletin_for_user_or_404(request.user, pk)
     suffix, content_type = FILE_KINDS[kind]
@@ -238,14 +254,7 @@ def _download(request, pk, kind: str):
     if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.PUBLISHED) or not field.name:
         raise Http404
     # Streamed from the storage (disk or bucket) through this view, after the scope check above.
-    try:
-        handle = field.storage.open(field.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    name = f"{bulletin.committee.name}-{bulletin.file_stem}.{suffix}"
-    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _stream(field, f"{bulletin.committee.name}-{bulletin.file_stem}.{suffix}", content_type)
 
 
 @login_required
@@ -258,6 +267,15 @@ def bulletin_xlsx(request, pk):
     return _download(request, pk, "xlsx")
 
 
+@login_required
+def bulletin_annex_pdf(request, pk, unit):
+    """One party committee's annex: every row of its branches (scope: get_annex_for_user_or_404)."""
+    annex = get_annex_for_user_or_404(request.user, pk, unit)
+    bulletin = annex.bulletin
+    name = f"{bulletin.committee.name}-{bulletin.file_stem}-{annex.name}.pdf"
+    return _stream(annex.pdf, name, "application/pdf")
+
+
 urlpatterns = [
     path("bulletins/", bulletin_list, name="bulletin_list"),
     path("bulletins/year/generate/", year_bulletin_generate, name="year_bulletin_generate"),
@@ -266,4 +284,5 @@ urlpatterns = [
     path("bulletins/<int:pk>/publish/", bulletin_publish, name="bulletin_publish"),
     path("bulletins/<int:pk>/pdf/", bulletin_pdf, name="bulletin_pdf"),
     path("bulletins/<int:pk>/xlsx/", bulletin_xlsx, name="bulletin_xlsx"),
+    path("bulletins/<int:pk>/annexes/<int:unit>/pdf/", bulletin_annex_pdf, name="bulletin_annex_pdf"),
 ]

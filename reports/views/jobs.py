@@ -55,6 +55,10 @@ TASK_LABELS = {
     generate_year_bulletin_task.name: gettext_lazy("Year bulletin"),
     send_check_reminders_task.name: gettext_lazy("Reminders of a quarterly check"),
     check_round_reminders.name: gettext_lazy("Daily: reminders of the open quarterly checks"),
+    "reports.tasks.auto_assign_task": gettext_lazy("Automatic reviewer assignment"),
+    "reports.tasks.publicize_cycle_task": gettext_lazy("Publishing the public notice"),
+    "reports.tasks.certify_batch_task": gettext_lazy("Certifying a notice batch"),
+    "reports.tasks.open_cycle_task": gettext_lazy("Opening a cycle"),
     # Defined in the directory app, which comes after this one: named by its registered name.
     "directory.tasks.import_organizations_and_people": gettext_lazy("Import of organizations and people"),
 }

@@ -1,6 +1,7 @@
 """Opening a certification cycle (认定周期) and its assessments."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -57,6 +58,11 @@ def normalize_star_caps(star_caps: dict | None) -> dict[str, int | float]:
     return result
 
 
+def committee_branches(committee: Organization):
+    """The active branches of the committee's tree: those a new cycle assesses."""
+    return Organization.objects.filter(path__startswith=committee.path, kind=OrgKind.BRANCH, is_active=True)
+
+
 @transaction.atomic
 def open_cycle(
     *,
@@ -73,8 +79,16 @@ def open_cycle(
     reviewers_per_branch: int = 3,
     disagreement_fraction: Decimal = Decimal("0.333"),
     star_caps: dict | None = None,
+    check_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Cycle:
-    """Open a cycle pinned to a published standard, with one assessment per active branch."""
+    """Open a cycle pinned to a published standard, with one assessment per active branch.
+
+    The assessments are written in bulk (one INSERT per ``BULK_BATCH`` branches). With
+    ``check_only`` every rule is checked and nothing is written: the page asks so before it
+    opens a large committee's cycle as a background job, so that its refusals are still
+    the form's errors. ``progress(done, total)`` hears of the assessments written.
+    """
     if committee.kind != OrgKind.COMMITTEE:
         raise ValidationError(_("Only a working committee runs certification cycles."))
     require_role(actor, COMMITTEE_MANAGERS, committee)
@@ -103,12 +117,14 @@ def open_cycle(
     )
     # Field ranges and the one-name-per-committee constraint, as messages for the form.
     cycle.full_clean()
+    if check_only:
+        return cycle
     cycle.save()
-    branch_ids = Organization.objects.filter(
-        path__startswith=committee.path, kind=OrgKind.BRANCH, is_active=True
-    ).values_list("pk", flat=True)
+    branch_ids = list(committee_branches(committee).values_list("pk", flat=True))
     Assessment.objects.bulk_create(
-        (Assessment(cycle=cycle, branch_id=branch_id) for branch_id in branch_ids.iterator()),
+        (Assessment(cycle=cycle, branch_id=branch_id) for branch_id in branch_ids),
         batch_size=BULK_BATCH,
     )
+    if progress is not None:
+        progress(len(branch_ids), len(branch_ids))
     return cycle

@@ -48,6 +48,7 @@ from ..models import (
 from ..selectors import assessments_with_open_appeals, member_committees
 from ..workflow import FINAL, TRANSITIONS
 from .core import move, move_cycle
+from .scoring import Progress
 
 BULK_BATCH = 1000
 
@@ -79,12 +80,14 @@ def _bulk_move(
     note: str = "",
     only: dict | None = None,
     also: dict | None = None,
+    progress: Progress | None = None,
 ) -> list[int]:
     """Move every assessment of ``cycle`` in the action's source states to its target.
 
     ``only`` narrows the rows (``{"notice_batch_id": 3}``); ``also`` sets further fields in the
     same ``UPDATE``. The caller holds the cycle lock and has checked the actor's role on the
-    committee, which reaches every branch of the cycle. Returns the moved assessments' keys.
+    committee, which reaches every branch of the cycle. Returns the moved assessments' keys;
+    ``progress(done, total)`` hears of the rows once they are moved and recorded.
     """
     spec = TRANSITIONS[action]
     rows_of_action = Assessment.objects.filter(cycle_id=cycle.pk, status__in=spec.sources, **(only or {}))
@@ -109,6 +112,8 @@ def _bulk_move(
         ),
         batch_size=BULK_BATCH,
     )
+    if progress is not None:
+        progress(len(rows), len(rows))
     return [pk for pk, _old in rows]
 
 
@@ -148,11 +153,12 @@ def _in_flight(cycle_id: int) -> bool:
 
 
 @transaction.atomic
-def publicize_cycle(*, cycle: Cycle, actor) -> NoticeBatch:
+def publicize_cycle(*, cycle: Cycle, actor, progress: Progress | None = None) -> NoticeBatch:
     """Publish the star levels decided so far as the cycle's next public notice batch (公示).
 
     Scored assessments without a decision, and everything still earlier, stay where they are
-    and go into a later batch.
+    and go into a later batch. A constant number of statements however many branches move
+    (``_bulk_move``); ``progress(done, total)`` hears when they have.
     """
     published: list[NoticeBatch] = []
 
@@ -167,7 +173,12 @@ def publicize_cycle(*, cycle: Cycle, actor) -> NoticeBatch:
             published_by=actor_or_none(actor),
         )
         moved = _bulk_move(
-            cycle=locked, action="publicize", actor=actor, now=now, also={"notice_batch_id": batch.pk}
+            cycle=locked,
+            action="publicize",
+            actor=actor,
+            now=now,
+            also={"notice_batch_id": batch.pk},
+            progress=progress,
         )
         if not moved:
             raise WorkflowError(
@@ -265,13 +276,47 @@ def resolve_objection(*, objection: Objection, actor, resolution: str) -> Object
 # --- Certification ------------------------------------------------------------------------
 
 
+def check_certifiable(batch: NoticeBatch, *, now: datetime.datetime | None = None) -> None:
+    """Refuse with ``WorkflowError`` unless ``batch`` may be certified now.
+
+    Not yet certified, its notice period over, every objection resolved and every appeal
+    closed. ``certify_batch`` checks it under the cycle lock; a page may ask beforehand, to
+    refuse at once rather than from a background job.
+    """
+    now = now or timezone.now()
+    if batch.certified_at is not None:
+        raise WorkflowError(_("Batch %(number)s has already been certified.") % {"number": batch.number})
+    if now < batch.ends_at:
+        raise WorkflowError(
+            _("The public notice runs until %(end)s; certification is possible only after it ends.")
+            % {"end": date_format(timezone.localtime(batch.ends_at), "DATETIME_FORMAT")}
+        )
+    open_objections = Objection.objects.filter(
+        assessment__notice_batch_id=batch.pk, resolved_at__isnull=True
+    ).count()
+    if open_objections:
+        raise WorkflowError(
+            _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
+            % {"count": open_objections}
+        )
+    # A branch's appeal (复核) may still change its star: the batch waits until each is closed.
+    open_appeals = assessments_with_open_appeals().filter(notice_batch_id=batch.pk).count()
+    if open_appeals:
+        raise WorkflowError(
+            _("%(count)s appeals are not closed yet; close every appeal before certifying.")
+            % {"count": open_appeals}
+        )
+
+
 @transaction.atomic
-def certify_batch(*, batch: NoticeBatch, actor) -> NoticeBatch:
+def certify_batch(*, batch: NoticeBatch, actor, progress: Progress | None = None) -> NoticeBatch:
     """Certify one notice batch once its window has ended and its objections are resolved.
 
     Each branch of the batch gets a certificate valid for the cycle's validity; its previous
     valid one is superseded, and the change is a certification ``StarEvent``. The cycle's other
-    assessments are untouched; when none is left unfinished, the cycle closes.
+    assessments are untouched; when none is left unfinished, the cycle closes. A constant
+    number of statements however large the batch (bulk moves and inserts); ``progress(done,
+    total)`` hears of the certified rows.
     """
     certified: list[NoticeBatch] = []
 
@@ -281,30 +326,7 @@ def certify_batch(*, batch: NoticeBatch, actor) -> NoticeBatch:
             current = NoticeBatch.objects.select_for_update().get(pk=batch.pk, cycle_id=locked.pk)
         except NoticeBatch.DoesNotExist:  # pragma: no cover - the views look it up in the cycle
             raise WorkflowError(_("This public notice batch does not belong to the cycle.")) from None
-        if current.certified_at is not None:
-            raise WorkflowError(
-                _("Batch %(number)s has already been certified.") % {"number": current.number}
-            )
-        if now < current.ends_at:
-            raise WorkflowError(
-                _("The public notice runs until %(end)s; certification is possible only after it ends.")
-                % {"end": date_format(timezone.localtime(current.ends_at), "DATETIME_FORMAT")}
-            )
-        open_objections = Objection.objects.filter(
-            assessment__notice_batch_id=current.pk, resolved_at__isnull=True
-        ).count()
-        if open_objections:
-            raise WorkflowError(
-                _("%(count)s objections are not resolved yet; resolve every objection before certifying.")
-                % {"count": open_objections}
-            )
-        # A branch's appeal (复核) may still change its star: the batch waits until each is closed.
-        open_appeals = assessments_with_open_appeals().filter(notice_batch_id=current.pk).count()
-        if open_appeals:
-            raise WorkflowError(
-                _("%(count)s appeals are not closed yet; close every appeal before certifying.")
-                % {"count": open_appeals}
-            )
+        check_certifiable(current, now=now)
 
         publicized = Assessment.objects.filter(
             cycle_id=locked.pk, notice_batch_id=current.pk, status=AssessmentStatus.PUBLICIZED
@@ -360,6 +382,8 @@ def certify_batch(*, batch: NoticeBatch, actor) -> NoticeBatch:
             ),
             batch_size=BULK_BATCH,
         )
+        if progress is not None:
+            progress(len(moved), len(moved))
         current.certified_at = now
         current.certified_by = recorded_actor
         current.save(update_fields=["certified_at", "certified_by"])

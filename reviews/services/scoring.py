@@ -11,7 +11,9 @@ The rules for the consolidated score, disagreements and vetoes are in
 ``scoring.arithmetic`` and ``reviews.selectors``.
 """
 
-from collections.abc import Iterable, Mapping
+import heapq
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,10 +25,11 @@ from branches.errors import WorkflowError
 from branches.models import User
 from branches.roles import COMMITTEE_MANAGERS, TEAM_REVIEWERS
 from branches.selectors import require_role
+from branches.workflow import actor_or_none
 from scoring.arithmetic import VETO_APPLIES, VETO_DOES_NOT_APPLY, ScoreEntry, ScoreError, validate_item_score
 from scoring.models import Item, ItemKind
 
-from ..models import Assessment, AssessmentStatus, Cycle, ReviewerAssignment, ReviewScore
+from ..models import Assessment, AssessmentEvent, AssessmentStatus, Cycle, ReviewerAssignment, ReviewScore
 from ..selectors import (
     conflicts_for,
     cycle_loads,
@@ -36,9 +39,17 @@ from ..selectors import (
     standard_items,
     team_reviewers,
 )
+from ..workflow import TRANSITIONS
 from .core import move
 
 MAX_COMMENT = 2000
+# Rows per statement of the bulk writes: under SQLite's bound-parameter limit, few round trips.
+BULK_BATCH = 1000
+
+logger = logging.getLogger("audit")
+
+# ``progress(done, total)``: how a long bulk write reports how far it is (a background job's run).
+Progress = Callable[[int, int], None]
 
 Entries = Mapping[int, ScoreEntry]  # keyed by Item pk
 
@@ -106,7 +117,8 @@ def assign_reviewers(*, assessment: Assessment, actor, reviewers: Iterable[User]
 
 
 @transaction.atomic
-def auto_assign(*, cycle: Cycle, actor) -> dict:
+@transaction.atomic
+def auto_assign(*, cycle: Cycle, actor, progress: Progress | None = None) -> dict:
     """Give every forwarded assessment of the cycle ``cycle.reviewers_per_branch`` reviewers.
 
     Least-loaded reviewers first (load = assignments in this cycle), ties broken by the
@@ -114,63 +126,98 @@ def auto_assign(*, cycle: Cycle, actor) -> dict:
     reviewers are skipped. An assessment that cannot get enough reviewers gets none and
     stays forwarded, for the committee to handle by hand.
 
+    The choice is made in memory and written in bulk, in a number of statements that does
+    not grow with the cycle (one per ``BULK_BATCH`` rows): the status moves as one
+    conditional UPDATE, the assignments and the ``assign`` events (the same fields
+    ``core.move`` writes) as bulk inserts. The cycle row is locked first, so a second run
+    waits and then finds nothing forwarded left. ``progress(done, total)`` is called after
+    each batch of assessments written.
+
     Returns ``{"assigned": n, "reviewer_assignments": m, "short": [Assessment, …]}``.
     """
     _committee_check(actor, cycle)
     # Two runs at once would each count loads before the other's rows exist; one waits.
     Cycle.objects.select_for_update().get(pk=cycle.pk)
+    spec = TRANSITIONS["assign"]
     team = list(team_reviewers(cycle.committee))
-    held = held_roles([u.pk for u in team], cycle.committee)
+    team_ids = [user.pk for user in team]
+    names = {user.pk: str(user) for user in team}
+    held = held_roles(team_ids, cycle.committee)
     loads = cycle_loads(cycle)
+    # The forwarded rows are locked in the same statement (one query, not one per row), so a
+    # one-by-one assignment of one of them waits for this run and then finds it moved on.
     targets = list(
         Assessment.objects.filter(cycle_id=cycle.pk, status=AssessmentStatus.FORWARDED)
         .select_related("branch")
+        .select_for_update(of=("self",))
         .order_by("branch__path", "pk")
     )
     already: dict[int, set[int]] = {}
     for assessment_id, reviewer_id in ReviewerAssignment.objects.filter(
-        assessment__in=[a.pk for a in targets]
+        assessment__cycle_id=cycle.pk, assessment__status=AssessmentStatus.FORWARDED
     ).values_list("assessment_id", "reviewer_id"):
         already.setdefault(assessment_id, set()).add(reviewer_id)
 
-    assigned = rows = 0
     short: list[Assessment] = []
+    plan: list[tuple[Assessment, list[int]]] = []  # (assessment, the chosen reviewers' ids)
+    load_key = lambda pk: (loads.get(pk, 0), pk)  # noqa: E731 - least loaded, then lower id
     for assessment in targets:
-        have = already.get(assessment.pk, set())
+        have = already.get(assessment.pk, ())
         need = cycle.reviewers_per_branch - len(have)
         candidates = [
-            user
-            for user in team
-            if user.pk not in have and not conflicts_for(held.get(user.pk, []), assessment.branch)
+            pk
+            for pk in team_ids
+            if pk not in have and not (pk in held and conflicts_for(held[pk], assessment.branch))
         ]
         if need > len(candidates):
             short.append(assessment)
             continue
-        chosen = sorted(candidates, key=lambda user: (loads.get(user.pk, 0), user.pk))[: max(need, 0)]
+        chosen = heapq.nsmallest(max(need, 0), candidates, key=load_key)
+        for pk in chosen:
+            loads[pk] = loads.get(pk, 0) + 1
+        plan.append((assessment, chosen))
 
-        def apply(locked: Assessment, chosen=chosen) -> None:
-            if locked.status != AssessmentStatus.FORWARDED:
-                raise WorkflowError(_("This assessment was assigned meanwhile."))
-            ReviewerAssignment.objects.bulk_create(
-                ReviewerAssignment(assessment_id=locked.pk, reviewer_id=user.pk, assigned_by=actor)
-                for user in chosen
-            )
-
-        try:
-            move(
+    total = len(plan)
+    automatic = _("Assigned automatically: %(names)s")
+    if progress is not None:
+        progress(0, total)
+    now = timezone.now()
+    recorded_actor_id = getattr(actor_or_none(actor), "pk", None)
+    rows = 0
+    for start in range(0, total, BULK_BATCH):
+        part = plan[start : start + BULK_BATCH]
+        moved = Assessment.objects.filter(
+            pk__in=[assessment.pk for assessment, _chosen in part], status__in=spec.sources
+        ).update(status=spec.target, updated_at=now)
+        if moved != len(part):  # pragma: no cover - the rows are locked; a mismatch is a bug
+            raise WorkflowError(_("The assessments changed while they were being updated; try again."))
+        new_rows = ReviewerAssignment.objects.bulk_create(
+            ReviewerAssignment(assessment_id=assessment.pk, reviewer_id=pk, assigned_by_id=actor.pk)
+            for assessment, chosen in part
+            for pk in chosen
+        )
+        AssessmentEvent.objects.bulk_create(
+            AssessmentEvent(
                 assessment_id=assessment.pk,
+                actor_id=recorded_actor_id,
                 action="assign",
-                actor=actor,
-                note=_("Assigned automatically: %(names)s") % {"names": _names(chosen)},
-                apply=apply,
+                from_status=assessment.status,
+                to_status=spec.target,
+                note=automatic % {"names": "、".join(names[pk] for pk in chosen)},
             )
-        except WorkflowError:
-            continue
-        for user in chosen:
-            loads[user.pk] = loads.get(user.pk, 0) + 1
-        assigned += 1
-        rows += len(chosen)
-    return {"assigned": assigned, "reviewer_assignments": rows, "short": short}
+            for assessment, chosen in part
+        )
+        rows += len(new_rows)
+        if progress is not None:
+            progress(start + len(part), total)
+    if total:
+        logger.info(
+            "status move reviews.cycle:%s: %s assessments assigned automatically",
+            cycle.pk,
+            total,
+            extra={"event": "status_move", "action": "assign", "target": f"reviews.cycle:{cycle.pk}"},
+        )
+    return {"assigned": total, "reviewer_assignments": rows, "short": short}
 
 
 # ---------------------------------------------------------------------------- scoring

@@ -28,6 +28,7 @@ from branches.selectors import (
 from scoring.models import MAX_STARS, MIN_STARS
 
 from ..forms.committee import CycleOpenForm, DecisionForm, ObjectionForm, ResolutionForm
+from ..jobs import cycle_settings, is_large, start_bulk_job
 from ..models import Assessment, AssessmentStatus, CycleStatus, NoticeBatch, Objection
 from ..selectors import (
     DECISION_POOL,
@@ -42,6 +43,7 @@ from ..selectors import (
 )
 from ..services import cycles as cycle_services
 from ..services import decision as decision_services
+from ..services.cycles import committee_branches
 from ..workflow import FINAL, TRANSITIONS
 from .common import add_service_errors, done, handle_form, page_of, query_without_page, workflow_action
 
@@ -164,11 +166,22 @@ def cycle_open(request):
 
     form = CycleOpenForm(request.POST or None, committee=committee)
     if request.method == "POST" and form.is_valid():
+        large = is_large(committee_branches(committee).count())
         try:
-            cycle = cycle_services.open_cycle(committee=committee, actor=user, **form.service_kwargs())
+            # A large committee: every rule checked here (the form's errors), then opened by a job.
+            cycle = cycle_services.open_cycle(
+                committee=committee, actor=user, check_only=large, **form.service_kwargs()
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if large:
+                return start_bulk_job(
+                    request,
+                    "open_cycle",
+                    committee_id=committee.pk,
+                    fields=cycle_settings(form.service_kwargs()),
+                )
             return done(
                 request,
                 _("The cycle “%(name)s” is open.") % {"name": cycle.name},
@@ -339,6 +352,9 @@ def cycle_publicize(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     _require_manager(request.user, cycle)
     if request.method == "POST":
+        decided = cycle.assessments.filter(status=S.DECIDED).count()
+        if cycle.status == CycleStatus.OPEN and is_large(decided):
+            return start_bulk_job(request, "publicize", committee_id=cycle.committee_id, cycle_id=cycle.pk)
         batch = decision_services.publicize_cycle(cycle=cycle, actor=request.user)
         messages.success(
             request, _("Batch %(number)s of the public notice is published.") % {"number": batch.number}
@@ -488,6 +504,14 @@ def batch_certify(request, pk, number):
     batch = _batch_or_404(cycle, number)
     require_role(request.user, APPROVERS, cycle.committee)
     if request.method == "POST":
+        if cycle.status == CycleStatus.OPEN and is_large(
+            batch.assessments.filter(status=S.PUBLICIZED).count()
+        ):
+            # Refused at once (409) rather than from the job: the window, objections, appeals.
+            decision_services.check_certifiable(batch)
+            return start_bulk_job(
+                request, "certify", committee_id=cycle.committee_id, cycle_id=cycle.pk, batch_id=batch.pk
+            )
         decision_services.certify_batch(batch=batch, actor=request.user)
         cycle.refresh_from_db()
         message = _("Batch %(number)s is certified; certificates are issued.") % {"number": batch.number}

@@ -12,6 +12,7 @@ from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import require_role, role_set
 
 from ..forms.team import ReviewerChoiceForm, ScoreSheetForm
+from ..jobs import is_large, start_bulk_job
 from ..models import Assessment, AssessmentStatus, CycleStatus
 from ..selectors import (
     get_assessment_for_user_or_404,
@@ -82,6 +83,10 @@ def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 @require_POST
 def auto_assign_view(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
+    forwarded = cycle.assessments.filter(status=AssessmentStatus.FORWARDED).count()
+    if is_large(forwarded):
+        require_role(request.user, COMMITTEE_MANAGERS, cycle.committee)
+        return start_bulk_job(request, "auto_assign", committee_id=cycle.committee_id, cycle_id=cycle.pk)
     result = auto_assign(cycle=cycle, actor=request.user)
     message = _("Reviewers assigned to %(count)s assessments.") % {"count": result["assigned"]}
     if result["short"]:

@@ -290,7 +290,12 @@ def test_generation_makes_a_draft_with_its_pdf_and_workbook_under_media(generate
     assert default_storage.exists(generated.pdf.name) and default_storage.exists(generated.xlsx.name)
     assert generated.data["totals"]["counts"] == [2, 2, 1, 0, 0]
     assert generated.data["language"] == "zh-hans"
-    assert stored_names(f"bulletins/{committee_id}") == [generated.pdf.name, generated.xlsx.name]  # no .part
+    annexes = [annex.pdf.name for annex in generated.annexes.all()]
+    assert annexes and all(default_storage.exists(name) for name in annexes)
+    # No .part left: the main PDF, the workbook and one annex per party committee.
+    assert stored_names(f"bulletins/{committee_id}") == sorted(
+        [generated.pdf.name, generated.xlsx.name, *annexes]
+    )
 
 
 def test_the_pdf_holds_the_committee_the_counts_per_star_level_and_page_numbers(generated, media):

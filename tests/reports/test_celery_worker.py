@@ -35,7 +35,7 @@ from pypdf import PdfReader
 from branches.models import Organization, OrgKind
 from config.celery import app
 from reports.jobs import LOST_MESSAGE, TASK_ID_KEY
-from reports.models import Bulletin, BulletinStatus, JobRun, JobStatus
+from reports.models import Bulletin, BulletinAnnex, BulletinStatus, JobRun, JobStatus
 from reports.quarters import previous_quarter, quarter_days, quarter_of
 from reports.tasks import generate_bulletin_task, quarter_end_jobs
 from reviews.models import Certificate, StarEvent, StarEventKind
@@ -227,6 +227,14 @@ def bulletin_files(committee: Organization) -> list[str]:
     return [name.rsplit("/", 1)[-1] for name in stored_names(f"bulletins/{committee.pk}")]
 
 
+def expected_files(committee: Organization, year: int, quarter: int) -> list[str]:
+    """The main PDF, the workbook and one annex per party committee, as ``bulletin_files`` lists them."""
+    annexes = BulletinAnnex.objects.filter(bulletin__committee=committee).values_list("pdf", flat=True)
+    return sorted(
+        [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx", *(n.rsplit("/", 1)[-1] for n in annexes)]
+    )
+
+
 # --- Expected numbers, computed independently of the bulletin's own data function -------------
 
 
@@ -317,7 +325,7 @@ def test_four_triggers_of_the_same_quarter_at_once_make_one_bulletin(start_worke
         lambda: Bulletin.objects.filter(status=BulletinStatus.DRAFT).exists(), "the draft", log=worker.log
     )
     assert Bulletin.objects.count() == 1
-    assert bulletin_files(committee) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
+    assert bulletin_files(committee) == expected_files(committee, year, quarter)
     assert ".notdef" not in worker.text()
 
 
@@ -362,6 +370,6 @@ def test_a_worker_killed_in_the_middle_of_a_bulletin_leaves_no_partial_file_and_
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
     assert not any(name in stored_names("bulletins") for name in stale)
     assert part_files() == []
-    assert bulletin_files(committee) == [f"{year}Q{quarter}.pdf", f"{year}Q{quarter}.xlsx"]
+    assert bulletin_files(committee) == expected_files(committee, year, quarter)
     reader = PdfReader(open_stored(bulletin.pdf.name))
     assert committee.name in reader.pages[0].extract_text()

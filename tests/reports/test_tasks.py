@@ -254,7 +254,11 @@ def test_stale_temporary_files_of_the_bulletin_are_removed_before_it_is_generate
         committee=world.committee, year=2026, quarter=3
     )  # left "generating" by a killed run
     folder = f"bulletins/{world.committee.pk}"
-    stale = [f"{folder}/.2026Q3.pdf.k1ll3d.part", f"{folder}/.2026Q3.xlsx.k1ll3d.part"]
+    stale = [
+        f"{folder}/.2026Q3.pdf.k1ll3d.part",
+        f"{folder}/.2026Q3.xlsx.k1ll3d.part",
+        f"{folder}/.2026Q3-annex-999.pdf.k1ll3d.part",  # an annex's, of any party committee
+    ]
     other_quarter = f"{folder}/.2026Q2.pdf.busy.part"
     for name in [*stale, other_quarter]:
         assert default_storage.save(name, ContentFile(b"half a file")) == name
@@ -263,8 +267,12 @@ def test_stale_temporary_files_of_the_bulletin_are_removed_before_it_is_generate
 
     assert not any(default_storage.exists(name) for name in stale)
     assert default_storage.exists(other_quarter)  # another bulletin's file is not ours to touch
-    assert stored_names(folder) == [other_quarter, f"{folder}/2026Q3.pdf", f"{folder}/2026Q3.xlsx"]
-    assert Bulletin.objects.get().status == BulletinStatus.DRAFT
+    bulletin = Bulletin.objects.get()
+    annexes = [annex.pdf.name for annex in bulletin.annexes.all()]
+    assert stored_names(folder) == sorted(
+        [other_quarter, f"{folder}/2026Q3.pdf", f"{folder}/2026Q3.xlsx", *annexes]
+    )
+    assert bulletin.status == BulletinStatus.DRAFT
 
 
 # --- The schedulers --------------------------------------------------------------------------

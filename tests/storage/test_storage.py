@@ -187,7 +187,10 @@ def test_a_bulletin_is_rendered_into_the_storage_and_downloaded_only_inside_its_
         for suffix in ("pdf", "xlsx")
     ]
     assert [bulletin.pdf.name, bulletin.xlsx.name] == expected
-    assert raw_keys(any_storage, s3_server_or_none, folder) == expected  # no temporary key left
+    annexes = [annex.pdf.name for annex in bulletin.annexes.all()]  # one per party committee
+    assert annexes
+    # No temporary key left.
+    assert raw_keys(any_storage, s3_server_or_none, folder) == sorted([*expected, *annexes])
     stored_pdf = read_stored(bulletin.pdf.name)
     assert stored_pdf.startswith(b"%PDF")
 

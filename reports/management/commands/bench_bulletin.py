@@ -1,4 +1,5 @@
-"""Benchmark: the quarterly bulletin (data + HTML + PDF) against WeasyPrint alone on the same HTML.
+"""Benchmark: the quarterly bulletin (data + HTML + PDF) against WeasyPrint alone on the same HTML,
+then the whole generation job's files (main PDF, workbook, one PDF annex per party committee).
 
 Builds a synthetic committee of N branches — certificates, star events, two cycles of
 assessments — inside a transaction that is rolled back, so it leaves nothing behind:
@@ -11,10 +12,16 @@ and CSS) each run in a child forked from the same state, so neither inherits the
 memory; each child resets its peak-RSS mark (/proc/self/clear_refs) when it starts and reports
 its peak (VmHWM) at the end. The children never touch the database connection and leave with
 ``os._exit`` so the parent's session stays intact. Linux only (fork and /proc).
+
+The job is measured the same way, in a child: the main PDF, the workbook and the annexes one at
+a time, as ``reports.services.bulletins`` renders them; it reports the main document's pages,
+the number of annexes and their largest, and the job's peak RSS (the target: under
+``JOB_PEAK_TARGET_MB`` at 20,000 branches).
 """
 
 import contextlib
 import datetime
+import gc
 import json
 import os
 import re
@@ -44,10 +51,16 @@ from reviews.models import (
 )
 from scoring.models import Standard
 
-from ...bulletin import bulletin_data, bulletin_html, previous_quarter, quarter_days, quarter_of
+from ...bulletin.data import bulletin_data
+from ...bulletin.html import bulletin_html
+from ...bulletin.pdf import annex_pdf, bulletin_pdf
+from ...bulletin.xlsx import bulletin_xlsx
 from ...pdf import render_pdf
+from ...quarters import previous_quarter, quarter_days, quarter_of
 
 TARGET_RATIO = 1.2
+MAIN_PAGES_TARGET = 40
+JOB_PEAK_TARGET_MB = 600
 # Share of branches per star level (the rest unrated), roughly a committee two years in.
 STAR_MIX = [(5, 40), (4, 25), (3, 17), (2, 6), (1, 2)]  # percent; 10 % unrated
 CURRENT_STATUSES = [
@@ -112,13 +125,24 @@ class Command(BaseCommand):
         parser.add_argument("--branches", type=int, nargs="+", default=[1000, 5000])
         parser.add_argument("--branches-per-parent", type=int, default=50)
         parser.add_argument(
+            "--skip-job", action="store_true", help="Leave out the whole job (main PDF, workbook, annexes)."
+        )
+        parser.add_argument(
             "--repeat",
             type=int,
             default=2,
             help="Renderings of each kind, in alternating order; the fastest of each counts.",
         )
 
-    def handle(self, *args, branches: list[int], branches_per_parent: int, repeat: int, **options):
+    def handle(
+        self,
+        *args,
+        branches: list[int],
+        branches_per_parent: int,
+        repeat: int,
+        skip_job: bool = False,
+        **options,
+    ):
         if not hasattr(os, "fork") or not Path("/proc/self/status").exists():
             self.stderr.write("bench_bulletin needs Linux (fork and /proc).")
             return
@@ -130,7 +154,7 @@ class Command(BaseCommand):
         for n in branches:
             try:
                 with transaction.atomic():
-                    self.run(n, max(2, n // branches_per_parent), max(1, repeat))
+                    self.run(n, max(2, n // branches_per_parent), max(1, repeat), job=not skip_job)
                     raise Rollback
             except Rollback:
                 pass
@@ -348,7 +372,7 @@ class Command(BaseCommand):
 
     # --- measurement ------------------------------------------------------------------------
 
-    def run(self, n_branches: int, n_parents: int, repeat: int) -> None:
+    def run(self, n_branches: int, n_parents: int, repeat: int, *, job: bool = True) -> None:
         year, quarter = previous_quarter(*quarter_of(timezone.localdate()))
         start = time.perf_counter()
         committee = self.build(n_branches, n_parents, year, quarter)
@@ -441,4 +465,50 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  overhead        {overhead:7.2f} s   data + HTML = {overhead / alone['total'] * 100:.1f} % "
             f"of WeasyPrint alone → {(alone['total'] + overhead) / alone['total']:.3f}×"
+        )
+        if job:
+            self.job(data)
+
+    def job(self, data: dict) -> None:
+        """The generation job's rendering as the service does it, in a child: main PDF, workbook,
+        then each party committee's annex, one at a time, its scratch file removed before the next."""
+
+        def whole_job() -> dict:
+            begin = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="bench-bulletin-job-") as tmp:
+                folder = Path(tmp)
+                main = bulletin_pdf(data, folder / "bulletin.pdf")
+                gc.collect()
+                main_seconds = time.perf_counter() - begin
+                bulletin_xlsx(data, folder / "bulletin.xlsx")
+                pages, largest, notdef = [], 0, len(main.notdef_warnings)
+                for unit in data.get("units", []):
+                    result = annex_pdf(data, unit, folder / "annex.pdf")
+                    pages.append(result.pages)
+                    largest = max(largest, unit["branches"])
+                    notdef += len(result.notdef_warnings)
+                    (folder / "annex.pdf").unlink()
+                    del result
+                    gc.collect()
+            return {
+                "total": time.perf_counter() - begin,
+                "main_seconds": main_seconds,
+                "main_pages": main.pages,
+                "annexes": len(pages),
+                "annex_pages": sum(pages),
+                "annex_max_pages": max(pages, default=0),
+                "largest_unit": largest,
+                "notdef": notdef,
+            }
+
+        result = _in_child(whole_job)
+        pages_ok = "within" if result["main_pages"] <= MAIN_PAGES_TARGET else "OVER"
+        memory_ok = "within" if result["peak_mb"] <= JOB_PEAK_TARGET_MB else "OVER"
+        self.stdout.write(
+            f"  job             {result['total']:7.2f} s   main PDF {result['main_pages']} pages in "
+            f"{result['main_seconds']:.2f} s ({pages_ok} {MAIN_PAGES_TARGET})   {result['annexes']} annexes, "
+            f"{result['annex_pages']} pages (largest {result['annex_max_pages']} pages, "
+            f"{result['largest_unit']} branches)   peak RSS {result['peak_mb']:.0f} MB "
+            f"(+{result['peak_mb'] - result['start_mb']:.0f} MB; {memory_ok} {JOB_PEAK_TARGET_MB} MB)   "
+            f".notdef warnings {result['notdef']}"
         )
