@@ -16,9 +16,9 @@ PROD = {
 
 
 def run_settings(env_overrides: dict[str, str], code: str = "") -> subprocess.CompletedProcess:
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ENV", "CELERY_BROKER_URL"}
-    }
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (async.E001 would fail check --deploy).
+    left_out = {"DATABASE_URL", "DJANGO_ENV", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     script = "import django; django.setup(); from django.conf import settings\n" + code
