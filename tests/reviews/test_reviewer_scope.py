@@ -89,12 +89,13 @@ def test_another_reviewers_sheet_stays_404(client, world, mine):
     assert client.get(reverse("reviews:score", args=[mine.assessment_id])).status_code == 404
 
 
-@pytest.mark.parametrize("page", ["list", "sheet"])
-def test_reviewer_pages_read_the_roles_once_and_scan_no_tree(client, world, mine, page):
+# Not "page": that name is pytest-playwright's fixture, and would pull this test among the browser tests.
+@pytest.mark.parametrize("which", ["list", "sheet"])
+def test_reviewer_pages_read_the_roles_once_and_scan_no_tree(client, world, mine, which):
     client.force_login(world.reviewers[0])
     url = (
         reverse("reviews:my_assignments")
-        if page == "list"
+        if which == "list"
         else reverse("reviews:score", args=[mine.assessment_id])
     )
 
