@@ -8,4 +8,9 @@ class BranchesConfig(AppConfig):
     verbose_name = _("Organizations, people and roles")
 
     def ready(self):
-        from . import signin  # noqa: F401 - connects the sign-in receivers
+        from . import (
+            signin,  # noqa: F401 - connects the sign-in receivers
+            timeline,
+        )
+
+        timeline.register(timeline.stage_changes)

@@ -240,6 +240,24 @@ class CommitteePolicy(models.Model):
         ),
     )
 
+    rectification_loss_percent = models.DecimalField(
+        _("rectification loss share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "An item on which a branch lost more than this share of its points, in certification "
+            "scoring or a quarterly check, proposes a rectification task."
+        ),
+    )
+    rectification_reminder_days = models.PositiveSmallIntegerField(
+        _("rectification reminder interval (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("An open rectification task reminds its owner and the secretary every this many days."),
+    )
+
     class Meta:
         verbose_name = _("committee policy")
         verbose_name_plural = _("committee policies")
@@ -339,6 +357,34 @@ class StatusEvent(models.Model):
         source = getattr(self, "get_from_status_display", lambda: self.from_status)
         moved = f"{source() or '—'} → {display()}"
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {moved}" if self.at else moved
+
+
+class StageChange(models.Model):
+    """One change of a branch's stage (基础 → 特色 → 示范): by a committee's decision, an edit or an import.
+
+    Written only by ``branches.services`` whenever a branch's stage changes, so the branch's
+    timeline shows every change beside its star history.
+    """
+
+    branch = models.ForeignKey(
+        Organization, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(_("from"), max_length=20, choices=BranchStage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=20, choices=BranchStage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["branch", "-at"], name="stage_change_branch_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.get_from_stage_display() or '—'} → {self.get_to_stage_display()}"
 
 
 class AuditEntry(models.Model):

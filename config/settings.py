@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "scoring",
     "reviews",
     "checks",
+    "rectification",
+    "supervision",
     "reports",
     "directory",
     "home",

@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("reports.urls")),
     path("checks/", include("checks.urls")),
+    path("rectification/", include("rectification.urls")),
+    path("supervision/", include("supervision.urls")),
     path("directory/", include("directory.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     # Django 5 accepts only POST here; the layout's "Sign out" is a form.

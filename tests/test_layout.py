@@ -8,7 +8,17 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 # An app may import only from the apps before it.
-ORDER = ["branches", "scoring", "reviews", "checks", "reports", "directory", "home"]
+ORDER = [
+    "branches",
+    "scoring",
+    "reviews",
+    "checks",
+    "rectification",
+    "supervision",
+    "reports",
+    "directory",
+    "home",
+]
 
 
 def source_files(app: str) -> list[Path]:
@@ -37,7 +47,10 @@ def test_an_app_imports_only_from_the_apps_before_it(app):
     assert upward == {}
 
 
-@pytest.mark.parametrize("app", ["branches", "scoring", "reviews", "checks", "reports", "directory"])
+@pytest.mark.parametrize(
+    "app",
+    ["branches", "scoring", "reviews", "checks", "rectification", "supervision", "reports", "directory"],
+)
 def test_every_app_has_the_same_shape(app):
     folder = ROOT / app
     for part in ("models.py", "selectors.py", "admin.py", "services/__init__.py"):

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from branches import timeline
 from branches.errors import WorkflowError
 from branches.models import OrgKind
 from branches.roles import APPROVERS, Role
@@ -61,6 +62,8 @@ def branch_detail(request, pk):
             # People and roles: who holds a role on the branch or above it; staff may edit.
             "holders": role_holders_of(branch),
             "can_edit_organization": has_role_on(request.user, Role.STAFF, branch),
+            # Stage changes, rectification, supervision: registered by each app (branches/timeline.py).
+            "timeline": timeline.entries_for(branch, request.user),
         },
     )
 

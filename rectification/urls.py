@@ -1,0 +1,5 @@
+"""URLs of rectification."""
+
+app_name = "rectification"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""URLs of supervision."""
+
+app_name = "supervision"
+
+urlpatterns: list = []
