@@ -133,6 +133,18 @@ def _monthly_checks(committee: Organization, year: int, quarter: int, items) -> 
 
 
 @transaction.atomic
+def _date_as_of_its_quarter(check_round: CheckRound) -> None:
+    """Last year's rounds were opened in their quarter's last month and published ten days after
+    it, not on the day the demo is loaded (pages and bulletins show these dates)."""
+    _first, last = check_quarter_bounds(check_round.year, check_round.quarter)
+    tz = timezone.get_current_timezone()
+    opened = datetime.datetime.combine(last - datetime.timedelta(days=20), datetime.time(9), tz)
+    published = datetime.datetime.combine(last + datetime.timedelta(days=10), datetime.time(10), tz)
+    CheckRound.objects.filter(pk=check_round.pk).update(opened_at=opened, published_at=published)
+    check_round.events.filter(action="publish").update(at=published)
+    check_round.events.exclude(action="publish").update(at=opened)
+
+
 def load_demo() -> dict[str, int]:
     committee = Organization.objects.get(code=COMMITTEE_CODE)
     staff = User.objects.get(username="dangwu")
@@ -150,6 +162,7 @@ def load_demo() -> dict[str, int]:
         created["monthly checks"] += _monthly_checks(committee, year - 1, past_quarter, items)
         _score_round(check_round, reviewers)
         publish_check_round(check_round=check_round, actor=staff)
+        _date_as_of_its_quarter(check_round)
         created["check rounds"] += 1
 
     flag = LeadershipFlag.objects.filter(committee=committee, year=year - 1, action_taken="").first()

@@ -15,10 +15,12 @@ recording of ``branches.admin.AuditedAdminMixin`` on top. This module is importe
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from branches.admin import AuditedAdminMixin
+from branches.errors import WorkflowError
 from branches.models import Organization
 
 from .services.organizations import deactivate_organization, deactivation_refusal
@@ -49,6 +51,15 @@ class DeactivationCheckedAdminMixin:
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (DeactivationCheckedForm, form), {})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # An assessment that got in flight between the form's check and the save: the view's
+        # transaction is rolled back; the refusal is shown on the organization's page again.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not (change and _deactivating(form)):

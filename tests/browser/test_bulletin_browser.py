@@ -26,6 +26,7 @@ def test_staff_preview_publish_and_download_a_bulletin(page, live_server, settin
     five_star = bulletin.data["totals"]["counts"][0]
 
     sign_in(page, live_server, "dangwu", DEMO_PASSWORD)
+    page.locator("#nav-committee").click()  # the committee's menu
     page.get_by_role("link", name="季度通报").first.click()
     expect(page).to_have_url(f"{live_server.url}{reverse('reports:bulletin_list')}")
     screenshot(page, "1-list")

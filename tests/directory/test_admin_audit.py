@@ -285,3 +285,28 @@ def test_deactivating_in_the_admin_takes_the_subtree_as_the_site_does(staff_admi
     )
     assert response.status_code == 302
     assert Organization.objects.get(pk=world.second_party_committee.pk).is_active
+
+
+def test_an_assessment_in_flight_after_the_forms_check_is_refused_with_a_message_not_an_error(
+    staff_admin, world, monkeypatch
+):
+    # The race: the form's check saw nothing in flight, the service under the row's lock does.
+    import directory.admin
+
+    monkeypatch.setattr(directory.admin, "deactivation_refusal", lambda org: None)
+    cycle = make_cycle(world.committee, opened_by=world.approver)
+    make_assessment(cycle, world.branch, status=AssessmentStatus.SUBMITTED)
+    before = AuditEntry.objects.count()
+    url = reverse("admin:branches_organization_change", args=[world.party_committee.pk])
+    response = staff_admin.post(
+        url, org_post(world.party_committee, is_active="", name="市教育局机关党委（改）")
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    shown = [str(message) for message in response.wsgi_request._messages]
+    assert any("教育局第一党支部" in message for message in shown)
+    # Nothing of the form was kept: the name change rolled back with the refusal.
+    assert Organization.objects.get(pk=world.party_committee.pk).name == "市教育局机关党委"
+    assert not Organization.objects.filter(
+        path__startswith=world.party_committee.path, is_active=False
+    ).exists()
+    assert AuditEntry.objects.count() == before
