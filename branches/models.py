@@ -99,6 +99,20 @@ class Organization(models.Model):
     )
     path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    # The committee at the top of the tree (the committee's own row points to itself): the
+    # first key of ``path``, kept here so that a committee's whole tree is an equality on an
+    # index, which the planner estimates from its statistics, rather than a LIKE semi-join it
+    # cannot. Written only by ``branches.services`` (and the bulk builders), like ``path``.
+    committee = models.ForeignKey(
+        "self",
+        verbose_name=_("working committee"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # the composite index below leads with it
+    )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.IntegerField(
         _("order"),
@@ -128,6 +142,7 @@ class Organization(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             models.Index(fields=["kind", "is_active"], name="org_kind_active_idx"),
+            models.Index(fields=["committee", "kind", "is_active"], name="org_committee_kind_idx"),
         ]
         constraints = [
             models.UniqueConstraint(Upper("code"), name="org_code_unique_ci"),

@@ -1,15 +1,32 @@
 """Who may see and act on which organizations (scoped reads). Every other app asks only this module.
 
 A role is held on an organization and reaches its whole subtree. Superusers see
-everything. Everything here returns lazy querysets built as a single SQL query (the
-user's role assignments are matched against the tree paths inside an EXISTS), so callers
-can filter, paginate and count them further without extra round trips.
+everything. The user's role assignments are read once per request (``_role_rows``, cached on
+the user object) and turned into a scope of literal values: a role held on a committee
+reaches every row whose committee key (``Organization.committee``, or a row's own key such
+as a cycle's committee) is that committee — an equality on an index, which the planner
+estimates from its statistics —; a role held lower reaches the rows under its path prefix,
+within its committee. Everything here returns lazy querysets, so callers can filter,
+paginate and count them further without extra round trips.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Cast
 from django.db.models.lookups import StartsWith
 from django.http import Http404
@@ -19,26 +36,104 @@ from .models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from .roles import Role
 
 
-def _roles_filter(roles: Iterable[str] | None) -> dict:
-    return {} if roles is None else {"role__in": list(roles)}
+def _root_of(path: str) -> int:
+    """The committee at the top of a path ("/12/34/" → 12)."""
+    return int(path.strip("/").split("/")[0])
 
 
-def _reach(user: User, roles: Iterable[str] | None) -> Exists:
-    """EXISTS (a role assignment of ``user`` on an ancestor-or-self of the outer row)."""
-    return Exists(
-        RoleAssignment.objects.filter(user_id=user.pk, **_roles_filter(roles)).filter(
-            StartsWith(OuterRef("path"), F("organization__path"))
-        )
-    )
+@dataclass(frozen=True)
+class Scope:
+    """What a user's roles reach: whole committees, and subtrees held below a committee.
+
+    ``subtrees`` holds (committee id, path) of roles held lower, without those already inside
+    a reached committee or another listed subtree. ``everything`` is a superuser's scope.
+    """
+
+    committees: tuple[int, ...] = ()
+    subtrees: tuple[tuple[int, str], ...] = ()
+    everything: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.committees or self.subtrees)
+
+    def q(self, org: str = "", committee: str | None = None) -> Q:
+        """The rows in scope, for a queryset of a model whose organization is ``org``.
+
+        ``org`` is the lookup prefix of the row's organization ("" for organizations
+        themselves, "branch__" for a row belonging to a branch); ``committee`` names a
+        committee key on the row itself (e.g. "cycle__committee_id"), used for the
+        committees reached whole instead of the organization's key. Nothing in scope → a
+        condition no row meets.
+        """
+        if self.everything:
+            return Q()
+        if self.is_empty:
+            return Q(pk__in=[])
+        whole = committee or f"{org}committee_id"
+        condition = Q()
+        if self.committees:
+            condition |= Q(**{f"{whole}__in": list(self.committees)})
+        for _committee_id, path in self.subtrees:
+            # The path prefix alone: a literal prefix is one range of the path index, estimated
+            # from its histogram; with the committee key beside it the planner would multiply
+            # two selectivities it takes for independent and underestimate by the committee's
+            # share of all rows. (The path starts with the committee, so the key adds nothing.)
+            condition |= Q(**{f"{org}path__startswith": path})
+        return condition
+
+    def committees_q(self, field: str = "committee_id") -> Q:
+        """Rows whose committee (``field``) the user reaches whole: a role held below a
+        committee never reaches the committee's own rows (its cycles, rounds, policy)."""
+        if self.everything:
+            return Q()
+        return Q(**{f"{field}__in": list(self.committees)})
+
+    def member_q(self, field: str = "committee_id") -> Q:
+        """Rows whose committee (``field``) is one where the user holds a role at all, on it or below."""
+        if self.everything:
+            return Q()
+        return Q(**{f"{field}__in": sorted({*self.committees, *(c for c, _path in self.subtrees)})})
+
+
+def user_scope(user: User, roles: Iterable[str] | None = None) -> Scope:
+    """The scope of ``user``'s roles among ``roles`` (all roles: None), from the cached role rows."""
+    if not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+    wanted = None if roles is None else set(roles)
+    committees: set[int] = set()
+    lower: set[tuple[int, str]] = set()
+    for role, org_id, path in _role_rows(user):
+        if wanted is not None and role not in wanted:
+            continue
+        root = _root_of(path)
+        if root == org_id:
+            committees.add(org_id)
+        else:
+            lower.add((root, path))
+    subtrees: list[tuple[int, str]] = []
+    for root, path in sorted(lower, key=lambda item: (len(item[1]), item[1])):
+        if root in committees or any(path.startswith(kept) for _root, kept in subtrees):
+            continue
+        subtrees.append((root, path))
+    return Scope(committees=tuple(sorted(committees)), subtrees=tuple(subtrees))
+
+
+def scope_q(
+    user: User, roles: Iterable[str] | None = None, *, org: str = "", committee: str | None = None
+) -> Q:
+    """``user_scope(user, roles).q(org, committee)``: the condition other apps filter their rows by."""
+    return user_scope(user, roles).q(org, committee)
 
 
 def organizations_visible_to(user: User, roles: Iterable[str] | None = None) -> QuerySet[Organization]:
     """Organizations in the subtree of any organization where ``user`` holds one of ``roles``."""
-    if not user.is_authenticated or not user.is_active:
+    scope = user_scope(user, roles)
+    if scope.is_empty:
         return Organization.objects.none()
-    if user.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(_reach(user, roles))
+    return Organization.objects.filter(scope.q())
 
 
 def organizations_for_role(user: User, role: str) -> QuerySet[Organization]:
@@ -54,7 +149,13 @@ def branches_for_role(user: User, role: str) -> QuerySet[Organization]:
 
 
 def can_see(user: User, org: Organization) -> bool:
-    return organizations_visible_to(user).filter(pk=org.pk).exists()
+    """Whether ``org`` is in ``user``'s scope (from the cached roles and ``org``'s path: no query)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    ancestors = set(org.ancestor_ids)
+    return any(org_id in ancestors for _role, org_id, _path in _role_rows(user))
 
 
 def has_role_on(user: User, role: str, org: Organization) -> bool:
@@ -126,30 +227,69 @@ def get_organization_for_user_or_404(user: User, pk: int, roles: Iterable[str] |
 
 
 def committees_for_role(user: User, role: str) -> QuerySet[Organization]:
-    return organizations_for_role(user, role).filter(kind=OrgKind.COMMITTEE)
+    return committees_for_roles(user, [role])
 
 
 def committees_for_roles(user: User, roles: Iterable[str]) -> QuerySet[Organization]:
     """The committees on which ``user`` holds one of ``roles`` (everything for superusers)."""
-    return organizations_visible_to(user, roles).filter(kind=OrgKind.COMMITTEE)
+    scope = user_scope(user, roles)
+    if scope.is_empty:
+        return Organization.objects.none()
+    return Organization.objects.filter(scope.committees_q("pk"), kind=OrgKind.COMMITTEE)
 
 
-def _branch_count_in_subtree() -> Subquery:
-    """COUNT of the branches under the outer role assignment's organization (itself included)."""
-    branches = (
-        Organization.objects.filter(kind=OrgKind.BRANCH)
-        .filter(StartsWith(F("path"), OuterRef("organization__path")))
-        .order_by()
+def _branch_count(branches: QuerySet[Organization]) -> Subquery:
+    """COUNT of ``branches`` (correlated to the outer role assignment) as a subquery."""
+    counted = (
+        branches.order_by()
         # COUNT without GROUP BY: one row holding the number of matching branches.
         .annotate(n=Func(F("pk"), function="COUNT"))
         .values("n")
     )
-    return Subquery(branches, output_field=IntegerField())
+    return Subquery(counted, output_field=IntegerField())
+
+
+def _branch_count_in_subtree() -> Case:
+    """COUNT of the branches under the outer role assignment's organization (itself included).
+
+    A role on a committee counts by the committee key alone (an equality the planner
+    estimates); a role lower by its path prefix within its committee.
+    """
+    branches = Organization.objects.filter(kind=OrgKind.BRANCH)
+    return Case(
+        When(
+            organization__parent__isnull=True,
+            then=_branch_count(branches.filter(committee_id=OuterRef("organization_id"))),
+        ),
+        default=_branch_count(
+            branches.filter(committee_id=OuterRef("organization__committee_id")).filter(
+                StartsWith(F("path"), OuterRef("organization__path"))
+            )
+        ),
+        output_field=IntegerField(),
+    )
 
 
 def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
-    """The user's role assignments, each with ``branch_count``: the branches it reaches (one query)."""
-    return roles_of(user).annotate(branch_count=_branch_count_in_subtree())
+    """The user's role assignments, each with ``branch_count``: the branches it reaches (one query).
+
+    The organizations of the user's roles are known (the per-request cache), so each count is
+    a subquery of literal values — the committee key, and a path prefix for a role held lower
+    — which the planner estimates; a role the cache does not know yet is counted by the
+    correlated form.
+    """
+    if not user.is_authenticated:
+        return roles_of(user)
+    counts = []
+    for org_id, path in sorted({(org_id, path) for _role, org_id, path in _role_rows(user)}):
+        root = _root_of(path)
+        branches = Organization.objects.filter(kind=OrgKind.BRANCH, committee_id=root)
+        if root != org_id:
+            branches = branches.filter(path__startswith=path)
+        counts.append(When(organization_id=org_id, then=_branch_count(branches)))
+    return roles_of(user).annotate(
+        branch_count=Case(*counts, default=_branch_count_in_subtree(), output_field=IntegerField())
+    )
 
 
 # ---------------------------------------------------------------------------- people (the directory)
@@ -213,6 +353,7 @@ def is_staff_anywhere(user: User) -> bool:
 
 
 __all__ = [
+    "Scope",
     "branches_for_role",
     "branches_visible_to",
     "can_see",
@@ -231,4 +372,6 @@ __all__ = [
     "role_set",
     "roles_of",
     "roles_with_reach",
+    "scope_q",
+    "user_scope",
 ]

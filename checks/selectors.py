@@ -12,14 +12,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.lookups import StartsWith
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from branches.models import PARENT_KINDS, CommitteePolicy, Organization, RoleAssignment, User
+from branches.models import PARENT_KINDS, CommitteePolicy, Organization, User
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS, PARENT_REVIEWERS, TREE_READERS
-from branches.selectors import branches_visible_to, committees_for_roles, organizations_visible_to
+from branches.selectors import (
+    branches_visible_to,
+    committees_for_roles,
+    scope_q,
+    user_scope,
+)
 from scoring.models import Item, Standard, StandardPurpose
 from scoring.selectors import published_standards_for
 
@@ -89,21 +93,11 @@ def check_items(standard_id: int) -> list[Item]:
 # --- Rounds ------------------------------------------------------------------------------------
 
 
-def _member_of_committee(user: User) -> Exists:
-    """EXISTS (a role of ``user`` on the outer round's committee or anywhere below it)."""
-    return Exists(
-        RoleAssignment.objects.filter(user_id=user.pk).filter(
-            StartsWith(F("organization__path"), OuterRef("committee__path"))
-        )
-    )
-
-
 def check_rounds_visible_to(user: User) -> QuerySet[CheckRound]:
+    """The rounds of the committees where ``user`` holds a role, on the committee or below it."""
     if not user.is_authenticated or not user.is_active:
         return CheckRound.objects.none()
-    if user.is_superuser:
-        return CheckRound.objects.all()
-    return CheckRound.objects.filter(_member_of_committee(user))
+    return CheckRound.objects.filter(user_scope(user).member_q())
 
 
 def get_check_round_for_user_or_404(user: User, pk) -> CheckRound:
@@ -137,7 +131,11 @@ def committees_managed_by(user: User) -> QuerySet[Organization]:
 
 
 def check_sheets_visible_to(user: User) -> QuerySet[CheckSheet]:
-    return CheckSheet.objects.filter(branch__in=branches_visible_to(user, TREE_READERS))
+    """Sheets of the branches the user reaches: by the round's committee key for a role held
+    on the committee, by the branch's path below it."""
+    return CheckSheet.objects.filter(
+        scope_q(user, TREE_READERS, org="branch__", committee="round__committee_id")
+    )
 
 
 def get_check_sheet_for_user_or_404(user: User, pk) -> CheckSheet:
@@ -154,10 +152,7 @@ def get_check_sheet_for_user_or_404(user: User, pk) -> CheckSheet:
 def round_sheets_for(user: User, check_round: CheckRound) -> QuerySet[CheckSheet]:
     """The round's sheets the user reaches (all of them for the committee's people), in tree order."""
     sheets = check_round.sheets.select_related("branch", "group")
-    if (
-        user.is_superuser
-        or organizations_visible_to(user, COMMITTEE_MANAGERS).filter(pk=check_round.committee_id).exists()
-    ):
+    if user.is_superuser or check_round.committee_id in user_scope(user, COMMITTEE_MANAGERS).committees:
         return sheets
     return sheets.filter(branch__in=branches_visible_to(user, TREE_READERS))
 

@@ -48,7 +48,7 @@ def branches_listed(
     """The branches of the user's staff scope (or under ``under``), with ``star`` in force and the parent."""
     branches = staff_scope(user).filter(kind=OrgKind.BRANCH)
     if under is not None:
-        branches = branches.filter(path__startswith=under.path)
+        branches = branches.filter(committee_id=under.committee_id, path__startswith=under.path)
     if active == "yes":
         branches = branches.filter(is_active=True)
     elif active == "no":
@@ -93,7 +93,7 @@ def organization_tree(user: User, root: Organization | None = None) -> list[Tree
     """
     scope = staff_scope(user)
     if root is not None:
-        scope = scope.filter(path__startswith=root.path)
+        scope = scope.filter(committee_id=root.committee_id, path__startswith=root.path)
     parents = list(scope.exclude(kind=OrgKind.BRANCH).order_by(*ORG_ORDER))
     by_pk = {org.pk: org for org in parents}
     children: dict[int | None, list[Organization]] = {}

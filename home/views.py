@@ -10,10 +10,13 @@ from django.shortcuts import render
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import role_set, roles_with_reach
 from checks import selectors as checks
+from rectification import selectors as rectification
 from reports import selectors as reports
 from reviews import selectors as reviews
+from supervision import selectors as supervision
 
 ANNEXES_ON_HOME = 6
+DASHBOARDS_ON_HOME = 4
 
 
 def sections_for(user) -> dict:
@@ -37,6 +40,14 @@ def sections_for(user) -> dict:
         sections["appeals"] = reviews.appeals_section(user)
     if roles & {*COMMITTEE_MANAGERS, Role.PARENT_REVIEWER} or user.is_superuser:
         sections["checks"] = checks.check_todos_for(user)
+    if roles & {*COMMITTEE_MANAGERS, Role.PARENT_REVIEWER}:
+        # The dashboards (数据看板) of the committees and party committees the user oversees.
+        sections["dashboards"] = list(reports.dashboard_scopes_for(user)[:DASHBOARDS_ON_HOME])
+    # Supervision: liaison branches without a visit, coverage, stage applications.
+    if roles & {*COMMITTEE_MANAGERS, Role.ASSESSMENT_REVIEWER, Role.BRANCH_SECRETARY} or user.is_superuser:
+        sections["supervision"] = supervision.supervision_home_for(user)
+    if roles & {Role.BRANCH_SECRETARY, Role.PARENT_REVIEWER, *COMMITTEE_MANAGERS} or user.is_superuser:
+        sections["rectification"] = rectification.home_section(user)
     return sections
 
 

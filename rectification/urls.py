@@ -1,5 +1,7 @@
 """URLs of rectification."""
 
+from .views import tasks
+
 app_name = "rectification"
 
-urlpatterns: list = []
+urlpatterns = [*tasks.urlpatterns]

@@ -18,7 +18,7 @@ from django_celery_beat.models import (
 
 from scoring.admin import EventActionAdminMixin, EventActionFilter
 
-from .models import BulletinEvent, JobRun, JobStatus
+from .models import BulletinEvent, DocumentIssuer, JobRun, JobStatus, OfficialDocument
 from .selectors import committees_for_jobs, job_runs_visible_to, managed_committees
 from .workflow import BULLETIN_TRANSITIONS
 
@@ -84,6 +84,66 @@ class BulletinEventAdmin(EventActionAdminMixin, admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(bulletin__committee__in=managed_committees(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Official documents (公文): the issuer is edited here (or on the site); documents are read-only
+# here, since drafts are edited and issued only through the site's services.
+
+
+@admin.register(DocumentIssuer)
+class DocumentIssuerAdmin(admin.ModelAdmin):
+    list_display = ["committee", "organ_name", "code"]
+    fields = ["committee", "organ_name", "code"]
+    search_fields = ["committee__name", "organ_name", "code"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("committee")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(committee__in=managed_committees(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["committee"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "committee" and not request.user.is_superuser:
+            kwargs["queryset"] = managed_committees(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(OfficialDocument)
+class OfficialDocumentAdmin(admin.ModelAdmin):
+    list_display = ["document_number", "title", "kind", "status", "committee", "issued_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["title", "document_number", "committee__name"]
+    list_select_related = ["committee"]
+    fields = [
+        "committee",
+        "kind",
+        "status",
+        "title",
+        "document_number",
+        "unit",
+        "issued_at",
+        "issued_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(committee__in=managed_committees(request.user))
 
     def has_add_permission(self, request):
         return False

@@ -12,6 +12,7 @@ from branches.demo import COMMITTEE_CODE
 from branches.models import Organization, User
 from checks.selectors import unpublished_check_quarters
 
+from .documents.demo import load_demo as load_document_demo
 from .models import Bulletin, BulletinKind, BulletinStatus, Notice, NoticeKind
 from .quarters import previous_quarter, quarter_of
 from .services.bulletins import publish_bulletin
@@ -55,6 +56,8 @@ def load_demo() -> dict[str, int]:
         created["notices"] = send_quarterly_notices_task.apply(args=(committee.pk, year, quarter)).get()
     # The daily reminders of this quarter's check (its scoring is due in three days).
     created["reminders"] = send_check_reminders_task.apply(args=(committee.pk, year, quarter)).get() or 0
+    # Official documents (公文): the bulletin and the past cycle's commendation, issued.
+    created.update(load_document_demo())
     return created
 
 

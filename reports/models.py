@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import StatusEvent
 
@@ -163,6 +164,13 @@ class NoticeKind(models.TextChoices):
     CHECK_REPORT_DUE = "check_report_due", _("Quarterly check: self-report due")
     CHECK_SCORING_DUE = "check_scoring_due", _("Quarterly check: scoring due")
     CHECK_SCORING_LATE = "check_scoring_late", _("Quarterly check: scoring overdue")
+    # Reminders of a rectification task (one per task, kind and interval slot).
+    RECT_DUE = "rect_due", _("Rectification: reminder")
+    RECT_OVERDUE = "rect_overdue", _("Rectification: overdue")
+
+
+# Kinds whose notices belong to one rectification task and repeat once per interval slot.
+TASK_NOTICE_KINDS = frozenset({NoticeKind.RECT_DUE, NoticeKind.RECT_OVERDUE})
 
 
 class Notice(models.Model):
@@ -189,6 +197,17 @@ class Notice(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # A rectification reminder: its task, and the interval it reminds of (0, 1, 2, … since the
+    # task was opened, every ``rectification_reminder_days`` days); empty for the other kinds.
+    task = models.ForeignKey(
+        "rectification.RectificationTask",
+        verbose_name=_("rectification task"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    slot = models.PositiveIntegerField(_("reminder interval"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notice")
@@ -197,8 +216,14 @@ class Notice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "committee", "year", "quarter", "kind"],
+                condition=models.Q(task__isnull=True),
                 name="one_notice_per_quarter_and_kind",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "task", "kind", "slot"],
+                condition=models.Q(task__isnull=False),
+                name="one_notice_per_task_kind_slot",
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notice_unread_idx")]
 
@@ -243,3 +268,163 @@ class JobRun(models.Model):
         if not self.progress_total:
             return 0
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+# ---------------------------------------------------------------------------- official documents
+
+
+class DocumentIssuer(models.Model):
+    """How a committee signs its official documents (公文): the issuing organ's full name, which
+    heads every document in red (发文机关标志) and signs it at the end, and the short code (代字)
+    its document numbers start with ("滨直工委〔2026〕12号")."""
+
+    committee = models.OneToOneField(
+        "branches.Organization",
+        verbose_name=_("working committee"),
+        on_delete=models.CASCADE,
+        related_name="document_issuer",
+    )
+    organ_name = models.CharField(_("issuing organ"), max_length=60)
+    code = models.CharField(_("document code"), max_length=20)
+
+    class Meta:
+        verbose_name = _("issuer of official documents")
+        verbose_name_plural = _("issuers of official documents")
+
+    def __str__(self) -> str:
+        return f"{self.organ_name} · {self.code}"
+
+
+class DocumentKind(models.TextChoices):
+    BULLETIN = "bulletin", _("Quarterly bulletin (official document)")
+    COMMENDATION = "commendation", _("Commendation decision")
+    RESULTS_NOTICE = "results_notice", _("Notice of certification results")
+    RECTIFICATION_NOTICE = "rectification_notice", _("Rectification notice")
+
+
+class DocumentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", pgettext_lazy("official document", "Issued")
+
+
+class OfficialDocument(models.Model):
+    """An official document (公文) in Word, made from frozen data: a draft staff may edit (title,
+    lead paragraph, closing text), then issued once with its document number, after which it
+    never changes and its .docx file is stored.
+
+    The source is one of: the quarterly ``bulletin`` (通报); the ``cycle``, or one certified
+    ``notice_batch`` of it (表彰决定; 认定结果通知 to the party committee ``unit``); a
+    rectification task (整改通知, addressed to its branch as ``unit``)."""
+
+    committee = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("working committee"),
+        on_delete=models.PROTECT,
+        related_name="official_documents",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT
+    )
+    bulletin = models.ForeignKey(
+        Bulletin,
+        verbose_name=_("quarterly bulletin"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    cycle = models.ForeignKey(
+        "reviews.Cycle",
+        verbose_name=_("certification cycle"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notice_batch = models.ForeignKey(
+        "reviews.NoticeBatch",
+        verbose_name=_("public notice batch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("addressed to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source_key = models.CharField(_("source"), max_length=60, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    lead = models.TextField(_("lead paragraph"), max_length=4000)
+    closing = models.TextField(_("closing text"), max_length=4000, blank=True)
+    data = models.JSONField(_("frozen data"), default=dict, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    document_number = models.CharField(_("document number"), max_length=60, blank=True)
+    organ_name = models.CharField(_("issuing organ"), max_length=60, blank=True)
+    docx = models.FileField(_("Word file"), upload_to="documents/", blank=True, max_length=255)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("official document")
+        verbose_name_plural = _("official documents")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Numbers run per committee and year without gaps: the issue service takes the next
+            # one under the issuer's row lock; this stops a duplicate whatever happens.
+            models.UniqueConstraint(
+                fields=["committee", "year", "number"],
+                condition=models.Q(number__isnull=False),
+                name="one_document_number_per_committee_and_year",
+            ),
+            # One document of a kind per source (a second "create" opens the first one).
+            models.UniqueConstraint(fields=["kind", "source_key"], name="one_document_per_source"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft", number__isnull=True)
+                | models.Q(status="issued", number__isnull=False, year__isnull=False),
+                name="issued_document_has_a_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["committee", "status"], name="document_committee_status_idx")]
+
+    def __str__(self) -> str:
+        return self.document_number or self.title
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == DocumentStatus.ISSUED
+
+
+class OfficialDocumentEvent(StatusEvent):
+    """Every move of an official document (created, edited, issued): who, when, from, to, why."""
+
+    document = models.ForeignKey(
+        OfficialDocument, verbose_name=_("official document"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=DocumentStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=DocumentStatus.choices)
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("official document event")
+        verbose_name_plural = _("official document events")

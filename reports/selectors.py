@@ -1,24 +1,35 @@
 """Scoped reads of the reports: a user's notices, the job runs they may see, certificates by code."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from branches.models import Organization, User
-from branches.roles import COMMITTEE_MANAGERS, TREE_READERS
+from branches.models import PARENT_KINDS, Organization, OrgKind, RoleAssignment, User
+from branches.roles import COMMITTEE_MANAGERS, PARENT_REVIEWERS, TREE_READERS
 from branches.selectors import (
     branches_visible_to,
     committees_for_roles,
+    get_organization_for_user_or_404,
     has_role_on,
     organizations_visible_to,
+    require_role,
+    user_scope,
 )
 from reviews.models import Certificate
 
-from .models import Bulletin, BulletinAnnex, BulletinStatus, JobRun, Notice
+from .models import (
+    Bulletin,
+    BulletinAnnex,
+    BulletinStatus,
+    DocumentStatus,
+    JobRun,
+    Notice,
+    OfficialDocument,
+)
 
 # ---------------------------------------------------------------------------- notices
 
@@ -55,9 +66,9 @@ def managed_committees(user) -> QuerySet[Organization]:
 
 
 def bulletins_in_scope(user) -> QuerySet[Bulletin]:
-    """Bulletins of the committees whose tree holds any organization the user reaches."""
-    reached = organizations_visible_to(user).filter(StartsWith(F("path"), OuterRef("committee__path")))
-    return Bulletin.objects.filter(Exists(reached))
+    """Bulletins of the committees whose tree holds any organization the user reaches (the
+    committee keys of the user's roles: no scan of the tree)."""
+    return Bulletin.objects.filter(user_scope(user).member_q())
 
 
 def get_bulletin_for_user_or_404(user, pk) -> Bulletin:
@@ -114,6 +125,45 @@ def published_annexes_for(user) -> QuerySet[BulletinAnnex]:
     )
 
 
+# ---------------------------------------------------------------------------- the dashboard
+
+# Who reads a dashboard: the committee's approvers and staff (any organization of its tree),
+# and a party committee's preliminary reviewers (their party committee's subtree).
+DASHBOARD_ROLES = COMMITTEE_MANAGERS | PARENT_REVIEWERS
+DASHBOARD_KINDS = (OrgKind.COMMITTEE, *PARENT_KINDS)
+
+
+def dashboard_scopes_for(user) -> QuerySet[Organization]:
+    """The organizations whose dashboard ``user`` may open from the home page: each one where
+    they hold a dashboard role (a committee or a party committee / general branch), top first."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    if user.is_superuser:
+        return Organization.objects.filter(kind=OrgKind.COMMITTEE).order_by("sort_order", "code")
+    held = RoleAssignment.objects.filter(user_id=user.pk, role__in=DASHBOARD_ROLES).values("organization_id")
+    return Organization.objects.filter(pk__in=held, kind__in=DASHBOARD_KINDS, is_active=True).order_by(
+        "depth", "sort_order", "code"
+    )
+
+
+def get_dashboard_scope_or_404(user, pk) -> Organization:
+    """A committee or party committee in the user's scope (else 404) that they may read the
+    dashboard of (else 403): a role from DASHBOARD_ROLES on it or above it."""
+    org = get_organization_for_user_or_404(user, pk)
+    if org.kind not in DASHBOARD_KINDS:
+        raise Http404
+    require_role(user, DASHBOARD_ROLES, org)
+    return org
+
+
+def default_dashboard_scope(user) -> Organization:
+    """The first of the user's dashboards; 403 for someone who has none."""
+    scope = dashboard_scopes_for(user).first()
+    if scope is None:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return scope
+
+
 # ---------------------------------------------------------------------------- job runs
 
 
@@ -162,3 +212,56 @@ def find_certificate_by_code(code: str) -> Certificate | None:
         .select_related("branch", "assessment__cycle__committee")
         .first()
     )
+
+
+# ---------------------------------------------------------------------------- official documents
+
+
+def documents_visible_to(user) -> QuerySet[OfficialDocument]:
+    """The official documents a user may open: every one of the committees they manage (drafts
+    too), and the issued ones addressed to them — to every unit of a committee in whose tree they
+    hold a reading role, or to a party committee or branch they hold a reading role on."""
+    if not user.is_authenticated or not user.is_active:
+        return OfficialDocument.objects.none()
+    readers = organizations_visible_to(user, TREE_READERS)
+    in_tree = readers.filter(StartsWith(F("path"), OuterRef("committee__path")))
+    return OfficialDocument.objects.filter(
+        Q(committee__in=managed_committees(user))
+        | Q(status=DocumentStatus.ISSUED, unit__in=readers)
+        | (Q(status=DocumentStatus.ISSUED, unit__isnull=True) & Q(Exists(in_tree)))
+    )
+
+
+def get_document_for_user_or_404(user, pk, *, manage: bool = False) -> OfficialDocument:
+    """An official document for reading (or, with ``manage``, for editing and issuing).
+
+    Outside the committee's tree 404, as for no such document. The committee's staff and
+    approver may do anything with it. A document addressed to another party committee or branch,
+    or a draft addressed to the user's own, answers 404 as the bulletin's annexes do; a role
+    too low for it (an assessment-team reviewer, a draft of a document to every unit, any edit)
+    answers 403.
+    """
+    try:
+        document = OfficialDocument.objects.select_related("committee", "unit", "issued_by").get(pk=pk)
+    except (OfficialDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    reached = organizations_visible_to(user)
+    if not reached.filter(path__startswith=document.committee.path).exists():
+        raise Http404
+    if can_manage_bulletins(user, document.committee):
+        return document
+    if document.unit_id is not None:
+        if not reached.filter(path__startswith=document.unit.path).exists():
+            raise Http404  # another unit's document: as for one that does not exist
+        if document.status != DocumentStatus.ISSUED:
+            raise Http404  # a draft is the committee's own until it is issued
+        readable = organizations_visible_to(user, TREE_READERS).filter(pk=document.unit_id).exists()
+    else:
+        readers = organizations_visible_to(user, TREE_READERS)
+        readable = (
+            document.status == DocumentStatus.ISSUED
+            and readers.filter(path__startswith=document.committee.path).exists()
+        )
+    if manage or not readable:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return document

@@ -39,6 +39,7 @@ from .services.bulletins import (
     remove_annex_temporaries,
 )
 from .services.notices import send_quarterly_notices
+from .services.rectification import committees_with_running_tasks, send_rectification_reminders
 from .services.reminders import open_round_ids, send_check_reminders
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,25 @@ def check_round_reminders(self) -> int:
     for committee_id, year, quarter in rounds:
         send_check_reminders_task.delay_on_commit(committee_id, year, quarter)
     return len(rounds)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.rectification_reminders")
+def rectification_reminders(self) -> int:
+    """Daily: the reminders of every committee's rectification tasks (each person once per interval)."""
+    committee_ids = committees_with_running_tasks()
+    for committee_id in committee_ids:
+        send_rectification_reminders_task.delay_on_commit(committee_id)
+    return len(committee_ids)
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.send_rectification_reminders_task")
+def send_rectification_reminders_task(self, committee_id: int, today: str | None = None) -> int:
+    """Remind the committee's task owners, secretaries and (when late) parent reviewers; returns how
+    many reminders were new. ``today`` (ISO date) only for tests and catching up."""
+    import datetime
+
+    day = datetime.date.fromisoformat(today) if today else None
+    return send_rectification_reminders(committee_id=committee_id, today=day)
 
 
 # --- The committee's large cycle-wide operations (started from its pages: ``reviews.jobs``) ----

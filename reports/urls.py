@@ -1,6 +1,6 @@
 """URLs of notices, bulletins, branch reports and certificate verification."""
 
-from .views import branch_reports, bulk_jobs, bulletins, exports, jobs, notices
+from .views import branch_reports, bulk_jobs, bulletins, dashboard, documents, exports, jobs, notices
 
 app_name = "reports"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     *jobs.urlpatterns,
     *bulk_jobs.urlpatterns,
     *exports.urlpatterns,
+    *dashboard.urlpatterns,
+    *documents.urlpatterns,
 ]

@@ -10,6 +10,7 @@ from branches.roles import COMMITTEE_MANAGERS
 from branches.workflow import Transition
 
 from .models import BulletinStatus as B
+from .models import DocumentStatus as D
 
 # A draft or a failed bulletin may be generated again; a published one never is.
 _GENERATABLE = frozenset({B.GENERATING, B.DRAFT, B.FAILED})
@@ -28,5 +29,25 @@ BULLETIN_TRANSITIONS: dict[str, Transition] = {
             B.GENERATING: _ONLY_A_DRAFT,
             B.FAILED: _ONLY_A_DRAFT,
         },
+    ),
+}
+
+
+# Official documents (公文): a draft is edited by the committee's staff or approver (each edit
+# recorded), then issued once, numbered, frozen.
+DOCUMENT_TRANSITIONS: dict[str, Transition] = {
+    "edit": Transition(
+        frozenset({D.DRAFT}),
+        D.DRAFT,
+        COMMITTEE_MANAGERS,
+        _("edit"),
+        refusals={D.ISSUED: _("This document has been issued and can no longer be changed.")},
+    ),
+    "issue": Transition(
+        frozenset({D.DRAFT}),
+        D.ISSUED,
+        COMMITTEE_MANAGERS,
+        _("issue"),
+        refusals={D.ISSUED: _("This document has already been issued.")},
     ),
 }

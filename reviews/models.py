@@ -391,6 +391,11 @@ class Objection(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    substantiated = models.BooleanField(
+        _("substantiated"),
+        default=False,
+        help_text=_("The objection was found true (异议属实); a rectification task follows."),
+    )
 
     class Meta:
         verbose_name = _("objection")

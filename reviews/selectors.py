@@ -49,9 +49,10 @@ from branches.selectors import (
     branches_visible_to,
     committees_for_roles,
     has_role_on,
-    organizations_visible_to,
     role_paths,
     role_set,
+    scope_q,
+    user_scope,
 )
 from scoring.arithmetic import (
     ScoreError,
@@ -104,8 +105,12 @@ RESULT_PUBLIC = frozenset({S.PUBLICIZED, S.CERTIFIED})
 
 
 def assessments_visible_to(user, roles=None) -> QuerySet[Assessment]:
-    """Assessments of branches the user reaches with one of ``roles`` (any role if None)."""
-    return Assessment.objects.filter(branch__in=branches_visible_to(user, roles))
+    """Assessments of branches the user reaches with one of ``roles`` (any role if None).
+
+    A role held on a committee reaches its cycles' assessments by the cycle's committee key
+    (no scan of the tree); a role held lower, the assessments of the branches under it.
+    """
+    return Assessment.objects.filter(scope_q(user, roles, org="branch__", committee="cycle__committee_id"))
 
 
 def get_assessment_for_user_or_404(user, pk, roles=None) -> Assessment:
@@ -164,7 +169,8 @@ def rereviewed_assessments(user) -> QuerySet[Assessment]:
 
 
 def cycles_visible_to(user, roles=None) -> QuerySet[Cycle]:
-    return Cycle.objects.filter(committee__in=organizations_visible_to(user, roles))
+    """The cycles of the committees where the user holds one of ``roles`` (the committee key, no tree)."""
+    return Cycle.objects.filter(user_scope(user, roles).committees_q())
 
 
 def get_cycle_for_user_or_404(user, pk, roles=None) -> Cycle:
@@ -498,9 +504,7 @@ def held_roles(reviewer_ids: Iterable[int], committee: Organization) -> dict[int
     """
     index: dict[int, list[HeldRole]] = defaultdict(list)
     for ra in (
-        RoleAssignment.objects.filter(
-            user_id__in=list(reviewer_ids), organization__path__startswith=committee.path
-        )
+        RoleAssignment.objects.filter(user_id__in=list(reviewer_ids), organization__committee_id=committee.pk)
         .exclude(organization_id=committee.pk)
         .select_related("organization")
         .order_by("organization__path", "role")
@@ -898,7 +902,7 @@ def committee_section(user) -> CommitteeDashboard:
     branch_count = branches.count()
     star_counts = {n: stars[f"s{n}"] for n in range(5, 0, -1)}
     policy = (
-        CommitteePolicy.objects.filter(committee__in=organizations_visible_to(user, roles))
+        CommitteePolicy.objects.filter(user_scope(user, roles).committees_q())
         .order_by("committee__path")
         .first()
     )

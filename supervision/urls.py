@@ -1,5 +1,11 @@
-"""URLs of supervision."""
+"""URLs of supervision: liaison branches, visits and stage applications."""
+
+from .views import liaisons, stages, visits
 
 app_name = "supervision"
 
-urlpatterns: list = []
+urlpatterns = [
+    *visits.urlpatterns,
+    *liaisons.urlpatterns,
+    *stages.urlpatterns,
+]

@@ -47,7 +47,23 @@ from checks.models import (
 )
 from checks.services.entries import record_check_entry
 from checks.services.rounds import open_check_round
-from reports.models import Bulletin, JobRun, Notice, NoticeKind
+from rectification.models import (  # --- rectification
+    RectificationEvent,
+    RectificationFile,
+    RectificationReport,
+    RectificationTask,
+    SourceKind,
+)
+from rectification.services import open_task, report_progress  # --- end of rectification
+from reports.models import (
+    Bulletin,
+    DocumentIssuer,
+    JobRun,
+    Notice,
+    NoticeKind,
+    OfficialDocument,
+    OfficialDocumentEvent,
+)
 from reports.tasks import generate_bulletin_task, send_quarterly_notices_task
 from reviews.models import (
     Appeal,
@@ -84,6 +100,18 @@ from reviews.services.scoring import assign_reviewers, submit_scores
 from scoring.arithmetic import ScoreEntry
 from scoring.models import Item, Standard
 from scoring.services.defaults import ensure_default_standard
+from supervision.models import (  # --- supervision
+    LiaisonAssignment,
+    StageApplication,
+    StageApplicationEvent,
+    StageApplicationFile,
+    SupervisionVisit,
+    VisitEvent,
+    VisitPhoto,
+)
+from supervision.services.liaisons import assign_liaisons
+from supervision.services.stages import submit_stage_application
+from supervision.services.visits import record_visit  # --- end of supervision
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2025, 6, 20, 10, 0, tzinfo=SHANGHAI)
@@ -204,6 +232,36 @@ def fingerprint() -> dict:
         ),
         "check_proposals": list(DowngradeProposal.objects.order_by("pk").values_list("pk", "status")),
         # --- end of checks
+        # --- official documents
+        "documents": list(
+            OfficialDocument.objects.order_by("pk").values_list(
+                "pk", "status", "number", "title", "lead", "docx"
+            )
+        ),
+        "document_events": OfficialDocumentEvent.objects.count(),
+        "document_issuers": list(
+            DocumentIssuer.objects.order_by("pk").values_list("pk", "organ_name", "code")
+        ),
+        # --- end of official documents
+        # --- rectification
+        "rect_tasks": list(
+            RectificationTask.objects.order_by("pk").values_list("pk", "status", "owner_id", "deadline")
+        ),
+        "rect_events": RectificationEvent.objects.count(),
+        "rect_reports": RectificationReport.objects.count(),
+        "rect_files": RectificationFile.objects.count(),
+        # --- end of rectification
+        # --- supervision
+        "liaisons": list(
+            LiaisonAssignment.objects.order_by("pk").values_list("pk", "member_id", "branch_id")
+        ),
+        "visits": SupervisionVisit.objects.count(),
+        "visit_photos": VisitPhoto.objects.count(),
+        "visit_events": VisitEvent.objects.count(),
+        "stage_applications": list(StageApplication.objects.order_by("pk").values_list("pk", "status")),
+        "stage_events": StageApplicationEvent.objects.count(),
+        "stage_files": StageApplicationFile.objects.count(),
+        # --- end of supervision
         # The directory's writes: the tree, accounts, roles and the audit trail.
         "organizations": list(
             Organization.objects.order_by("pk").values_list(
@@ -283,6 +341,26 @@ class World:
     proposals: dict[str, DowngradeProposal] = field(default_factory=dict)
     check_item: Item | None = None
     # --- end of checks
+    # --- official documents: by "<committee>_draft" (the past cycle's commendation, a draft) and
+    # "<committee>_notice" (its results notice to P1 / Q1, issued)
+    documents: dict = field(default_factory=dict)
+    # --- end of official documents
+    # --- rectification: by branch code, a task opened by the parent reviewer and reported by the
+    # secretary with a file (to accept or send back), one still open (to report) and one proposed
+    rect_tasks: dict[str, RectificationTask] = field(default_factory=dict)
+    rect_files: dict[str, RectificationFile] = field(default_factory=dict)
+    rect_open: dict[str, RectificationTask] = field(default_factory=dict)
+    rect_proposed: dict[str, RectificationTask] = field(default_factory=dict)
+    # --- end of rectification
+    # --- supervision: by branch code, its liaison assignment (B1: reviewer, B2: second_reviewer,
+    # D1: c2_reviewer), the visit that member recorded (with findings and a photo) and the branch
+    # secretary's stage application, submitted (basic → distinctive) with a file
+    liaisons: dict[str, LiaisonAssignment] = field(default_factory=dict)
+    visits: dict[str, SupervisionVisit] = field(default_factory=dict)
+    visit_photos: dict[str, VisitPhoto] = field(default_factory=dict)
+    stage_applications: dict[str, StageApplication] = field(default_factory=dict)
+    stage_files: dict[str, StageApplicationFile] = field(default_factory=dict)
+    # --- end of supervision
 
 
 def pdf(name: str = "支部委员会会议记录.pdf") -> SimpleUploadedFile:
@@ -527,6 +605,101 @@ def _checks(world: World) -> None:
 # --- end of checks
 
 
+# --- rectification
+def _rectification(world: World) -> None:
+    for branch, crew in CREW.items():
+        org = world.orgs[branch]
+        parent, secretary = world.users[crew.parent], world.users[crew.secretary]
+
+        def task(title, *, proposed=False, org=org, parent=parent, secretary=secretary, branch=branch):
+            return open_task(
+                committee=world.orgs[COMMITTEE_OF[branch]],
+                branch=org,
+                title=title,
+                requirement="补齐“三会一课”记录。",
+                owner=None if proposed else secretary,
+                deadline=None if proposed else datetime.date(2025, 7, 20),
+                source_kind=SourceKind.MANUAL,
+                actor=parent,
+                proposed=proposed,
+            )
+
+        world.rect_tasks[branch] = task("会议记录整改")
+        report_progress(
+            task=world.rect_tasks[branch], actor=secretary, text="已补齐。", files=[pdf("整改材料.pdf")]
+        )
+        world.rect_files[branch] = world.rect_tasks[branch].files.get()
+        world.rect_open[branch] = task("党费收缴整改")
+        world.rect_proposed[branch] = task("失分项整改", proposed=True)
+
+
+# --- end of rectification
+
+
+# --- supervision
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da636460f85f0f0002870180eb47ba920000000049454e44ae426082"
+)
+LIAISON_OF = {"B1": "reviewer", "B2": "second_reviewer", "D1": "c2_reviewer"}
+
+
+def _supervision(world: World) -> None:
+    for branch, member in LIAISON_OF.items():
+        committee = COMMITTEE_OF[branch]
+        crew = CREW[branch]
+        (world.liaisons[branch],) = assign_liaisons(
+            committee=world.orgs[committee],
+            member=world.users[member],
+            branches=[world.orgs[branch]],
+            actor=world.users[crew.staff],
+        )
+        world.visits[branch] = record_visit(
+            branch=world.orgs[branch],
+            actor=world.users[member],
+            visited_on=datetime.date(2025, 6, 10),
+            members=[world.users[member]],
+            checked="查阅“三会一课”记录。",
+            findings="会议记录不全。",
+            photos=[SimpleUploadedFile("现场.png", PNG, content_type="image/png")],
+        )
+        world.visit_photos[branch] = world.visits[branch].photos.get()
+        world.stage_applications[branch] = submit_stage_application(
+            branch=world.orgs[branch],
+            actor=world.users[crew.secretary],
+            name="红色课堂",
+            description="每月开展一次红色课堂。",
+            files=[pdf("特色材料.pdf")],
+        )
+        world.stage_files[branch] = world.stage_applications[branch].files.get()
+
+
+# --- end of supervision
+
+
+# --- official documents
+
+
+def _documents(world: World) -> None:
+    """Each committee's commendation of its past cycle (a draft) and its results notice to its first
+    party committee (issued), through the services."""
+    from reports.services.documents import create_commendation, create_results_notices, issue_document
+
+    for committee, unit in (("C1", "P1"), ("C2", "Q1")):
+        approver = world.users[APPROVER_OF[committee]]
+        world.documents[f"{committee}_draft"], _ = create_commendation(
+            cycle=world.past[committee], actor=approver
+        )
+        notices = {
+            document.unit.code: document
+            for document, _ in create_results_notices(cycle=world.past[committee], actor=approver)
+        }
+        world.documents[f"{committee}_notice"] = issue_document(document=notices[unit], actor=approver)
+
+
+# --- end of official documents
+
+
 def build_world() -> World:
     """The whole world, through the services; call it inside a transaction the caller rolls back."""
     # A transactional test elsewhere may have flushed the standard its data migration made.
@@ -546,4 +719,7 @@ def build_world() -> World:
     _quarterly_jobs(world)
     _appeals(world)
     _checks(world)  # --- checks
+    _supervision(world)  # --- supervision
+    _rectification(world)  # --- rectification
+    _documents(world)  # --- official documents
     return world

@@ -91,3 +91,16 @@ def test_demo_data_is_believable_and_running_it_twice_changes_nothing(settings, 
         .exclude(comment="")
         .exists()
     )
+    # --- official documents: the bulletin's 通报 and the past cycle's 表彰决定 issued (numbered,
+    # stored), a 认定结果通知 to each party committee as a draft; the second run made none again.
+    from reports.models import DocumentKind, OfficialDocument
+
+    issued = OfficialDocument.objects.filter(status="issued").order_by("number")
+    assert [(d.kind, d.document_number[:4]) for d in issued] == [
+        (DocumentKind.BULLETIN, "滨直工委"),
+        (DocumentKind.COMMENDATION, "滨直工委"),
+    ]
+    assert all(d.docx.name and d.docx.storage.exists(d.docx.name) for d in issued)
+    notices = OfficialDocument.objects.filter(kind=DocumentKind.RESULTS_NOTICE)
+    assert notices.count() >= 4 and set(notices.values_list("status", flat=True)) == {"draft"}
+    # --- end of official documents

@@ -104,3 +104,14 @@ SHARED = {
 @pytest.mark.parametrize(("name", "home"), SHARED.items())
 def test_a_shared_concept_is_defined_once(name, home):
     assert definitions().get(name) == [home]
+
+
+def test_every_browser_test_module_is_marked_to_run_last():
+    """Unmarked, a module's Playwright session would start among the other tests (see
+    tests/browser/conftest.py: the browser tests run last)."""
+    unmarked = [
+        path.name
+        for path in sorted((ROOT / "tests" / "browser").glob("test_*.py"))
+        if "pytest.mark.browser" not in path.read_text(encoding="utf-8")
+    ]
+    assert unmarked == []

@@ -184,6 +184,10 @@ def planted(django_db_setup, django_db_blocker, tmp_path_factory):
             threshold=Decimal("90"),
             five_good=True,
         )
+        # Rectification: a task's title and requirement.  # --- rectification
+        from rectification.models import RectificationTask
+
+        RectificationTask.objects.filter(pk=world.rect_tasks["B1"].pk).update(title=PLUS, requirement=MINUS)
         yield world
         transaction.set_rollback(True)
 
@@ -219,6 +223,12 @@ EXPORTS = {
     "checks:year_results_export": ("approver", lambda w: [], "?year=2025", {LINK, TAB}),
     "checks:five_good_list_export": ("approver", lambda w: [], "", {LINK, TAB}),
     "checks:proposal_list_export": ("approver", lambda w: [], "?state=done", {SUM, TAB, AT, PLUS}),
+    "rectification:task_list_export": ("parent", lambda w: [], "?state=all", {LINK, SUM, TAB, PLUS, MINUS}),
+    "reports:document_list_export": ("staff", lambda w: [], "", set()),
+    "reports:dashboard_branches_export": ("staff", lambda w: [w.orgs["C1"].pk], "", {LINK}),
+    "supervision:liaison_list_export": ("staff", lambda w: [], "", {LINK}),
+    "supervision:visit_list_export": ("staff", lambda w: [], "", set()),
+    "supervision:stage_list_export": ("staff", lambda w: [], "", set()),
 }
 
 
@@ -226,7 +236,10 @@ def export_url_names() -> set[str]:
     return {
         name
         for name in project_url_names()
-        if name.startswith(("reviews:", "reports:", "directory:", "checks:")) and name.endswith("_export")
+        if name.startswith(
+            ("reviews:", "reports:", "directory:", "checks:", "rectification:", "supervision:")
+        )
+        and name.endswith("_export")
     }
 
 

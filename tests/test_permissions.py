@@ -1529,6 +1529,394 @@ POST_DATA.update(
 # --- end of checks
 
 
+# --- supervision: liaison branches, visits, stage applications. B1's liaison is the "reviewer"
+# row, B2's the second reviewer, D1's C2's reviewer; each recorded a visit of its branch (with
+# findings and a photo); each branch's secretary has a stage application waiting. Visits are read
+# by whoever reaches the branch with any role; stage applications through the tree (TREE_READERS).
+# Committee members (approver, staff, team reviewers of the committee itself) record visits and
+# see their liaison branches; approvers and staff give them; who went or the committee's
+# approver or staff open a task from a finding; the secretary applies and withdraws; the approver decides.
+
+_MEMBERS = ("reviewer", "approver", "staff", "c2_approver")
+
+
+def _roles_page(allowed):
+    return {
+        role: ((LOGIN,) if role == "anonymous" else (200,) if role in allowed else (403,)) for role in ROWS
+    }
+
+
+_VISIT_READ = {**_TREE_READ, "reviewer": (200, 200, 404)}
+
+TARGETS.update(
+    {
+        "supervision:visit_list": page("supervision:visit_list"),
+        "supervision:visit_list_export": page("supervision:visit_list_export"),
+        "supervision:visit_new": page("supervision:visit_new"),
+        "supervision:visit_detail": per_branch("supervision:visit_detail", "visits"),
+        "supervision:visit_open_task": per_branch("supervision:visit_open_task", "visits"),
+        "supervision:visit_photo": per_branch("supervision:visit_photo", "visit_photos"),
+        "supervision:liaison_list": page("supervision:liaison_list"),
+        "supervision:liaison_list_export": page("supervision:liaison_list_export"),
+        "supervision:liaison_assign": page("supervision:liaison_assign"),
+        "supervision:liaison_remove": per_branch("supervision:liaison_remove", "liaisons"),
+        "supervision:stage_list": page("supervision:stage_list"),
+        "supervision:stage_list_export": page("supervision:stage_list_export"),
+        "supervision:stage_apply": page("supervision:stage_apply"),
+        "supervision:stage_detail": per_branch("supervision:stage_detail", "stage_applications"),
+        "supervision:stage_decide": per_branch("supervision:stage_decide", "stage_applications"),
+        "supervision:stage_withdraw": per_branch("supervision:stage_withdraw", "stage_applications"),
+        "supervision:stage_file": per_branch("supervision:stage_file", "stage_files"),
+    }
+)
+MATRIX.update(
+    {
+        "supervision:visit_list": _everyone(200),
+        "supervision:visit_list_export": _everyone(200),
+        "supervision:visit_new": _roles_page(_MEMBERS),
+        # columns: B1, B2, D1 — whoever reaches the branch, the committee's team reviewers too
+        "supervision:visit_detail": _branch_cells(_VISIT_READ, 200),
+        "supervision:visit_photo": _branch_cells(_VISIT_READ, 200),
+        # who recorded it (the reviewer, B1's), or the committee's approver and staff
+        "supervision:visit_open_task": _branch_cells(
+            {
+                **_TREE_REFUSED,
+                "reviewer": (200, 403, 404),
+                "approver": (200, 200, 404),
+                "staff": (200, 200, 404),
+            },
+            200,
+        ),
+        "supervision:liaison_list": _roles_page(_MEMBERS),
+        "supervision:liaison_list_export": _roles_page(_MEMBERS),
+        "supervision:liaison_assign": _roles_page(("approver", "staff", "c2_approver")),
+        # a liaison is seen by the committee's approver and staff, and by its member (who may not remove it)
+        "supervision:liaison_remove": _branch_cells(
+            {"reviewer": (403, 404, 404), "approver": (200, 200, 404), "staff": (200, 200, 404)}, 200
+        ),
+        "supervision:stage_list": _everyone(200),
+        "supervision:stage_list_export": _everyone(200),
+        "supervision:stage_apply": _roles_page(("secretary",)),
+        "supervision:stage_detail": _branch_cells(_TREE_READ, 200),
+        "supervision:stage_file": _branch_cells(_TREE_READ, 200),
+        "supervision:stage_decide": _branch_cells({**_TREE_REFUSED, "approver": (200, 200, 404)}, 200),
+        "supervision:stage_withdraw": _branch_cells({**_TREE_REFUSED, "secretary": (200, 404, 404)}, 403),
+    }
+)
+ALSO_POST = ALSO_POST | {
+    "supervision:visit_new",
+    "supervision:visit_open_task",
+    "supervision:liaison_assign",
+    "supervision:liaison_remove",
+    "supervision:stage_apply",
+    "supervision:stage_decide",
+    "supervision:stage_withdraw",
+}
+POST_DATA.update(
+    {
+        # C2's approver sending B1 gets the form back: B1 is not among the choices (400).
+        "supervision:visit_new": lambda w: {
+            "branch": w.orgs["B1"].pk,
+            "visited_on": "2025-06-19",
+            "members": [w.users["reviewer"].pk],
+            "checked": "查阅党费收缴台账。",
+            "findings": "",
+        },
+        # Owner: B1's secretary (for B2 and D1 not among the choices: 400).
+        "supervision:visit_open_task": lambda w: {
+            "title": "整改会议记录",
+            "requirement": "补齐会议记录。",
+            "owner": w.users["secretary"].pk,
+            "deadline": "2025-07-20",
+        },
+        # C2's approver sending C1 gets the form back: C1 is not among the choices (400).
+        "supervision:liaison_assign": lambda w: {
+            "committee": w.orgs["C1"].pk,
+            "member": w.users["reviewer"].pk,
+            "branches": [w.orgs["B2"].pk],
+        },
+        # B1 has an application waiting already: the form says so (400).
+        "supervision:stage_apply": lambda w: {
+            "branch": w.orgs["B1"].pk,
+            "name": "品牌",
+            "description": "说明",
+        },
+        "supervision:stage_decide": lambda w: {"decision": "approve", "reason": "特色鲜明，同意。"},
+    }
+)
+# --- end of supervision
+
+
+# --- rectification: by branch (B1, B2, D1) a task reported with a file (accept, send back), one
+# open (report) and one proposed (confirm, dismiss). Whoever reaches the branch through the tree
+# reads its tasks; its parent reviewer, the committee's approver and staff (staff of P1 too) decide;
+# the secretary reports. Team reviewers see no tasks (the list 403, a task 404).
+_RECT_OVERSEE = {
+    "secretary": (403, 404, 404),
+    "parent": (200, 200, 404),
+    "approver": (200, 200, 404),
+    "staff": (200, 200, 404),
+    "p1_staff": (200, 200, 404),
+}
+_RECT_READERS = ("secretary", "parent", "approver", "staff", "p1_staff", "p2_parent", "c2_approver")
+_RECT_OPENERS = ("parent", "approver", "staff", "p1_staff", "p2_parent", "c2_approver")
+
+
+def _rect_page(allowed):
+    return {
+        role: ((LOGIN,) if role == "anonymous" else (200,) if role in allowed else (403,)) for role in ROWS
+    }
+
+
+TARGETS.update(
+    {
+        "rectification:task_list": page("rectification:task_list"),
+        "rectification:task_list_export": page("rectification:task_list_export"),
+        "rectification:task_new": page("rectification:task_new"),
+        "rectification:task_detail": per_branch("rectification:task_detail", "rect_tasks"),
+        "rectification:task_file": per_branch("rectification:task_file", "rect_files"),
+        "rectification:task_confirm": per_branch("rectification:task_confirm", "rect_proposed"),
+        "rectification:task_dismiss": per_branch("rectification:task_dismiss", "rect_proposed"),
+        "rectification:task_report": per_branch("rectification:task_report", "rect_open"),
+        "rectification:task_send_back": per_branch("rectification:task_send_back", "rect_tasks"),
+        "rectification:task_accept": per_branch("rectification:task_accept", "rect_tasks"),
+    }
+)
+MATRIX.update(
+    {
+        "rectification:task_list": _rect_page(_RECT_READERS),
+        "rectification:task_list_export": _rect_page(_RECT_READERS),
+        "rectification:task_new": _rect_page(_RECT_OPENERS),
+        "rectification:task_detail": _branch_cells(_TREE_READ, 200),
+        "rectification:task_file": _branch_cells(_TREE_READ, 200),
+        "rectification:task_confirm": _branch_cells(_RECT_OVERSEE, 200),
+        "rectification:task_dismiss": _branch_cells(_RECT_OVERSEE, 200),
+        "rectification:task_report": _branch_cells(
+            {
+                "secretary": (200, 404, 404),
+                "parent": (403, 403, 404),
+                "approver": (403, 403, 404),
+                "staff": (403, 403, 404),
+                "p1_staff": (403, 403, 404),
+            },
+            403,
+        ),
+        "rectification:task_send_back": _branch_cells(_RECT_OVERSEE, 200),
+        "rectification:task_accept": _branch_cells(_RECT_OVERSEE, 200),
+    }
+)
+ALSO_POST = ALSO_POST | {
+    "rectification:task_new",
+    "rectification:task_confirm",
+    "rectification:task_dismiss",
+    "rectification:task_report",
+    "rectification:task_send_back",
+    "rectification:task_accept",
+}
+POST_DATA.update(
+    {
+        # P2's parent reviewer or C2's approver sending B1 gets the form back (not among the choices).
+        "rectification:task_new": lambda w: {
+            "branch": w.orgs["B1"].pk,
+            "title": "组织生活整改",
+            "requirement": "按月召开组织生活会。",
+            "deadline": "2025-07-31",
+        },
+        "rectification:task_confirm": lambda w: {
+            "owner": w.users["secretary"].pk,
+            "deadline": "2025-07-31",
+            "requirement": "查找失分原因并整改。",
+        },
+        "rectification:task_dismiss": lambda w: {"reason": "已当场纠正。"},
+        "rectification:task_report": lambda w: {"text": "已按要求整改。"},
+        "rectification:task_send_back": lambda w: {"reason": "材料不全。"},
+        "rectification:task_accept": lambda w: {"confirm": "on"},
+    }
+)
+# --- end of rectification
+
+
+# --- official documents (公文): by committee, the past cycle's commendation (a draft) and its
+# results notice to P1 / Q1 (issued). Reading pages take own: C1's notice to P1, sibling: C1's
+# draft, other: C2's notice to Q1; editing pages own: C1's draft, other: C2's draft.
+
+
+def per_document(name, columns):
+    return {
+        column: lambda w, key=key: reverse(name, args=[w.documents[key].pk])
+        for column, key in columns.items()
+    }
+
+
+_DOC_READ = {OWN: "C1_notice", SIBLING: "C1_draft", OTHER: "C2_notice"}
+_DOC_EDIT = {OWN: "C1_draft", OTHER: "C2_draft"}
+TARGETS.update(
+    {
+        "reports:document_list": page("reports:document_list"),
+        "reports:document_list_export": page("reports:document_list_export"),
+        "reports:document_detail": per_document("reports:document_detail", _DOC_READ),
+        "reports:document_docx": per_document("reports:document_docx", _DOC_READ),
+        "reports:document_edit": per_document("reports:document_edit", _DOC_EDIT),
+        "reports:document_issue": per_document("reports:document_issue", _DOC_EDIT),
+        "reports:document_from_bulletin": per_committee("reports:document_from_bulletin", "bulletins"),
+        "reports:cycle_documents": per_cycle("reports:cycle_documents"),
+        "reports:issuer_edit": {
+            column: lambda w, code=code: reverse("reports:issuer_edit", args=[w.orgs[code].pk])
+            for column, code in CYCLE_OF.items()
+        },
+    }
+)
+_DOC_READ_CELLS = {
+    # columns: own (issued, to P1), sibling (C1's draft), other (C2's, to Q1) — the committee's
+    # managers everything of it; P1's readers its issued notice; a draft only the managers
+    "secretary": (403, 403, 404),
+    "parent": (200, 403, 404),
+    "reviewer": (403, 403, 404),
+    "approver": (200, 200, 404),
+    "staff": (200, 200, 404),
+    "p1_staff": (200, 403, 404),
+    "p2_parent": (404, 403, 404),
+    "c2_approver": (404, 404, 200),
+    "outsider": (404, 404, 404),
+    "anonymous": (LOGIN, LOGIN, LOGIN),
+}
+_DOC_EDIT_CELLS = {
+    # columns: own, other — the committee's staff and approver
+    "secretary": (403, 404),
+    "parent": (403, 404),
+    "reviewer": (403, 404),
+    "approver": (200, 404),
+    "staff": (200, 404),
+    "p1_staff": (403, 404),
+    "p2_parent": (403, 404),
+    "c2_approver": (404, 200),
+    "outsider": (404, 404),
+    "anonymous": (LOGIN, LOGIN),
+}
+MATRIX.update(
+    {
+        "reports:document_list": {  # what each may open; an empty list for the others
+            role: ((LOGIN,) if role == "anonymous" else (200,)) for role in ROWS
+        },
+        "reports:document_detail": _DOC_READ_CELLS,
+        "reports:document_docx": _DOC_READ_CELLS,
+        "reports:document_edit": _DOC_EDIT_CELLS,
+        "reports:document_issue": _DOC_EDIT_CELLS,
+        # POST only. columns: own, other — the world's bulletin is a draft: the managers are sent
+        # back to it with the reason; as the bulletin's pages otherwise
+        "reports:document_from_bulletin": MATRIX["reports:bulletin_publish"],
+        "reports:cycle_documents": MATRIX["reviews:cycle_decisions"],
+        "reports:issuer_edit": {
+            # columns: committee C1, C2 — found in the user's scope (404 else), then the managers
+            "secretary": (404, 404),
+            "parent": (404, 404),
+            "reviewer": (403, 404),
+            "approver": (200, 404),
+            "staff": (200, 404),
+            "p1_staff": (404, 404),
+            "p2_parent": (404, 404),
+            "c2_approver": (404, 200),
+            "outsider": (404, 404),
+            "anonymous": (LOGIN, LOGIN),
+        },
+    }
+)
+MATRIX["reports:document_list_export"] = MATRIX["reports:document_list"]
+POST_ONLY = POST_ONLY | {"reports:document_from_bulletin"}
+ALSO_POST = ALSO_POST | {
+    "reports:document_edit",
+    "reports:document_issue",
+    "reports:cycle_documents",
+    "reports:issuer_edit",
+}
+POST_DATA.update(
+    {
+        "reports:document_edit": lambda w: {"title": "改写的标题", "lead": "改写的导语。", "closing": ""},
+        "reports:document_issue": lambda w: {"confirm": "on"},
+        "reports:cycle_documents": lambda w: {"kind": "results_notice", "batch": ""},
+        "reports:issuer_edit": lambda w: {"organ_name": "改写的机关", "code": "改写"},
+    }
+)
+# The 整改通知 of a task (POST only; columns: own, sibling, other — B1's, B2's, D1's open task):
+# whoever cannot open the task gets its answer; of those who can, the committee's managers make
+# the draft (302 to it), the others are too low (403).
+TARGETS["reports:document_from_task"] = per_branch("reports:document_from_task", "rect_open")
+POST_ONLY = POST_ONLY | {"reports:document_from_task"}
+_DOC_MAKERS = {"approver", "staff", "c2_approver"}
+
+
+def _from_task_row():
+    detail = MATRIX["rectification:task_detail"]
+    return {
+        role: tuple((302 if role in _DOC_MAKERS else 403) if cell == 200 else cell for cell in detail[role])
+        for role in ROWS
+    }
+
+
+LIST_PAGES_DOCUMENTS = {"reports:document_list": ""}
+# --- end of official documents
+
+# --- the dashboard (数据看板): own C1, other C2 (a party committee's is its preliminary reviewers')
+_DASHBOARD_PAGES = (
+    "reports:dashboard",
+    "reports:dashboard_screen",
+    "reports:dashboard_pdf",
+    "reports:dashboard_branches",
+    "reports:dashboard_branches_export",
+)
+TARGETS.update(
+    {
+        "reports:dashboard_home": page("reports:dashboard_home"),
+        **{
+            name: {
+                column: lambda w, code=code, name=name: reverse(name, args=[w.orgs[code].pk])
+                for column, code in CYCLE_OF.items()
+            }
+            for name in _DASHBOARD_PAGES
+        },
+    }
+)
+MATRIX.update(
+    {
+        "reports:dashboard_home": {
+            # columns: page — to the user's first dashboard (302), 403 for a role without one
+            "secretary": (403,),
+            "parent": (302,),
+            "reviewer": (403,),
+            "approver": (302,),
+            "staff": (302,),
+            "p1_staff": (302,),
+            "p2_parent": (302,),
+            "c2_approver": (302,),
+            "outsider": (403,),
+            "anonymous": (LOGIN,),
+        },
+        **{
+            name: {
+                # columns: own C1, other C2 — the committee's managers; a team reviewer is in its
+                # scope with a role too low; the party committees' people do not reach C1 itself
+                "secretary": (404, 404),
+                "parent": (404, 404),
+                "reviewer": (403, 404),
+                "approver": (200, 404),
+                "staff": (200, 404),
+                "p1_staff": (404, 404),
+                "p2_parent": (404, 404),
+                "c2_approver": (404, 200),
+                "outsider": (404, 404),
+                "anonymous": (LOGIN, LOGIN),
+            }
+            for name in _DASHBOARD_PAGES
+        },
+    }
+)
+# --- end of the dashboard
+
+
+MATRIX["reports:document_from_task"] = _from_task_row()  # after the rectification rows
+# --- end of official documents (整改通知)
+
+
 # --- The world, once for the module -------------------------------------------------------------
 
 
@@ -1676,6 +2064,20 @@ def test_a_post_is_refused_where_the_page_is_and_changes_nothing(
         ("checks:entry_new", "parent"),
         ("checks:flag_action", "parent"),
         ("checks:proposal_decide", "approver"),  # --- end of checks
+        ("supervision:visit_new", "reviewer"),  # --- supervision
+        ("supervision:visit_open_task", "reviewer"),
+        ("supervision:liaison_assign", "staff"),
+        ("supervision:liaison_remove", "staff"),
+        ("supervision:stage_decide", "approver"),
+        ("supervision:stage_withdraw", "secretary"),  # --- end of supervision
+        ("rectification:task_new", "parent"),  # --- rectification
+        ("rectification:task_report", "secretary"),
+        ("rectification:task_accept", "parent"),
+        ("rectification:task_confirm", "approver"),  # --- end of rectification
+        ("reports:document_edit", "staff"),  # --- official documents
+        ("reports:document_issue", "approver"),
+        ("reports:issuer_edit", "staff"),
+        ("reports:document_from_task", "approver"),  # --- end of official documents
     ],
 )
 def test_the_same_post_from_the_right_role_does_change_something(
@@ -1794,6 +2196,11 @@ LIST_PAGES.update(
     }
 )
 # --- end of directory lists
+LIST_PAGES.update(  # --- supervision
+    {"supervision:visit_list": "", "supervision:liaison_list": "", "supervision:stage_list": ""}
+)
+LIST_PAGES["rectification:task_list"] = "?state=all"  # --- rectification
+LIST_PAGES.update(LIST_PAGES_DOCUMENTS)  # --- official documents
 
 
 def list_cells():

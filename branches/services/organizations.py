@@ -22,6 +22,7 @@ from ..models import (
     Organization,
     OrgKind,
     RoleAssignment,
+    StageChange,
     User,
 )
 from ..roles import Role
@@ -35,6 +36,11 @@ def _path_for(org: Organization, parent: Organization | None) -> tuple[str, int]
     if parent is None:
         return f"/{org.pk}/", 0
     return f"{parent.path}{org.pk}/", parent.depth + 1
+
+
+def _committee_key(path: str) -> int:
+    """The committee of a row with this path: the root of the tree ("/12/34/" → 12)."""
+    return int(path.strip("/").split("/")[0])
 
 
 def _organization_snapshot(org: Organization) -> dict:
@@ -60,7 +66,8 @@ def save_organization(*, org: Organization) -> Organization:
         org.path = f"/new-{id(org)}/"  # placeholder until the primary key is known
         org.save()
         org.path, org.depth = _path_for(org, parent)
-        org.save(update_fields=["path", "depth"])
+        org.committee_id = _committee_key(org.path)
+        org.save(update_fields=["path", "depth", "committee"])
         if org.kind == OrgKind.COMMITTEE:
             CommitteePolicy.objects.get_or_create(committee=org)
         return org
@@ -68,11 +75,14 @@ def save_organization(*, org: Organization) -> Organization:
     old = Organization.objects.select_for_update().get(pk=org.pk)
     new_path, new_depth = _path_for(org, parent)
     org.path, org.depth = new_path, new_depth
+    org.committee_id = _committee_key(new_path)
     org.save()
     if old.path != new_path:
+        # The whole subtree follows: its paths, depths and (moved to another committee) its key.
         Organization.objects.filter(path__startswith=old.path).exclude(pk=org.pk).update(
             path=Concat(Value(new_path), Substr("path", len(old.path) + 1)),
             depth=F("depth") - old.depth + new_depth,
+            committee_id=org.committee_id,
         )
     return org
 
@@ -111,10 +121,14 @@ def create_organization(
 
 
 @transaction.atomic
-def update_organization(*, org: Organization, actor: User | None = None, **fields) -> Organization:
+def update_organization(
+    *, org: Organization, actor: User | None = None, stage_changes: list | None = None, **fields
+) -> Organization:
     """Change the named fields of ``org``; a new parent moves it with its whole subtree.
 
-    Nothing changed → nothing written and nothing recorded.
+    Nothing changed → nothing written and nothing recorded. A branch whose stage changes gets
+    a ``StageChange``; with a ``stage_changes`` list the unsaved row is appended to it instead,
+    for a caller that writes many at once (the import).
     """
     unknown = set(fields) - set(ORGANIZATION_EDITABLE_FIELDS)
     if unknown:
@@ -133,6 +147,12 @@ def update_organization(*, org: Organization, actor: User | None = None, **field
         return org
     save_organization(org=org)
     org.refresh_from_db()
+    if "stage" in changes and org.kind == OrgKind.BRANCH and org.stage:
+        change = _stage_change(branch=org, from_stage=before["stage"] or "", actor=actor, reason="")
+        if stage_changes is None:
+            change.save()
+        else:
+            stage_changes.append(change)  # the caller writes them in bulk (the import)
     record(
         actor=actor,
         action=AuditAction.MOVE if org.parent_id != old_parent_id else AuditAction.UPDATE,
@@ -189,8 +209,52 @@ def save_organization_recorded(*, org: Organization, actor: User | None) -> Orga
         else:
             action = AuditAction.UPDATE
         committee = _audit_committee(org)
+    if before is not None and "stage" in changes and org.kind == OrgKind.BRANCH and org.stage:
+        _stage_change(branch=org, from_stage=before["stage"] or "", actor=actor, reason="").save()
     record(actor=actor, action=action, target=org, committee=committee, changes=changes)
     return org
+
+
+def _stage_change(*, branch: Organization, from_stage: str, actor: User | None, reason: str) -> StageChange:
+    """An unsaved StageChange from ``from_stage`` to the branch's stage now."""
+    return StageChange(
+        branch=branch,
+        from_stage=from_stage,
+        to_stage=branch.stage,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def change_stage(
+    *, branch: Organization, to_stage: str, actor: User | None, reason: str
+) -> StageChange | None:
+    """Move a branch to another stage (基础 / 特色 / 示范), with its StageChange and an audit row.
+
+    The same stage again → nothing written (None).
+    """
+    branch = Organization.objects.select_for_update().get(pk=branch.pk)
+    if branch.kind != OrgKind.BRANCH:
+        raise ValidationError(_("Only a party branch has a stage."))
+    if to_stage not in BranchStage.values:
+        raise ValidationError(_("Unknown stage."))
+    if branch.stage == to_stage:
+        return None
+    from_stage = branch.stage
+    branch.stage = to_stage
+    branch.save(update_fields=["stage"])
+    change = _stage_change(branch=branch, from_stage=from_stage, actor=actor, reason=reason)
+    change.save()
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=branch,
+        committee=_audit_committee(branch),
+        changes={"stage": [from_stage, to_stage]},
+        note=reason,
+    )
+    return change
 
 
 def assign_role(*, user: User, role: Role | str, organization: Organization) -> RoleAssignment:
@@ -347,6 +411,7 @@ def create_organizations_bulk(rows: Sequence[dict], *, actor: User | None = None
         for index in level:
             org = orgs[index]
             org.path, org.depth = _path_for(org, org.parent if org.parent_id else None)
+            org.committee_id = _committee_key(org.path)
             if org.kind == OrgKind.COMMITTEE:
                 policies.append(CommitteePolicy(committee=org))
     CommitteePolicy.objects.bulk_create(policies, batch_size=BULK_WRITE_BATCH)
@@ -395,12 +460,15 @@ def _bulk_levels(orgs: list[Organization], parent_index: list[int | None], error
 
 
 def _set_bulk_paths(token: str) -> None:
-    """One UPDATE: the rows just inserted get their parent's path plus their own key."""
+    """One UPDATE per kind of row: the rows just inserted get their parent's path plus their own
+    key, and their parent's committee (a new committee: itself)."""
     placeholder = f"/new-{token}-"
     parents = Organization.objects.filter(pk=OuterRef("parent_id"))
     new = Organization.objects.filter(path__startswith=placeholder)
     new.filter(parent__isnull=True).update(
-        path=Concat(Value("/"), Cast("pk", CharField()), Value("/"), output_field=CharField()), depth=0
+        path=Concat(Value("/"), Cast("pk", CharField()), Value("/"), output_field=CharField()),
+        depth=0,
+        committee_id=F("pk"),
     )
     new.filter(parent__isnull=False).update(
         path=Concat(
@@ -410,4 +478,5 @@ def _set_bulk_paths(token: str) -> None:
             output_field=CharField(),
         ),
         depth=Subquery(parents.values("depth")[:1]) + 1,
+        committee_id=Subquery(parents.values("committee_id")[:1]),
     )

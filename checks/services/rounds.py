@@ -23,6 +23,7 @@ from scoring.arithmetic import ScoreError, validate_item_score
 from scoring.models import Item
 from scoring.services.defaults import ensure_default_check_standard
 
+from .. import signals
 from ..models import (
     CheckFile,
     CheckRound,
@@ -443,6 +444,7 @@ def publish_check_round(*, check_round: CheckRound, actor) -> CheckRound:
 
     stored = move_check_round(round_id=check_round.pk, action="publish", actor=actor, apply=freeze)
     after_publication(stored)
+    signals.send(signals.check_round_published, sender=CheckRound, check_round=stored, actor=actor)
     check_round.status, check_round.published_at = stored.status, stored.published_at
     return stored
 

@@ -18,8 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from branches.audit import AuditAction, record
-from branches.models import Organization, OrgKind, User
-from branches.services.organizations import BulkRowsRefused, create_organizations_bulk, update_organization
+from branches.models import Organization, OrgKind, StageChange, User
+from branches.services.organizations import (
+    BULK_WRITE_BATCH,
+    BulkRowsRefused,
+    create_organizations_bulk,
+    update_organization,
+)
 from branches.services.people import create_people_bulk, grant_roles_bulk, update_person
 from branches.spreadsheets import Sheet
 
@@ -125,6 +130,7 @@ class _Applier:
         self.actor = actor
         self.result = ImportResult()
         self.committee_ids: set[int] = set()
+        self.stage_changes: list[StageChange] = []  # the changed branches' stages, written in bulk
         self.progress = progress
         self.total = len(plan.organizations) + len(plan.people)
         self.done = 0
@@ -180,13 +186,20 @@ class _Applier:
             )
             try:
                 existing = Organization.objects.get(pk=row.existing.pk)
-                org = update_organization(org=existing, actor=self.actor, **_organization_fields(row, parent))
+                org = update_organization(
+                    org=existing,
+                    actor=self.actor,
+                    stage_changes=self.stage_changes,
+                    **_organization_fields(row, parent),
+                )
             except ValidationError as error:
                 raise ImportRefused(_refusal_text(error), row) from None
             self.result.organizations_updated += 1
             self.committee_ids.add(org.ancestor_ids[0])
             self._advance()
         self._create_organizations(pending)
+        StageChange.objects.bulk_create(self.stage_changes, batch_size=BULK_WRITE_BATCH)
+        self.stage_changes.clear()
 
     def _create_organizations(self, pending: list[PlannedOrganization]) -> None:
         """Write the pending new organizations in one go (then forget them)."""

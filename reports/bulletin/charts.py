@@ -75,10 +75,13 @@ def distribution_chart(data: dict) -> SafeString:
     return _svg(width, height, _("Branches per star level"), body)
 
 
-def trend_chart(data: dict) -> SafeString:
-    """Line: the five-star share at the end of each quarter, the committee's target dashed."""
-    width, height = 640, 260
-    left, right, top, bottom = 46, 16, 24, 48
+def trend_chart(data: dict, *, scale: float = 1.0) -> SafeString:
+    """Line: the five-star share at the end of each quarter, the committee's target dashed.
+
+    ``scale`` enlarges the text (and the margins that hold it), for the dashboard's big screen."""
+    width, height = 640, round(260 + 40 * (scale - 1))
+    left, right, top, bottom = round(46 * scale), 16, round(24 * scale), round(48 * scale)
+    small, big = round(11 * scale), round(12 * scale)
     plot_w, plot_h = width - left - right, height - top - bottom
     base = top + plot_h
     points = data["trend"]
@@ -92,15 +95,17 @@ def trend_chart(data: dict) -> SafeString:
         y = y_of(Decimal(tick))
         colour = AXIS_COLOUR if tick == 0 else GRID_COLOUR
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{colour}"/>')
-        body.append(_text(left - 6, y + 4, f"{tick}%", anchor="end", size=11))
+        body.append(_text(left - 6, y + 4, f"{tick}%", anchor="end", size=small))
     slot = plot_w / max(len(points), 1)
     xy = []
     for index, point in enumerate(points):
         x = left + slot * index + slot / 2
         y = y_of(Decimal(point["five_star_percent"]))
         xy.append((x, y))
-        body.append(_text(x, base + 18, point["year"], size=11))
-        body.append(_text(x, base + 34, _("Q%(quarter)s") % {"quarter": point["quarter"]}, size=11))
+        body.append(_text(x, base + round(18 * scale), point["year"], size=small))
+        body.append(
+            _text(x, base + round(34 * scale), _("Q%(quarter)s") % {"quarter": point["quarter"]}, size=small)
+        )
     ty = y_of(target)
     body.append(
         f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" stroke="{TARGET_COLOUR}" '
@@ -112,7 +117,7 @@ def trend_chart(data: dict) -> SafeString:
             ty - 6,
             _("Target %(percent)s%%") % {"percent": data["target"]["target_percent"]},
             anchor="end",
-            size=12,
+            size=big,
             extra=f' fill="{TARGET_COLOUR}" font-weight="700"',
         )
     )
@@ -121,7 +126,7 @@ def trend_chart(data: dict) -> SafeString:
         body.append(f'<polyline points="{line}" fill="none" stroke="{LINE_COLOUR}" stroke-width="2.5"/>')
     for (x, y), point in zip(xy, points, strict=True):
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE_COLOUR}"/>')
-        body.append(_text(x, y - 8, f"{point['five_star_percent']}%", size=11))
+        body.append(_text(x, y - 8, f"{point['five_star_percent']}%", size=small))
     return _svg(width, height, _("Share of five-star branches by quarter"), body)
 
 
@@ -228,3 +233,161 @@ def group_means_bars(data: dict) -> dict:
         "target_label": _("Five-good threshold %(threshold)s") % {"threshold": data["threshold"]},
         "target_colour": TARGET_COLOUR,
     }
+
+
+# --- Stacked horizontal bars: the dashboard's and the bulletin's charts per party committee ------
+#
+# One bar per row (a party committee, a funnel stage, …), split into the series' segments, with
+# a legend above. A row (or a single segment) may link to the list behind it: the SVG's own <a>
+# elements, which browsers follow and WeasyPrint keeps as PDF links.
+
+STAGE_COLOURS = {"basic": "#9fb7d6", "distinctive": "#ee8a4f", "model": "#c8102e"}
+OPEN_COLOUR = "#ee8a4f"
+OVERDUE_COLOUR = "#c8102e"
+DONE_COLOUR = "#5b9a68"
+FUNNEL_COLOUR = "#1f5fa8"
+
+
+def _text_em(text: str) -> float:
+    """The width of ``text`` in ems, roughly: a CJK character one em, anything else about half."""
+    return sum(1.0 if ord(char) > 0x2E80 else 0.6 for char in text)
+
+
+def _ink_on(colour: str) -> str:
+    """Black or white, whichever reads better on the ``#rrggbb`` background."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#222222" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
+
+
+def _link(href: str | None, inner: str) -> str:
+    return f'<a href="{escape(href)}">{inner}</a>' if href else inner
+
+
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else f"{label[: limit - 1]}…"
+
+
+def stacked_bar_chart(
+    *,
+    title: str,
+    series: list[tuple[str, str]],
+    rows: list[dict],
+    width: int = 640,
+    label_width: int = 170,
+    size: int = 14,
+) -> SafeString:
+    """Horizontal stacked bars. ``series``: (label, colour) of each segment; ``rows``: dicts with
+    ``label``, ``values`` (one per series), optional ``href`` (the row) and ``hrefs`` (per segment).
+
+    The bars share one scale (the largest row total); each row's total is written after its bar
+    and each segment's count inside it when it is wide enough to hold it.
+    """
+    row_h = size * 2 + 6
+    # The legend, wrapped onto as many lines as the width needs (CJK glyphs are about one em wide).
+    legend: list[tuple[float, int, str, str]] = []
+    if len(series) > 1:
+        x, line = 0.0, 0
+        for label, colour in series:
+            item_w = size + 4 + (size - 1) * _text_em(str(label)) + 12
+            if x and x + item_w > width:
+                x, line = 0.0, line + 1
+            legend.append((x, line, label, colour))
+            x += item_w
+    legend_h = (legend[-1][1] + 1) * (size + 8) + 8 if legend else 0
+    top = 8 + legend_h
+    height = top + row_h * max(len(rows), 1) + 8
+    right = 8 + size * 3
+    plot_w = width - label_width - right
+    biggest = max((sum(row["values"]) for row in rows), default=0) or 1
+    chars = max(4, int((label_width - 10) / size))
+    body = []
+    for x, line, label, colour in legend:
+        y = 8 + line * (size + 8)
+        body.append(f'<rect x="{x:.1f}" y="{y}" width="{size}" height="{size}" fill="{colour}"/>')
+        body.append(_text(x + size + 4, y + size - 2, label, anchor="start", size=size - 1))
+    body.append(
+        f'<line x1="{label_width}" y1="{top - 2}" x2="{label_width}" y2="{height - 6}" stroke="{AXIS_COLOUR}"/>'
+    )
+    for index, row in enumerate(rows):
+        y = top + row_h * index
+        label = _text(
+            label_width - 6,
+            y + row_h / 2 + size / 3,
+            _short(str(row["label"]), chars),
+            anchor="end",
+            size=size,
+        )
+        body.append(_link(row.get("href"), label))
+        x = float(label_width)
+        hrefs = row.get("hrefs") or [None] * len(series)
+        for (_series_label, colour), value, href in zip(series, row["values"], hrefs, strict=True):
+            if not value:
+                continue
+            w = plot_w * value / biggest
+            segment = (
+                f'<rect x="{x:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}"/>'
+            )
+            if w >= size * (len(str(value)) * 0.6 + 0.6):
+                segment += _text(
+                    x + w / 2,
+                    y + row_h / 2 + size / 3,
+                    value,
+                    size=size - 2,
+                    extra=f' fill="{_ink_on(colour)}" font-weight="700" class="on-bar"',
+                )
+            body.append(_link(href or row.get("href"), segment))
+            x += w
+        total = sum(row["values"])
+        body.append(
+            _text(
+                x + 4, y + row_h / 2 + size / 3, total, anchor="start", size=size, extra=' font-weight="700"'
+            )
+        )
+    return _svg(width, height, title, body)
+
+
+def coverage_chart(
+    *,
+    title: str,
+    done: int,
+    total: int,
+    done_label: str,
+    rest_label: str,
+    href: str | None = None,
+    width: int = 640,
+    size: int = 14,
+) -> SafeString:
+    """One bar of ``total`` split into ``done`` and the rest, with the share written above it."""
+    height = size * 5 + 20
+    bar_y, bar_h = size * 2 + 6, size * 2
+    left, right = 4, 4
+    plot_w = width - left - right
+    share = 0 if not total else done / total
+    body = [
+        _text(
+            left,
+            size + 4,
+            f"{done} / {total} · {round(share * 1000) / 10:.1f}%",
+            anchor="start",
+            size=size + 4,
+            extra=' font-weight="700"',
+        ),
+        f'<rect x="{left}" y="{bar_y}" width="{plot_w}" height="{bar_h}" fill="{GRID_COLOUR}"/>',
+        f'<rect x="{left}" y="{bar_y}" width="{plot_w * share:.1f}" height="{bar_h}" fill="{DONE_COLOUR}"/>',
+        _text(
+            left,
+            bar_y + bar_h + size + 4,
+            f"■ {done_label} {done}",
+            anchor="start",
+            size=size - 1,
+            extra=f' fill="{DONE_COLOUR}"',
+        ),
+        _text(
+            width - right,
+            bar_y + bar_h + size + 4,
+            f"{rest_label} {total - done}",
+            anchor="end",
+            size=size - 1,
+        ),
+    ]
+    return _svg(width, height, title, [_link(href, "".join(body))])

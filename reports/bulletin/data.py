@@ -4,7 +4,7 @@
 ints, booleans, lists and dicts; decimals and dates as strings). It is frozen in
 ``Bulletin.data`` and every renderer works from it, so the web preview, the PDF and the Excel
 file always agree and never change after publication. It runs a fixed number of queries
-(at most twelve) whatever the number of branches: rows are fetched as tuples for the whole committee
+(at most sixteen) whatever the number of branches: rows are fetched as tuples for the whole committee
 and grouped in Python.
 
 How a branch's star level at a past instant T is found (distribution, commendation lists,
@@ -68,14 +68,16 @@ from reviews.selectors import appeal_counts
 from reviews.workflow import FUNNEL
 from scoring.templatetags.stars import star_label
 
+from .. import figures
 from ..quarters import previous_quarter, quarter_days, quarter_label, quarter_of
 
 # 2: stars in force in the ranking, the full ranking with tie-aware top/bottom, revoked apart
 # from unrated, eligibility labels, the trend's start.
 # 3: the quarterly check ranking (check_ranking).
 # 4: ``units`` (the party committees the annexes are per) and each branch row's ``unit``.
-# Renderers still read version 1 to 3 data.
-DATA_VERSION = 4
+# 5: ``rectification``, ``supervision``, ``stages`` and ``stage_changes`` (reports.figures).
+# Renderers still read version 1 to 4 data.
+DATA_VERSION = 5
 STAR_LEVELS = (5, 4, 3, 2, 1)
 COMMENDED_LEVELS = (5, 4, 3)
 TREND_QUARTERS = 8
@@ -342,6 +344,20 @@ def bulletin_data(
         "appeals": _appeals(committee, period_start, instant),
         "five_goods": _five_goods(orgs, branches, levels, five_goods_min),
         "check_ranking": _check_ranking(committee, year, quarter),
+        **_between_certifications(committee, first_day, as_of, period_start, instant),
+    }
+
+
+def _between_certifications(committee, first_day, as_of, period_start, instant) -> dict:
+    """Version 5: rectification opened / closed / overdue per party committee with the overdue
+    list, supervision coverage, the stage distribution and the quarter's stage changes, from the
+    figure functions the dashboard shows (reports.figures; four queries)."""
+    tree = figures.load_tree(committee)
+    return {
+        "rectification": figures.rectification_figures(tree, first_day, as_of),
+        "supervision": figures.supervision_coverage(tree, first_day, as_of),
+        "stages": figures.stage_distribution(tree),
+        "stage_changes": figures.stage_changes(tree, period_start, instant),
     }
 
 

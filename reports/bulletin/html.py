@@ -69,6 +69,25 @@ def document_context(data: dict, *, row_limit: int | None = None, screen: bool =
         "screen": screen,
         "distribution_bars": distribution_bars(data) if screen else None,
         "trend_bars": trend_bars(data) if screen else None,
+        **_between_certifications(data, cut, unit_limit),
+    }
+
+
+def _between_certifications(data: dict, cut, unit_limit: int | None) -> dict:
+    """Version 5: rectification, supervision and stages; older bulletins show none of them."""
+    if "rectification" not in data:
+        return {}
+    rectification, supervision, stages = data["rectification"], data["supervision"], data["stages"]
+    return {
+        "rectification": rectification,
+        "rectification_units": bounds.cut(rectification["rows"], unit_limit),
+        "overdue": cut(rectification["overdue_rows"]),
+        "supervision": supervision,
+        "supervision_units": bounds.cut(supervision["rows"], unit_limit),
+        "stages": stages,
+        "stage_units": bounds.cut(stages["rows"], unit_limit),
+        "stage_changes_all": data["stage_changes"],
+        "stage_changes": cut(data["stage_changes"]["rows"]),
     }
 
 

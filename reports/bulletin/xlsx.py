@@ -376,6 +376,117 @@ def _appeals_sheet(workbook: Workbook, data: dict, heading: str) -> None:
     sheet.row([_("All appeals"), appeals["total"]], bold=True)
 
 
+def _rectification_sheets(workbook: Workbook, data: dict, heading: str) -> None:
+    """Version 5: rectification per party committee, the overdue tasks, supervision coverage,
+    the stage distribution and the quarter's stage changes (every row, whatever the size)."""
+    if "rectification" not in data:
+        return
+    rectification = data["rectification"]
+    sheet = _Sheet(
+        workbook,
+        _("Rectification"),
+        f"{heading} · {_('Rectification (整改)')}",
+        [
+            (_("Organization"), 34),
+            (_("Opened"), 10),
+            (_("Accepted"), 10),
+            (_("Open"), 10),
+            (_("Overdue"), 10),
+        ],
+    )
+    for row in rectification["rows"]:
+        sheet.row([row["name"], row["opened"], row["closed"], row["open"], row["overdue"]])
+    totals = rectification["totals"]
+    sheet.row(
+        [_("All branches"), totals["opened"], totals["closed"], totals["open"], totals["overdue"]], bold=True
+    )
+    overdue = _Sheet(
+        workbook,
+        _("Overdue tasks"),
+        f"{heading} · {_('Overdue rectification tasks')}",
+        [
+            (_("Party branch"), 30),
+            (_("Parent organization"), 30),
+            (_("Task"), 36),
+            (_("Person responsible"), 14),
+            (_("Deadline"), 12),
+            (_("Days overdue"), 10),
+            (_("Status"), 16),
+            (_("Source"), 18),
+        ],
+    )
+    for row in rectification["overdue_rows"]:
+        overdue.row(
+            [
+                row["branch"],
+                row["parent"],
+                row["title"],
+                row["owner"],
+                _date(row["deadline"]),
+                row["days_overdue"],
+                row["status_label"],
+                row["source_label"],
+            ],
+            {4: DATE},
+        )
+    supervision = data["supervision"]
+    visits = _Sheet(
+        workbook,
+        _("Supervision"),
+        f"{heading} · {_('Supervision visits (督导)')}",
+        [(_("Organization"), 34), (_("Liaison branches"), 14), (_("Visited"), 10), (_("Coverage (%)"), 12)],
+    )
+    for row in supervision["rows"]:
+        visits.row(
+            [row["name"], row["liaison_branches"], row["visited"], _number(row["percent"])], {3: PERCENT}
+        )
+    visits.row(
+        [
+            _("All branches"),
+            supervision["liaison_branches"],
+            supervision["visited"],
+            _number(supervision["percent"]),
+        ],
+        {3: PERCENT},
+        bold=True,
+    )
+    stages = data["stages"]
+    stage_sheet = _Sheet(
+        workbook,
+        _("Stages"),
+        f"{heading} · {_('Stages: basic, distinctive, model')}",
+        [(_("Organization"), 34), *[(stage["label"], 10) for stage in stages["stages"]], (_("All"), 10)],
+    )
+    for row in stages["rows"]:
+        stage_sheet.row([row["name"], *row["counts"], row["total"]])
+    stage_sheet.row([_("All branches"), *stages["totals"]["counts"], stages["totals"]["total"]], bold=True)
+    changes = _Sheet(
+        workbook,
+        _("Stage changes"),
+        f"{heading} · {_('Stage changes in the quarter')}",
+        [
+            (_("Date"), 12),
+            (_("Party branch"), 30),
+            (_("Parent organization"), 30),
+            (_("From"), 10),
+            (_("To"), 10),
+            (_("Reason"), 40),
+        ],
+    )
+    for row in data["stage_changes"]["rows"]:
+        changes.row(
+            [
+                _date(row["date"]),
+                row["branch"],
+                row["parent"],
+                row["from_label"],
+                row["to_label"],
+                row["reason"],
+            ],
+            {0: DATE},
+        )
+
+
 def _quarter_sheets(workbook: Workbook, data: dict, heading: str) -> None:
     _distribution_sheet(workbook, data, heading)
     _commendation_sheet(workbook, data, heading)
@@ -385,6 +496,7 @@ def _quarter_sheets(workbook: Workbook, data: dict, heading: str) -> None:
     _five_goods_sheet(workbook, data, heading)
     _appeals_sheet(workbook, data, heading)
     _check_ranking_sheet(workbook, data, heading)
+    _rectification_sheets(workbook, data, heading)
 
 
 # --- The year bulletin (年度通报) ------------------------------------------------------------------

@@ -55,6 +55,8 @@ TASK_LABELS = {
     generate_year_bulletin_task.name: gettext_lazy("Year bulletin"),
     send_check_reminders_task.name: gettext_lazy("Reminders of a quarterly check"),
     check_round_reminders.name: gettext_lazy("Daily: reminders of the open quarterly checks"),
+    "reports.tasks.send_rectification_reminders_task": gettext_lazy("Reminders of rectification tasks"),
+    "reports.tasks.rectification_reminders": gettext_lazy("Daily: reminders of the rectification tasks"),
     "reports.tasks.auto_assign_task": gettext_lazy("Automatic reviewer assignment"),
     "reports.tasks.publicize_cycle_task": gettext_lazy("Publishing the public notice"),
     "reports.tasks.certify_batch_task": gettext_lazy("Certifying a notice batch"),

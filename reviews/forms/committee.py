@@ -134,3 +134,8 @@ class ResolutionForm(forms.Form):
     resolution = forms.CharField(
         label=_("Resolution"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    substantiated = forms.BooleanField(
+        label=_("The objection is substantiated (异议属实)"),
+        required=False,
+        help_text=_("A rectification task is then opened for the branch."),
+    )

@@ -33,6 +33,7 @@ from branches.workflow import actor_or_none, move_status
 from scoring.arithmetic import ScoreEntry, ScoreError, validate_item_score
 from scoring.models import MAX_STARS, MIN_STARS, Item
 
+from .. import signals
 from ..models import (
     Appeal,
     AppealEvent,
@@ -362,4 +363,8 @@ def decide_appeal(*, appeal: Appeal, actor, stars: int, reason: str) -> Appeal:
         "to": stars,
         "reason": reason,
     }
-    return move_appeal(appeal_id=appeal.pk, action=action, actor=actor, note=note, apply=apply)
+    with transaction.atomic():
+        decided = move_appeal(appeal_id=appeal.pk, action=action, actor=actor, note=note, apply=apply)
+        if action == "uphold":
+            signals.send(signals.appeal_upheld, sender=Appeal, appeal=decided, actor=actor)
+    return decided

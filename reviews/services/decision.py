@@ -32,6 +32,7 @@ from branches.selectors import require_role
 from branches.workflow import actor_or_none
 from scoring.models import MAX_STARS, MIN_STARS
 
+from .. import signals
 from ..models import (
     Assessment,
     AssessmentEvent,
@@ -142,7 +143,10 @@ def decide_assessment(*, assessment: Assessment, actor, stars: int, reason: str 
         locked.decided_by = actor
         locked.decided_at = timezone.now()
 
-    return move(assessment_id=assessment.pk, action="decide", actor=actor, note=reason, apply=apply)
+    with transaction.atomic():
+        decided = move(assessment_id=assessment.pk, action="decide", actor=actor, note=reason, apply=apply)
+        signals.send(signals.assessment_decided, sender=Assessment, assessment=decided, actor=actor)
+    return decided
 
 
 # --- Public notice --------------------------------------------------------------------------
@@ -251,8 +255,11 @@ def lodge_objection(*, assessment: Assessment, actor, content: str, contact: str
 
 
 @transaction.atomic
-def resolve_objection(*, objection: Objection, actor, resolution: str) -> Objection:
-    """Close an objection with the committee's written resolution."""
+def resolve_objection(
+    *, objection: Objection, actor, resolution: str, substantiated: bool = False
+) -> Objection:
+    """Close an objection with the committee's written resolution; a substantiated one (异议属实)
+    is announced (``signals.objection_substantiated``), which opens a rectification task."""
     resolution = _require_text(resolution, "resolution", _("Write down how the objection was resolved."))
     # Only the objection row is locked: its batch is joined from the nullable side.
     objection = (
@@ -269,7 +276,10 @@ def resolve_objection(*, objection: Objection, actor, resolution: str) -> Object
     objection.resolution = resolution
     objection.resolved_by = actor
     objection.resolved_at = timezone.now()
-    objection.save(update_fields=["resolution", "resolved_by", "resolved_at"])
+    objection.substantiated = bool(substantiated)
+    objection.save(update_fields=["resolution", "resolved_by", "resolved_at", "substantiated"])
+    if objection.substantiated:
+        signals.send(signals.objection_substantiated, sender=Objection, objection=objection, actor=actor)
     return objection
 
 
@@ -474,7 +484,7 @@ def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str,
     from_stars = certificate.stars
     certificate.stars = to_stars
     certificate.save(update_fields=["stars"])
-    return StarEvent.objects.create(
+    event = StarEvent.objects.create(
         branch_id=branch.pk,
         certificate=certificate,
         kind=StarEventKind.DOWNGRADE,
@@ -485,6 +495,18 @@ def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str,
         reason=reason,
         violation=violation,
     )
+    return _announce_lowered(branch, event, actor)
+
+
+def _announce_lowered(branch: Organization, event: StarEvent, actor) -> StarEvent:
+    """Tell the apps above (rectification opens its task); their messages go on ``event.followups``."""
+    event.followups = [
+        str(answer)
+        for answer in signals.send(
+            signals.star_lowered, sender=StarEvent, branch=branch, star_event=event, actor=actor
+        )
+    ]
+    return event
 
 
 @transaction.atomic
@@ -495,7 +517,7 @@ def revoke_branch(*, branch: Organization, actor, reason: str, violation: str) -
     certificate = _lock_current_certificate(branch)
     certificate.status = CertificateStatus.REVOKED
     certificate.save(update_fields=["status"])
-    return StarEvent.objects.create(
+    event = StarEvent.objects.create(
         branch_id=branch.pk,
         certificate=certificate,
         kind=StarEventKind.REVOCATION,
@@ -506,6 +528,7 @@ def revoke_branch(*, branch: Organization, actor, reason: str, violation: str) -
         reason=reason,
         violation=violation,
     )
+    return _announce_lowered(branch, event, actor)
 
 
 def expire_due_certificates(*, today: datetime.date | None = None) -> int:

@@ -1,5 +1,6 @@
 """A branch's page (star, stage, certificate, star history) and dynamic management (动态管理)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -84,14 +85,17 @@ def _dynamic_view(request, pk, *, form_class, template):
         data = {key: value for key, value in form.cleaned_data.items() if key != "confirm"}
         try:
             if form_class is DowngradeForm:
-                decision_services.downgrade_branch(branch=branch, actor=request.user, **data)
+                event = decision_services.downgrade_branch(branch=branch, actor=request.user, **data)
                 message = _("The star level of %(branch)s is lowered.")
             else:
-                decision_services.revoke_branch(branch=branch, actor=request.user, **data)
+                event = decision_services.revoke_branch(branch=branch, actor=request.user, **data)
                 message = _("The star level of %(branch)s is revoked.")
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            # What followed (a rectification task opened): linked from the branch page's timeline.
+            for followup in getattr(event, "followups", ()):
+                messages.info(request, followup)
             return done(request, message % {"branch": branch}, "reviews:branch_detail", branch.pk)
     return render(request, template, {"branch": branch, "certificate": certificate, "form": form})
 

@@ -484,7 +484,10 @@ def objection_resolve(request, pk, objection_pk):
         request,
         form,
         lambda data: decision_services.resolve_objection(
-            objection=objection, actor=request.user, resolution=data["resolution"]
+            objection=objection,
+            actor=request.user,
+            resolution=data["resolution"],
+            substantiated=data["substantiated"],
         ),
         message=_("The objection is resolved."),
         to="reviews:cycle_publicity",

@@ -42,7 +42,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def playwright(playwright):
+def playwright(playwright, live_server):
     """Playwright, with Django told to allow ORM calls beside its event loop.
 
     The sync API leaves an asyncio loop marked as running in the main thread from start to
@@ -51,6 +51,10 @@ def playwright(playwright):
     lifts that check, but it must not leak into the other tests: subprocesses inherit it, and
     ``check --deploy`` rightly fails on it (async.E001). So it is set only while Playwright
     runs, and the browser tests run last.
+
+    It asks for the live server first, so that the server outlives the browser: closing the
+    browser at the end of the session closes its kept-alive connections, and the server's
+    threads must still be allowed to use the (in-memory SQLite) database then.
     """
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield playwright

@@ -13,7 +13,7 @@ from reports.models import JobRun, JobStatus
 from reviews.models import AssessmentStatus, ReviewerAssignment
 from tests.factories import PASSWORD, make_sized_committee, make_user, open_default_cycle
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_large_assignment_shows_its_job_done_and_links_back(page, live_server, settings, screenshot):

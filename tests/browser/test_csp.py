@@ -219,7 +219,9 @@ def crawl(
             errors.append(f"{target}: HTTP {response.status}")
         if not (response and "text/html" in response.headers.get("content-type", "")):
             continue
-        for href in page.eval_on_selector_all("a[href]", "links => links.map((link) => link.href)"):
+        # An SVG chart's <a> has no string .href: resolve the attribute against the page.
+        script = "links => links.map((link) => new URL(link.getAttribute('href'), document.baseURI).href)"
+        for href in page.eval_on_selector_all("a[href]", script):
             link = urlsplit(href)
             if f"{link.scheme}://{link.netloc}" == base and link.path:
                 queue.append(link.path + (f"?{link.query}" if link.query else ""))

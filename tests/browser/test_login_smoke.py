@@ -58,7 +58,7 @@ def test_user_signs_out_from_the_user_menu(page, live_server, world, screenshot)
     sign_in(page, live_server, "zhangwei", PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
 
-    page.locator("nav .dropdown-toggle").click()
+    page.locator("#nav-user").click()
     screenshot(page, "1-user-menu-open")
     page.locator("nav form[action='/accounts/logout/'] button").click()
 

@@ -365,8 +365,13 @@ def test_the_workbook_has_its_seven_sheets_with_numbers_equal_to_the_data_and_th
                 "Appeals",
             )
         ]
-        check_ranking = translation.gettext("Check ranking")  # version 3: the quarterly check, last
-    assert workbook.sheetnames == [*expected, check_ranking]
+        check_ranking = translation.gettext("Check ranking")  # version 3: the quarterly check
+        # version 5: rectification, supervision and stages, last
+        between = [
+            translation.gettext(name)
+            for name in ("Rectification", "Overdue tasks", "Supervision", "Stages", "Stage changes")
+        ]
+    assert workbook.sheetnames == [*expected, check_ranking, *between]
     distribution, commendation, changes, progress, ranking, five_goods, appeals = (
         workbook[n] for n in expected
     )

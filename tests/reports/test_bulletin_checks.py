@@ -103,7 +103,7 @@ def test_the_change_labels():
 
 def test_the_frozen_data_holds_the_checks_ranking_as_the_database_does(generated, checked):
     data = generated.data
-    assert data["version"] == DATA_VERSION == 4
+    assert data["version"] == DATA_VERSION == 5
     check = data["check_ranking"]
     assert check["published"] is True and check["ranked"] == 6
     sheets = in_database(checked)

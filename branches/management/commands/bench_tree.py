@@ -48,14 +48,15 @@ class Command(BaseCommand):
         committee = Organization.objects.create(
             name="基准工委", code="BENCH-C", kind=OrgKind.COMMITTEE, path="/bench/"
         )
-        committee.path = f"/{committee.pk}/"
-        committee.save(update_fields=["path"])
+        committee.path, committee.committee_id = f"/{committee.pk}/", committee.pk
+        committee.save(update_fields=["path", "committee"])
         parents = Organization.objects.bulk_create(
             Organization(
                 name=f"党委{i}",
                 code=f"BENCH-P{i}",
                 kind=OrgKind.PARTY_COMMITTEE,
                 parent=committee,
+                committee=committee,
                 path=f"/p{i}/",
             )
             for i in range(n_parents)
@@ -71,6 +72,7 @@ class Command(BaseCommand):
                 code=f"BENCH-B{i}",
                 kind=OrgKind.BRANCH,
                 parent=parents[i % n_parents],
+                committee=committee,
                 stage="basic",
                 path=f"/b{i}/",
                 depth=2,

@@ -9,6 +9,8 @@ DEMO_LOADERS = [
     "branches.demo.load_demo",
     "reviews.demo.load_demo",
     "checks.demo.load_demo",
+    "rectification.demo.load_demo",
+    "supervision.demo.load_demo",
     "reports.demo.load_demo",
 ]
 

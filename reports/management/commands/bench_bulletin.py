@@ -180,8 +180,8 @@ class Command(BaseCommand):
         committee = Organization.objects.create(
             name="基准测试机关工委", code="BENCH-BUL-C", kind=OrgKind.COMMITTEE, path="/bench-bulletin/"
         )
-        committee.path = f"/{committee.pk}/"
-        committee.save(update_fields=["path"])
+        committee.path, committee.committee_id = f"/{committee.pk}/", committee.pk
+        committee.save(update_fields=["path", "committee"])
         CommitteePolicy.objects.update_or_create(
             committee=committee,
             defaults={
@@ -196,6 +196,7 @@ class Command(BaseCommand):
                 code=f"BENCH-BUL-P{i}",
                 kind=OrgKind.PARTY_COMMITTEE,
                 parent=committee,
+                committee=committee,
                 path=f"/bench-bulletin-p{i}/",
                 depth=1,
             )
@@ -213,6 +214,7 @@ class Command(BaseCommand):
                     code=f"BENCH-BUL-B{i}",
                     kind=OrgKind.BRANCH,
                     parent=parents[i % n_parents],
+                    committee=committee,
                     stage="basic",
                     path=f"/bench-bulletin-b{i}/",
                     depth=2,

@@ -11,14 +11,18 @@ rounds. Every request of a page is preceded by one of a trivial view (``--trivia
 hits both alike; the ratio to the trivial view is the page's median over the trivial view's.
 It prints per page: the queries (demo / scale), the median milliseconds (demo / scale), the
 ratio scale / demo and the ratio scale / trivial view. Then, on PostgreSQL, ``EXPLAIN ANALYZE``
-of the slowest queries of three scoped lists: the team reviewer's assigned list, the approver's
-assessment list of the current cycle, and the parent reviewer's list of branches.
+of every query of the main scoped pages (``EXPLAINED``: the reviewer's assigned list, the
+approver's assessment list and home, the parent reviewer's list and home, the staff's
+organizations and people) at scale: the two slowest plans in full, and for every query its time,
+buffers and its plan's estimated against actual rows, with the worst node and how many are more
+than ``ESTIMATE_TOLERANCE`` times off (nodes a LIMIT or a merge join stops early left out).
 
 By default the pages are requested in this process with Django's test client (``--base-url``
 sends real HTTP to a running server instead, loopback only, signing in with the password). The
 first round warms up and counts the queries; it is not timed.
 """
 
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -86,8 +90,25 @@ PAGES = [
 EXPLAINED = [
     ("reviewer", "/scoring/", "the team reviewer's assigned list"),
     ("approver", "/cycles/{current}/", "the approver's assessment list"),
+    ("approver", "/", "the approver's home"),
     ("parent", "/preliminary/", "branches visible to a parent reviewer"),
+    ("parent", "/", "the parent reviewer's home"),
+    ("staff", "/directory/organizations/", "the staff's organizations"),
+    ("staff", "/directory/people/", "the staff's people"),
 ]
+
+# A plan node as EXPLAIN ANALYZE prints it: the estimate, then the actual rows per loop.
+PLAN_NODE = re.compile(
+    r"^\s*(?:->\s+)?(?P<node>[^(]+?)\s+\(cost=[^ ]+ rows=(?P<estimate>\d+) width=\d+\)"
+    r" \(actual time=[^ ]+ rows=(?P<actual>\d+) loops=(?P<loops>\d+)\)"
+)
+# Nodes that read all their input before they return a row: a LIMIT above them cuts their
+# output short, not their input.
+BLOCKING = ("Sort", "Hash", "HashAggregate", "Aggregate", "Incremental Sort", "WindowAgg")
+# The plans of each explained page shown in full (the others in one line each).
+SHOWN_PLANS = 2
+# Off by more than this factor (either way) is an unstable plan, the issue's "100× off".
+ESTIMATE_TOLERANCE = 10
 
 DEMO_USERS = {
     "secretary": "shuji",
@@ -269,11 +290,76 @@ class Command(BaseCommand):
             if sample is None or not sample.captured:
                 continue
             selects = [q for q in sample.captured if q["sql"].lstrip().upper().startswith("SELECT")]
-            slowest = sorted(selects, key=lambda q: float(q["time"]), reverse=True)[:2]
             self.stdout.write(f"\n=== {what}: {path.format(**side.cycles)} as {side.users[r]} ===")
-            for query in slowest:
-                self.stdout.write(f"\n-- {float(query['time']) * 1000:.1f} ms in the page:\n{query['sql']}\n")
+            # Every SELECT of the page is explained; the plans shown in full are those that
+            # took longest in EXPLAIN itself (the page's own timings move with the machine's load).
+            plans = []
+            for query in selects:
                 with connection.cursor() as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                    for (line,) in cursor.fetchall():
-                        self.stdout.write(f"  {line}")
+                    lines = [line for (line,) in cursor.fetchall()]
+                plans.append((self.execution_ms(lines), query["sql"], lines))
+            plans.sort(key=lambda plan: plan[0], reverse=True)
+            for ms, sql, lines in plans[:SHOWN_PLANS]:
+                self.stdout.write(f"\n-- {ms:.2f} ms in EXPLAIN ANALYZE:\n{sql}\n")
+                for line in lines:
+                    self.stdout.write(f"  {line}")
+                self.stdout.write(self.estimates(lines))
+            self.stdout.write(f"\n-- every query of the page ({len(plans)}), slowest first:")
+            for ms, sql, lines in plans:
+                buffers = next((line.split("shared")[-1].strip() for line in lines if "Buffers:" in line), "")
+                self.stdout.write(f"  {ms:8.2f} ms {buffers:<20} {sql[:60]}…")
+                self.stdout.write(f"  {'':<11}{self.estimates(lines).strip()}")
+
+    @staticmethod
+    def execution_ms(lines: list[str]) -> float:
+        for line in reversed(lines):
+            if "Execution Time:" in line:
+                return float(line.split(":")[1].split()[0])
+        return 0.0
+
+    @staticmethod
+    def estimates(lines: list[str]) -> str:
+        """One line: the plan nodes' estimated against actual rows, and the worst of them.
+
+        A node that a LIMIT or a merge join stops early (the nodes under it down to the first
+        one that reads all its input, such as a sort) is left out: its actual count says
+        nothing about its estimate.
+        """
+        worst, nodes, off, limited = None, 0, 0, 0
+        open_nodes: list[tuple[int, bool]] = []  # (indentation, whether its input is cut short)
+        for line in lines:
+            match = PLAN_NODE.search(line)
+            if match is None:
+                continue
+            indent = len(line) - len(line.lstrip())
+            while open_nodes and open_nodes[-1][0] >= indent:
+                open_nodes.pop()
+            name = match["node"].strip()
+            cut_short = bool(open_nodes) and open_nodes[-1][1]
+            stops_early = name == "Limit" or name.startswith("Merge")  # a merge stops with either side
+            open_nodes.append((indent, stops_early or (cut_short and not name.startswith(BLOCKING))))
+            if cut_short:
+                limited += 1
+                continue
+            if match["loops"] == "0":
+                continue
+            nodes += 1
+            estimate, actual = int(match["estimate"]), int(match["actual"])
+            # Both at least 1: PostgreSQL never estimates 0, and a node that found nothing is
+            # judged on the estimate alone.
+            factor = max(estimate, 1) / max(actual, 1)
+            factor = max(factor, 1 / factor)
+            if factor > ESTIMATE_TOLERANCE:
+                off += 1
+            if worst is None or factor > worst[0]:
+                worst = (factor, match["node"].strip(), estimate, actual)
+        if worst is None:
+            return "  estimates: no plan node to compare"
+        factor, node, estimate, actual = worst
+        verdict = "all within" if not off else f"{off} beyond"
+        return (
+            f"  estimates vs actual rows: {nodes} nodes ({limited} stopped early by a LIMIT or merge left out), {verdict} "
+            f"{ESTIMATE_TOLERANCE}×; worst {node}: estimated {estimate}, actual {actual} per loop "
+            f"({factor:.1f}×)"
+        )

@@ -268,7 +268,8 @@ def _tree(prefix: str, n_branches: int, n_parents: int, built: Built):
         path=f"/new-{prefix}/",
     )
     committee.path = f"/{committee.pk}/"
-    committee.save(update_fields=["path"])
+    committee.committee_id = committee.pk  # the committee key, as the services keep it
+    committee.save(update_fields=["path", "committee"])
     CommitteePolicy.objects.create(committee=committee)
     parents = Organization.objects.bulk_create(
         (
@@ -277,6 +278,7 @@ def _tree(prefix: str, n_branches: int, n_parents: int, built: Built):
                 code=f"{prefix}-P{i + 1:04d}",
                 kind=OrgKind.PARTY_COMMITTEE,
                 parent=committee,
+                committee=committee,
                 path=f"/new-{prefix}-p{i}/",
                 depth=1,
                 sort_order=i + 1,
@@ -296,6 +298,7 @@ def _tree(prefix: str, n_branches: int, n_parents: int, built: Built):
                 code=f"{prefix}-B{i + 1:06d}",
                 kind=OrgKind.BRANCH,
                 parent=parents[i % n_parents],
+                committee=committee,
                 stage="basic",
                 path=f"/new-{prefix}-b{i}/",
                 depth=2,

@@ -1,0 +1,1 @@
+"""Official documents (公文) in Word: their frozen data, their content and the .docx renderer."""
