@@ -82,8 +82,12 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{request_id}]" if request_id else line
 
 
-def logging_config(*, log_format: str, level: str) -> dict:
-    """The LOGGING setting: every record through the context filter to the console."""
+def logging_config(*, log_format: str, level: str, request_level: str = "INFO") -> dict:
+    """The LOGGING setting: every record through the context filter to the console.
+
+    ``request_level``: the level of ``config.requests``, the one line per request (INFO in
+    production; WARNING in development, where runserver prints its own request lines and a
+    crawl of the demo would otherwise bury everything else)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -106,5 +110,6 @@ def logging_config(*, log_format: str, level: str) -> dict:
             # The request line of config.middleware replaces Django's own for 4xx/5xx answers,
             # which would say the same twice; errors with their traceback still come from here.
             "django.request": {"level": "ERROR"},
+            "config.requests": {"level": request_level},
         },
     }

@@ -403,5 +403,9 @@ if PRODUCTION:
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', got {LOG_FORMAT!r}")
-LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env_str("LOG_LEVEL", "INFO"),
+    request_level=env_str("REQUEST_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING"),
+)
 AUTH_USER_MODEL = "branches.User"

@@ -29,6 +29,10 @@ def lines():
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # Production's level for the request lines (development keeps them at WARNING).
+    requests = logging.getLogger("config.requests")
+    old_requests_level = requests.level
+    requests.setLevel(logging.INFO)
 
     def read() -> list[dict]:
         return [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -36,6 +40,7 @@ def lines():
     yield read
     root.removeHandler(handler)
     root.setLevel(old_level)
+    requests.setLevel(old_requests_level)
 
 
 def request_lines(records: list[dict]) -> list[dict]:
