@@ -10,9 +10,11 @@ within its committee. Everything here returns lazy querysets, so callers can fil
 paginate and count them further without extra round trips.
 """
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
@@ -25,6 +27,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Cast
@@ -280,16 +283,47 @@ def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
     """
     if not user.is_authenticated:
         return roles_of(user)
-    counts = []
-    for org_id, path in sorted({(org_id, path) for _role, org_id, path in _role_rows(user)}):
+    known = sorted({(org_id, path) for _role, org_id, path in _role_rows(user)})
+    counts = [When(organization_id=org_id, then=Value(n)) for org_id, n in reach_counts(known).items()]
+    return roles_of(user).annotate(
+        branch_count=Case(*counts, default=_branch_count_in_subtree(), output_field=IntegerField())
+    )
+
+
+# The number of branches a role reaches is shown on every home page; a committee's is a count
+# over the whole province. It is kept in the cache until the tree changes (``tree_changed``,
+# called after every organization saved, deleted or created in bulk) and at most REACH_TTL.
+_TREE_VERSION_KEY = "branches:tree-version"
+REACH_TTL = 300
+
+
+def tree_changed() -> None:
+    """Organizations were added, moved or removed: the branch counts are counted again."""
+    cache.set(_TREE_VERSION_KEY, time.time_ns(), None)
+
+
+def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
+    """{organization id: branches in its subtree} for (id, path) pairs, from the cache or one
+    COUNT each (a committee by its key, a lower organization by its path within it)."""
+    roots = list(roots)
+    if not roots:
+        return {}
+    version = cache.get(_TREE_VERSION_KEY, 0)
+    keys = {f"branches:reach:{version}:{org_id}": (org_id, path) for org_id, path in roots}
+    found = cache.get_many(list(keys))
+    counts = {keys[key][0]: n for key, n in found.items()}
+    fresh = {}
+    for key, (org_id, path) in keys.items():
+        if key in found:
+            continue
         root = _root_of(path)
         branches = Organization.objects.filter(kind=OrgKind.BRANCH, committee_id=root)
         if root != org_id:
             branches = branches.filter(path__startswith=path)
-        counts.append(When(organization_id=org_id, then=_branch_count(branches)))
-    return roles_of(user).annotate(
-        branch_count=Case(*counts, default=_branch_count_in_subtree(), output_field=IntegerField())
-    )
+        counts[org_id] = fresh[key] = branches.count()
+    if fresh:
+        cache.set_many(fresh, REACH_TTL)
+    return counts
 
 
 # ---------------------------------------------------------------------------- people (the directory)

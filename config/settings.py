@@ -359,6 +359,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A cycle-wide operation (automatic assignment, publishing, certifying) on more assessments than
 # this runs as a background job with a progress page instead of inside the request.
 BULK_JOB_THRESHOLD = env_int("BULK_JOB_THRESHOLD", 500)
+# A published standard never changes, so each process keeps what the pages read of it
+# (scoring.selectors.standard_outline, rules_from_standard) instead of asking on every request.
+CACHE_PUBLISHED_STANDARDS = env_bool("CACHE_PUBLISHED_STANDARDS", True)
 CELERY_TASK_ROUTES = {
     "reports.tasks.generate_bulletin_task": {"queue": "pdf"},
     "reports.tasks.generate_year_bulletin_task": {"queue": "pdf"},

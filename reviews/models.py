@@ -315,6 +315,17 @@ class ReviewerAssignment(models.Model):
     """An assessment-team member assigned to score one assessment."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assignments")
+    # The assessment's cycle, copied (it never changes): a reviewer's pages read their own
+    # assignments of the cycles in hand by the (reviewer, cycle) index, not every assignment
+    # they ever had (thousands in a province) joined to its assessment.
+    cycle = models.ForeignKey(
+        Cycle,
+        verbose_name=_("cycle"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_index=False,  # the (reviewer, cycle) index below
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewer"),
@@ -334,6 +345,12 @@ class ReviewerAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "reviewer"], name="one_assignment_per_reviewer")
         ]
+        indexes = [models.Index(fields=["reviewer", "cycle"], name="assignment_reviewer_cycle_idx")]
+
+    def save(self, *args, **kwargs):
+        if self.cycle_id is None and self.assessment_id is not None:
+            self.cycle_id = Assessment.objects.values_list("cycle_id", flat=True).get(pk=self.assessment_id)
+        super().save(*args, **kwargs)
 
 
 class ReviewScore(models.Model):

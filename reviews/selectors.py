@@ -20,9 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,8 +147,9 @@ def own_assignments(user) -> QuerySet[ReviewerAssignment]:
     """
     if not user.is_authenticated or not user.is_active:
         return ReviewerAssignment.objects.none()
+    # The team's role is held on a committee: its scope is the cycle's committee key.
     return ReviewerAssignment.objects.filter(reviewer_id=user.pk).filter(
-        _under_roles(user, TEAM_REVIEWERS, "assessment__branch__path")
+        scope_q(user, TEAM_REVIEWERS, org="assessment__branch__", committee="cycle__committee_id")
     )
 
 
@@ -602,8 +602,13 @@ def reviewer_assignments(user: User) -> QuerySet[ReviewerAssignment]:
 
 def reviewer_cycles(user: User) -> QuerySet[Cycle]:
     """The cycles the user has assignments in, newest first: the choices of the cycle filter."""
-    return Cycle.objects.filter(pk__in=own_assignments(user).values("assessment__cycle_id")).order_by(
-        "-opened_at", "-pk"
+    # Each cycle of the team's committees probes the (reviewer, cycle) index once, rather than
+    # reading every assignment the reviewer ever had.
+    mine = own_assignments(user).filter(cycle_id=OuterRef("pk"))
+    return (
+        Cycle.objects.filter(user_scope(user, TEAM_REVIEWERS).member_q())
+        .filter(Exists(mine))
+        .order_by("-opened_at", "-pk")
     )
 
 
@@ -803,20 +808,30 @@ def _published_at() -> Subquery:
 def secretary_section(user) -> dict:
     """This cycle's assessment of each of the secretary's branches, returned reasons, stars."""
     branches = branches_visible_to(user, SECRETARIES)
-    returned = SubmissionRound.objects.filter(outcome=SubmissionRound.Outcome.RETURNED).order_by("-number")
     assessments = list(
         Assessment.objects.filter(branch__in=branches, cycle__status__in=ACTIVE_CYCLES)
         .select_related("branch", "cycle")
-        .prefetch_related(
-            Prefetch("rounds", queryset=returned, to_attr="returned_rounds"),
-            Prefetch("appeals", to_attr="appeal_list"),
-        )
         .annotate(published_at=_published_at())
         .order_by(*branch_order(), "-cycle__opened_at")
     )
+    # The reasons of a return, and an appeal (only a published result has one), are read only
+    # for the assessments that can have them: most of the year, none.
+    returned: dict[int, list[SubmissionRound]] = defaultdict(list)
+    returned_ids = [a.pk for a in assessments if a.status == S.RETURNED]
+    if returned_ids:
+        for row in SubmissionRound.objects.filter(
+            assessment_id__in=returned_ids, outcome=SubmissionRound.Outcome.RETURNED
+        ).order_by("-number"):
+            returned[row.assessment_id].append(row)
+    appeals: dict[int, Appeal] = {}
+    published_ids = [a.pk for a in assessments if a.published_at is not None]
+    if published_ids:
+        for row in Appeal.objects.filter(assessment_id__in=published_ids):
+            appeals.setdefault(row.assessment_id, row)  # the first in the model's order, as before
     now = timezone.now()
     for a in assessments:  # the appeal, if any, and whether one may still be made
-        a.appeal = a.appeal_list[0] if a.appeal_list else None
+        a.returned_rounds = returned.get(a.pk, [])
+        a.appeal = appeals.get(a.pk)
         a.appeal_deadline = (
             a.published_at + datetime.timedelta(days=a.cycle.appeal_days) if a.published_at else None
         )
@@ -857,6 +872,8 @@ def parent_section(user) -> dict:
 def reviewer_section(user) -> dict:
     assignments = (
         own_assignments(user)
+        # Scoring happens while the cycle is open: the (reviewer, cycle) index skips past cycles.
+        .filter(cycle__status__in=ACTIVE_CYCLES)
         .filter(assessment__status__in=[AssessmentStatus.SCORING, AssessmentStatus.SCORED])
         .select_related("assessment__branch", "assessment__cycle")
         .order_by("submitted_at", "assessment__cycle__scoring_deadline", "assessment__branch__path")
@@ -1214,22 +1231,18 @@ def member_committees(user) -> QuerySet[Organization]:
     """The committees in whose tree the user holds any role (every committee for superusers)."""
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
-    committees = Organization.objects.filter(kind=OrgKind.COMMITTEE)
-    if user.is_superuser:
-        return committees
-    return committees.filter(
-        Exists(
-            RoleAssignment.objects.filter(user_id=user.pk).filter(
-                StartsWith(F("organization__path"), OuterRef("path"))
-            )
-        )
-    )
+    # The committee keys of the user's roles (from the per-request cache): no tree is read.
+    return Organization.objects.filter(user_scope(user).member_q("pk"), kind=OrgKind.COMMITTEE)
 
 
 def notice_batches_for_member(user) -> QuerySet[NoticeBatch]:
     """The uncertified notice batches of the user's committees, newest first."""
+    if not user.is_authenticated or not user.is_active:
+        return NoticeBatch.objects.none()
     return (
-        NoticeBatch.objects.filter(cycle__committee__in=member_committees(user), certified_at__isnull=True)
+        NoticeBatch.objects.filter(
+            user_scope(user).member_q("cycle__committee_id"), certified_at__isnull=True
+        )
         .select_related("cycle__committee")
         .order_by("-started_at", "-pk")
     )

@@ -1,13 +1,17 @@
 """Reads of standards: who may see which, and a standard reduced to its arithmetic rules."""
 
-from django.db.models import Q, QuerySet
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from branches.models import Organization, OrgKind, User
 from branches.selectors import has_role_on, organizations_visible_to
 
 from .arithmetic import ItemRule, StandardRules
-from .models import Item, Standard, StandardPurpose, StandardStatus, StarThreshold
+from .models import Dimension, Item, Standard, StandardPurpose, StandardStatus, StarThreshold
 from .workflow import STANDARD_TRANSITIONS
 
 
@@ -69,8 +73,62 @@ def published_standards_for(
     )
 
 
+T = TypeVar("T")
+
+# A published standard never changes again (publishing is its last move, and every change of
+# a draft is refused once it is published), so what the pages read of it on every request —
+# its rules, its dimensions and items — is kept in this process, keyed by the standard and the
+# moment it was published. A draft is always read afresh. Bounded: a committee has a handful
+# of standards in use, and the whole cache is dropped when it fills up.
+_FROZEN: dict[tuple[str, int, object], object] = {}
+_FROZEN_LIMIT = 64
+
+
+def _frozen(kind: str, standard: Standard, build: Callable[[], T]) -> T:
+    if (
+        not settings.CACHE_PUBLISHED_STANDARDS
+        or standard.status != StandardStatus.PUBLISHED
+        or standard.published_at is None
+    ):
+        return build()
+    key = (kind, standard.pk, standard.published_at)
+    try:
+        return _FROZEN[key]  # type: ignore[return-value]
+    except KeyError:
+        pass
+    value = build()
+    if len(_FROZEN) >= _FROZEN_LIMIT:
+        _FROZEN.clear()
+    _FROZEN[key] = value
+    return value
+
+
+def forget_frozen_standards() -> None:
+    """Empty this process's copies of published standards (tests start from a clean slate)."""
+    _FROZEN.clear()
+
+
+def standard_outline(standard: Standard) -> tuple[tuple[Dimension, tuple[Item, ...]], ...]:
+    """The standard's dimensions in order, each with its items in order (two queries, then none
+    while the standard is published). The rows are shared: read them, never change them."""
+
+    def build():
+        dimensions = (
+            Dimension.objects.filter(standard_id=standard.pk)
+            .order_by("order", "code")
+            .prefetch_related(Prefetch("items", queryset=Item.objects.order_by("order", "code")))
+        )
+        return tuple((dimension, tuple(dimension.items.all())) for dimension in dimensions)
+
+    return _frozen("outline", standard, build)
+
+
 def rules_from_standard(standard: Standard) -> StandardRules:
-    """The standard's numbers for ``scoring.arithmetic``, in two queries whatever its size."""
+    """The standard's numbers for ``scoring.arithmetic``: two queries, then none while it is published."""
+    return _frozen("rules", standard, lambda: _rules(standard))
+
+
+def _rules(standard: Standard) -> StandardRules:
     thresholds = tuple(
         StarThreshold.objects.filter(standard_id=standard.pk)
         .order_by("-stars")
@@ -94,9 +152,11 @@ def rules_from_standard(standard: Standard) -> StandardRules:
 __all__ = [
     "can_edit_standard",
     "can_move_standard",
+    "forget_frozen_standards",
     "get_standard_for_user_or_404",
     "published_standards_for",
     "rules_from_standard",
+    "standard_outline",
     "standards_editable_by",
     "standards_visible_to",
 ]

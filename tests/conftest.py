@@ -68,6 +68,18 @@ def _empty_local_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_standards(settings):
+    """Tests read published standards afresh, so that a page's query count does not depend on
+    which request came first (tests/scoring/test_standard_cache.py turns the cache on)."""
+    from scoring.selectors import forget_frozen_standards
+
+    settings.CACHE_PUBLISHED_STANDARDS = False
+    forget_frozen_standards()
+    yield
+    forget_frozen_standards()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_afterwards():
     """A request in English activates English for the thread; the next test starts in the default."""
     yield

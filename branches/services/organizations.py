@@ -26,6 +26,7 @@ from ..models import (
     User,
 )
 from ..roles import Role
+from ..selectors import tree_changed
 
 # What update_organization may change, and what the audit trail shows of an organization.
 ORGANIZATION_EDITABLE_FIELDS = ("name", "code", "kind", "parent", "stage", "sort_order")
@@ -432,6 +433,7 @@ def create_organizations_bulk(rows: Sequence[dict], *, actor: User | None = None
         ],
         batch_size=BULK_WRITE_BATCH,
     )
+    transaction.on_commit(tree_changed)  # bulk inserts send no post_save
     return orgs
 
 

@@ -140,7 +140,7 @@ def open_check_round(
         opened_by=actor_or_none(actor),
     )
     branches = Organization.objects.filter(
-        kind=OrgKind.BRANCH, is_active=True, path__startswith=committee.path
+        kind=OrgKind.BRANCH, is_active=True, committee_id=committee.pk
     ).values_list("pk", "parent_id")
     CheckSheet.objects.bulk_create(
         CheckSheet(round=check_round, branch_id=pk, group_id=parent_id) for pk, parent_id in branches

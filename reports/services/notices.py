@@ -192,7 +192,7 @@ def _expiry_paragraph(certificate: Certificate) -> str:
 
 def _role_holders(committee: Organization, role: str) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.filter(
-        role=role, organization__path__startswith=committee.path, user__is_active=True
+        role=role, organization__committee_id=committee.pk, user__is_active=True
     ).select_related("user", "organization")
 
 
@@ -276,7 +276,7 @@ def _expiry_drafts(committee: Organization, secretaries_by_branch, first, last) 
             status=CertificateStatus.VALID,
             valid_until__gte=first,
             valid_until__lte=last,
-            branch__path__startswith=committee.path,
+            branch__committee_id=committee.pk,
         )
         .select_related("branch")
         .order_by("valid_until", "branch__path")

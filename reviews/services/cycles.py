@@ -60,7 +60,8 @@ def normalize_star_caps(star_caps: dict | None) -> dict[str, int | float]:
 
 def committee_branches(committee: Organization):
     """The active branches of the committee's tree: those a new cycle assesses."""
-    return Organization.objects.filter(path__startswith=committee.path, kind=OrgKind.BRANCH, is_active=True)
+    # The committee key, not the path: one index range however large the province is.
+    return Organization.objects.filter(committee_id=committee.pk, kind=OrgKind.BRANCH, is_active=True)
 
 
 @transaction.atomic

@@ -109,7 +109,10 @@ def assign_reviewers(*, assessment: Assessment, actor, reviewers: Iterable[User]
             raise ValidationError({"reviewers": errors})
         ReviewerAssignment.objects.filter(assessment_id=locked.pk, reviewer_id__in=removed).delete()
         ReviewerAssignment.objects.bulk_create(
-            ReviewerAssignment(assessment_id=locked.pk, reviewer_id=pk, assigned_by=actor) for pk in added
+            ReviewerAssignment(
+                assessment_id=locked.pk, cycle_id=locked.cycle_id, reviewer_id=pk, assigned_by=actor
+            )
+            for pk in added
         )
 
     note = _("Reviewers: %(names)s") % {"names": _names(wanted.values())}
@@ -192,7 +195,12 @@ def auto_assign(*, cycle: Cycle, actor, progress: Progress | None = None) -> dic
         if moved != len(part):  # pragma: no cover - the rows are locked; a mismatch is a bug
             raise WorkflowError(_("The assessments changed while they were being updated; try again."))
         new_rows = ReviewerAssignment.objects.bulk_create(
-            ReviewerAssignment(assessment_id=assessment.pk, reviewer_id=pk, assigned_by_id=actor.pk)
+            ReviewerAssignment(
+                assessment_id=assessment.pk,
+                cycle_id=assessment.cycle_id,
+                reviewer_id=pk,
+                assigned_by_id=actor.pk,
+            )
             for assessment, chosen in part
             for pk in chosen
         )

@@ -6,12 +6,13 @@ allows answers 409 (``workflow_action``).
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,7 +25,7 @@ from branches.roles import Role
 from branches.selectors import has_role_on
 from scoring.arithmetic import StandardRules, veto_applies
 from scoring.models import Dimension, Item, ItemKind
-from scoring.selectors import rules_from_standard
+from scoring.selectors import rules_from_standard, standard_outline
 from scoring.templatetags.stars import star_label
 
 from ..forms.secretary import SelfAssessmentForm, evidence_field_name
@@ -67,15 +68,11 @@ class PageData:
 
 def _load(assessment: Assessment) -> PageData:
     standard = assessment.cycle.standard
-    dimensions = list(
-        Dimension.objects.filter(standard_id=standard.pk)
-        .order_by("order", "code")
-        .prefetch_related(Prefetch("items", queryset=Item.objects.order_by("order", "code")))
-    )
+    outline = standard_outline(standard)
     own = self_assessment_data(assessment)
     return PageData(
-        dimensions=dimensions,
-        items=[item for dimension in dimensions for item in dimension.items.all()],
+        dimensions=[dimension for dimension, _items in outline],
+        items=[item for _dimension, items in outline for item in items],
         self_scores=own.self_scores,
         evidence=own.evidence,
         rules=rules_from_standard(standard),
@@ -113,9 +110,28 @@ def _is_editable(assessment: Assessment) -> bool:
     return True
 
 
-def _saved_flag(pk: int) -> str:
-    # Tells the next page that the browser's unsaved copy (localStorage) is now on the server.
-    return f"self_assessment_saved_{pk}"
+# After a save the next page tells the browser that its unsaved copy (localStorage) is now on
+# the server. The redirect carries that in a signed, short-lived ``?saved=`` token rather than
+# in the session, so that saving a draft writes no session row; the page's script drops the
+# token from the address at once, so reloading it later never throws newer typing away.
+SAVED_PARAM = "saved"
+_SAVED_SALT = "reviews.self_assessment.saved"
+_SAVED_MAX_AGE = 600
+
+
+def _with_saved_token(url: str, assessment: Assessment) -> str:
+    token = signing.dumps(assessment.pk, salt=_SAVED_SALT)
+    return f"{url}?{urlencode({SAVED_PARAM: token})}"
+
+
+def _just_saved(request: HttpRequest, assessment: Assessment) -> bool:
+    token = request.GET.get(SAVED_PARAM, "")
+    if not token:
+        return False
+    try:
+        return signing.loads(token, salt=_SAVED_SALT, max_age=_SAVED_MAX_AGE) == assessment.pk
+    except signing.BadSignature:  # forged, altered or expired: the browser keeps its copy
+        return False
 
 
 def _js_config(
@@ -199,9 +215,12 @@ def _upload_files(request: HttpRequest, assessment: Assessment, items: list[Item
 def _save(request: HttpRequest, assessment: Assessment, *, intent: str, upload_item: Item | None = None):
     """Save every valid field and file; re-show the page with what failed, or redirect."""
     check_editable(assessment)
-    data = _load(assessment)
+    # What the form needs to keep the saved value of a refused field; the whole page (evidence,
+    # totals) is loaded again only when it is shown again.
+    items = [item for _dimension, row in standard_outline(assessment.cycle.standard) for item in row]
+    self_scores = {row.item_id: row for row in SelfScore.objects.filter(assessment_id=assessment.pk)}
     form = SelfAssessmentForm(
-        request.POST, items=data.items, self_scores=data.self_scores, declared_stars=assessment.declared_stars
+        request.POST, items=items, self_scores=self_scores, declared_stars=assessment.declared_stars
     )
     form.is_valid()
     save_self_assessment(
@@ -210,7 +229,7 @@ def _save(request: HttpRequest, assessment: Assessment, *, intent: str, upload_i
         scores=form.entries(),
         declared_stars=form.declared_stars_value(),
     )
-    upload_errors, uploaded = _upload_files(request, assessment, data.items)
+    upload_errors, uploaded = _upload_files(request, assessment, items)
     if upload_item is not None and not request.FILES.getlist(evidence_field_name(upload_item)):
         upload_errors.setdefault(upload_item.pk, []).append(_("Choose a file to upload first."))
 
@@ -224,15 +243,15 @@ def _save(request: HttpRequest, assessment: Assessment, *, intent: str, upload_i
             )
         except ValidationError as error:
             return _render_edit(request, assessment, _load(assessment), form, submit_problems=error.messages)
-        request.session[_saved_flag(assessment.pk)] = True
         messages.success(request, _("The self-assessment was submitted for preliminary review."))
-        return redirect("reviews:assessment_detail", assessment.pk)
+        return redirect(
+            _with_saved_token(reverse("reviews:assessment_detail", args=[assessment.pk]), assessment)
+        )
 
-    request.session[_saved_flag(assessment.pk)] = True
     for name in uploaded:
         messages.success(request, _("“%(name)s” was uploaded.") % {"name": name})
     messages.success(request, _("The draft was saved."))
-    url = reverse("reviews:self_assessment", args=[assessment.pk])
+    url = _with_saved_token(reverse("reviews:self_assessment", args=[assessment.pk]), assessment)
     if upload_item is not None:
         url += f"#item-{upload_item.pk}"
     return redirect(url)
@@ -253,7 +272,7 @@ def self_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     form = SelfAssessmentForm(
         items=data.items, self_scores=data.self_scores, declared_stars=assessment.declared_stars
     )
-    clear_draft = bool(request.session.pop(_saved_flag(assessment.pk), False))
+    clear_draft = _just_saved(request, assessment)
     return _render_edit(request, assessment, data, form, clear_draft=clear_draft)
 
 
@@ -405,7 +424,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             )
         sections.append((dimension, entries))
-    clear_draft = bool(request.session.pop(_saved_flag(assessment.pk), False))
+    clear_draft = _just_saved(request, assessment)
     # 复核申请: its state, or whether one may still be made; only a published result has one.
     published = assessment.status == AssessmentStatus.PUBLICIZED
     appeal = appeal_of(assessment) if published or assessment.status == AssessmentStatus.CERTIFIED else None

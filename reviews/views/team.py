@@ -163,7 +163,7 @@ def my_assignments_listed(request: HttpRequest) -> tuple:
         chosen = next((cycle for cycle in cycles if cycle.status == CycleStatus.OPEN), None)
     assignments = reviewer_assignments(request.user)
     if chosen is not None:
-        assignments = assignments.filter(assessment__cycle_id=chosen.pk)
+        assignments = assignments.filter(cycle_id=chosen.pk)
     return assignments, chosen, cycles
 
 

@@ -159,6 +159,18 @@
   if (config.clearDraft) {
     removeStored();
   }
+  // The server says so once, with a ?saved= token in the address: drop it, so that reloading
+  // the page later never discards what was typed after that save.
+  if (window.history && window.history.replaceState && /[?&]saved=/.test(window.location.search)) {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("saved");
+    var query = params.toString();
+    window.history.replaceState(
+      window.history.state,
+      "",
+      window.location.pathname + (query ? "?" + query : "") + window.location.hash
+    );
+  }
 
   var form = document.getElementById("self-assessment-form");
   if (!form || !config.items) {

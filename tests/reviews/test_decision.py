@@ -592,7 +592,9 @@ def committee_with_scored_branches(prefix, count, default_standard):
     )
     now = timezone.now()
     assignments = ReviewerAssignment.objects.bulk_create(
-        ReviewerAssignment(assessment=a, reviewer=r, assigned_by=approver, submitted_at=now, version=1)
+        ReviewerAssignment(
+            assessment=a, cycle_id=a.cycle_id, reviewer=r, assigned_by=approver, submitted_at=now, version=1
+        )
         for a in assessments
         for r in reviewers
     )

@@ -48,7 +48,9 @@ def build(n: int, prefix: str) -> dict:
     for i, a in enumerate(assessments):
         Assessment.objects.filter(pk=a.pk).update(status=states[i % len(states)])
     ReviewerAssignment.objects.bulk_create(
-        ReviewerAssignment(assessment=a, reviewer=people["reviewer"], assigned_by=people["approver"])
+        ReviewerAssignment(
+            assessment=a, cycle_id=a.cycle_id, reviewer=people["reviewer"], assigned_by=people["approver"]
+        )
         for i, a in enumerate(assessments)
         if states[i % len(states)] in (AssessmentStatus.SCORING, AssessmentStatus.SCORED)
     )

@@ -224,13 +224,32 @@ def test_draft_save_keeps_valid_values_and_reports_invalid_ones_without_losing_o
 def test_a_valid_draft_save_redirects_back_with_a_message(client, world, assessment, items):
     client.force_login(world.secretary)
 
+    session_before = dict(client.session)
     response = client.post(self_url(assessment), form_data(items, score_1_1="4"), follow=True)
 
-    assert response.redirect_chain == [(self_url(assessment), 302)]
+    [(url, status)] = response.redirect_chain
+    assert status == 302 and url.startswith(self_url(assessment) + "?saved=")
     assert "The draft was saved." in response.text
-    # The page tells the script to drop the browser's unsaved copy, once.
+    # The page tells the script to drop the browser's unsaved copy, once: the signed token is
+    # in the address (which the script then drops), not in the session, which stays as it was.
     assert '"clearDraft": true' in response.text
     assert '"clearDraft": false' in client.get(self_url(assessment)).text
+    assert dict(client.session) == session_before
+
+
+def test_only_a_genuine_saved_token_of_this_assessment_clears_the_browser_copy(
+    client, world, assessment, items
+):
+    from django.core import signing
+
+    client.force_login(world.secretary)
+    response = client.post(self_url(assessment), form_data(items, score_1_1="4"))
+    token = response["Location"].split("?saved=")[1]
+    salt = "reviews.self_assessment.saved"
+
+    assert '"clearDraft": true' in client.get(f"{self_url(assessment)}?saved={token}").text
+    for forged in (token[:-3] + "abc", signing.dumps(assessment.pk + 1, salt=salt), "1", ""):
+        assert '"clearDraft": false' in client.get(self_url(assessment), {"saved": forged}).text
 
 
 def test_full_width_digits_from_a_chinese_keyboard_are_accepted(client, world, assessment, items):
@@ -355,7 +374,9 @@ def test_submitting_over_http_redirects_to_the_read_only_view(client, world, ass
 
     response = client.post(self_url(assessment), data, follow=True)
 
-    assert response.redirect_chain == [(detail_url(assessment), 302)]
+    [(url, status)] = response.redirect_chain
+    assert status == 302 and url.startswith(detail_url(assessment) + "?saved=")
+    assert '"clearDraft": true' in response.text  # the browser's copy is dropped there too
     assert "The self-assessment was submitted for preliminary review." in response.text
     assert "Submitted: the self-assessment can no longer be changed by the branch." in response.text
     assert 'id="self-assessment-form"' not in response.text

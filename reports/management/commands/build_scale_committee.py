@@ -550,6 +550,7 @@ def _write_assessments(
                     assignments.append(
                         ReviewerAssignment(
                             assessment_id=assessment.pk,
+                            cycle_id=assessment.cycle_id,
                             reviewer=reviewer,
                             assigned_by=people.approver,
                             submitted_at=now if done else None,
