@@ -17,21 +17,13 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    Case,
     CharField,
     Exists,
-    F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast
-from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -241,53 +233,17 @@ def committees_for_roles(user: User, roles: Iterable[str]) -> QuerySet[Organizat
     return Organization.objects.filter(scope.committees_q("pk"), kind=OrgKind.COMMITTEE)
 
 
-def _branch_count(branches: QuerySet[Organization]) -> Subquery:
-    """COUNT of ``branches`` (correlated to the outer role assignment) as a subquery."""
-    counted = (
-        branches.order_by()
-        # COUNT without GROUP BY: one row holding the number of matching branches.
-        .annotate(n=Func(F("pk"), function="COUNT"))
-        .values("n")
-    )
-    return Subquery(counted, output_field=IntegerField())
+def roles_with_reach(user: User) -> list[RoleAssignment]:
+    """The user's role assignments, each with ``branch_count``: the branches it reaches.
 
-
-def _branch_count_in_subtree() -> Case:
-    """COUNT of the branches under the outer role assignment's organization (itself included).
-
-    A role on a committee counts by the committee key alone (an equality the planner
-    estimates); a role lower by its path prefix within its committee.
+    One query for the assignments; the counts come from ``reach_counts`` (the cache, else one
+    COUNT by the committee key or a path prefix each).
     """
-    branches = Organization.objects.filter(kind=OrgKind.BRANCH)
-    return Case(
-        When(
-            organization__parent__isnull=True,
-            then=_branch_count(branches.filter(committee_id=OuterRef("organization_id"))),
-        ),
-        default=_branch_count(
-            branches.filter(committee_id=OuterRef("organization__committee_id")).filter(
-                StartsWith(F("path"), OuterRef("organization__path"))
-            )
-        ),
-        output_field=IntegerField(),
-    )
-
-
-def roles_with_reach(user: User) -> QuerySet[RoleAssignment]:
-    """The user's role assignments, each with ``branch_count``: the branches it reaches (one query).
-
-    The organizations of the user's roles are known (the per-request cache), so each count is
-    a subquery of literal values — the committee key, and a path prefix for a role held lower
-    — which the planner estimates; a role the cache does not know yet is counted by the
-    correlated form.
-    """
-    if not user.is_authenticated:
-        return roles_of(user)
-    known = sorted({(org_id, path) for _role, org_id, path in _role_rows(user)})
-    counts = [When(organization_id=org_id, then=Value(n)) for org_id, n in reach_counts(known).items()]
-    return roles_of(user).annotate(
-        branch_count=Case(*counts, default=_branch_count_in_subtree(), output_field=IntegerField())
-    )
+    rows = list(roles_of(user))
+    counts = reach_counts(sorted({(row.organization_id, row.organization.path) for row in rows}))
+    for row in rows:
+        row.branch_count = counts[row.organization_id]
+    return rows
 
 
 # The number of branches a role reaches is shown on every home page; a committee's is a count

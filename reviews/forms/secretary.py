@@ -9,7 +9,6 @@ already saved, while the bound form still shows what was typed next to its error
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
@@ -151,61 +150,64 @@ class SelfAssessmentForm(forms.Form):
         dimensions: Iterable[Dimension],
         evidence: Mapping[int, list[Evidence]],
         upload_errors: Mapping[int, list[str]] | None = None,
-    ) -> list["DimensionRows"]:
-        """The form laid out for the page: dimension by dimension, one card per item."""
+    ) -> list[dict]:
+        """The form laid out for the page: dimension by dimension, one card per item.
+
+        Plain dictionaries computed once, because the page reads each value several times over
+        its one card per item: a key is the template engine's quickest lookup, while a bound
+        field works out its name, id, value and errors again on every access.
+        """
         upload_errors = upload_errors or {}
         return [
-            DimensionRows(
-                dimension=dimension,
-                items=[
-                    ItemRow(
-                        item=item,
+            {
+                "dimension": dimension,
+                "items": [
+                    item_row(
+                        item,
                         score=self[score_field_name(item)],
                         explanation=self[explanation_field_name(item)],
-                        evidence_field=evidence_field_name(item),
                         evidence=evidence.get(item.pk, []),
                         upload_errors=upload_errors.get(item.pk, []),
                     )
                     for item in dimension.items.all()
                 ],
-            )
+            }
             for dimension in dimensions
         ]
 
 
-@dataclass
-class ItemRow:
-    item: Item
-    score: forms.BoundField
-    explanation: forms.BoundField
-    evidence_field: str
-    evidence: list[Evidence]
-    upload_errors: list[str] = field(default_factory=list)
-
-    @property
-    def is_veto(self) -> bool:
-        return self.item.kind == ItemKind.VETO
-
-    @property
-    def is_bonus(self) -> bool:
-        return self.item.kind == ItemKind.BONUS
-
-    @property
-    def is_deduction(self) -> bool:
-        return self.item.kind == ItemKind.DEDUCTION
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.score.errors or self.explanation.errors or self.upload_errors)
-
-    @property
-    def score_value(self) -> str:
-        """What to put in the score box: the typed text after an error, else the saved score."""
-        value = self.score.value()
-        return "" if value is None else str(value)
+def field_view(bound: forms.BoundField) -> dict:
+    """What the page reads of one field: its name, id, value and errors."""
+    return {
+        "html_name": bound.html_name,
+        "auto_id": bound.auto_id,
+        "value": bound.value(),
+        "errors": list(bound.errors),
+    }
 
 
-@dataclass
-class DimensionRows:
-    dimension: Dimension
-    items: list[ItemRow]
+def item_row(
+    item: Item,
+    *,
+    score: forms.BoundField,
+    explanation: forms.BoundField,
+    evidence: list[Evidence],
+    upload_errors: list[str],
+) -> dict:
+    """One item's card: the item, its two fields, its evidence and what went wrong."""
+    score_view, explanation_view = field_view(score), field_view(explanation)
+    value = score_view["value"]
+    return {
+        "item": item,
+        "score": score_view,
+        "explanation": explanation_view,
+        "evidence_field": evidence_field_name(item),
+        "evidence": evidence,
+        "upload_errors": upload_errors,
+        "is_veto": item.kind == ItemKind.VETO,
+        "is_bonus": item.kind == ItemKind.BONUS,
+        "is_deduction": item.kind == ItemKind.DEDUCTION,
+        "has_errors": bool(score_view["errors"] or explanation_view["errors"] or upload_errors),
+        # What to put in the score box: the typed text after an error, else the saved score.
+        "score_value": "" if value is None else str(value),
+    }
