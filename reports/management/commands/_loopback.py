@@ -38,6 +38,7 @@ class HttpSession:
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
         host = f"[{self.host}]" if ":" in self.host else self.host
+        path = urllib.parse.quote(path, safe="/?=&%#:@+,;~")  # e.g. a search for 党支部
         headers = {"Host": f"{host}:{self.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
