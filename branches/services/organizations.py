@@ -24,6 +24,7 @@ from ..models import (
     RoleAssignment,
     StageChange,
     User,
+    order_key_of,
 )
 from ..roles import Role
 from ..selectors import tree_changed
@@ -78,6 +79,12 @@ def save_organization(*, org: Organization) -> Organization:
     org.path, org.depth = new_path, new_depth
     org.committee_id = _committee_key(new_path)
     org.save()
+    if (old.sort_order, old.code) != (org.sort_order, org.code):
+        # The children are listed under this organization's number and code: their keys follow.
+        children = list(Organization.objects.filter(parent_id=org.pk).only("pk", "sort_order", "code"))
+        for child in children:
+            child.order_key = order_key_of(child, org)
+        Organization.objects.bulk_update(children, ["order_key"], batch_size=BULK_WRITE_BATCH)
     if old.path != new_path:
         # The whole subtree follows: its paths, depths and (moved to another committee) its key.
         Organization.objects.filter(path__startswith=old.path).exclude(pk=org.pk).update(
@@ -407,6 +414,7 @@ def create_organizations_bulk(rows: Sequence[dict], *, actor: User | None = None
             if parent_index[index] is not None:
                 orgs[index].parent = orgs[parent_index[index]]
             orgs[index].path = f"/new-{token}-{index}/"
+            orgs[index].order_key = order_key_of(orgs[index], orgs[index].parent)
         Organization.objects.bulk_create([orgs[index] for index in level], batch_size=BULK_WRITE_BATCH)
         _set_bulk_paths(token)
         for index in level:

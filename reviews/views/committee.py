@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -45,7 +45,15 @@ from ..services import cycles as cycle_services
 from ..services import decision as decision_services
 from ..services.cycles import committee_branches
 from ..workflow import FINAL, TRANSITIONS
-from .common import add_service_errors, done, handle_form, page_of, query_without_page, workflow_action
+from .common import (
+    GroupedRows,
+    add_service_errors,
+    done,
+    handle_form,
+    page_of,
+    query_without_page,
+    workflow_action,
+)
 
 S = AssessmentStatus
 NOTICE_POOL = (S.PUBLICIZED, S.CERTIFIED)
@@ -67,19 +75,34 @@ def _require_manager(user, cycle) -> bool:
 
 
 def _batches_of(cycle) -> list[NoticeBatch]:
-    """The cycle's notice batches with their result and open-objection counts: one query."""
-    return list(
-        NoticeBatch.objects.filter(cycle_id=cycle.pk)
-        .annotate(
-            result_count=Count("assessments", distinct=True),
-            open_objections=Count(
-                "assessments__objections",
-                filter=Q(assessments__objections__resolved_at__isnull=True),
-                distinct=True,
-            ),
-        )
-        .order_by("number")
+    """The cycle's notice batches with their result and open-objection counts: three queries.
+
+    Counted apart (the results on the batch index, the open objections from their own table)
+    rather than in one join of every result with its objections, which at a committee's size
+    counts 20,000 joined rows twice over.
+    """
+    batches = list(NoticeBatch.objects.filter(cycle_id=cycle.pk).order_by("number"))
+    if not batches:
+        return batches
+    ids = [batch.pk for batch in batches]
+    results = dict(
+        Assessment.objects.filter(notice_batch_id__in=ids)
+        .order_by()
+        .values("notice_batch_id")
+        .annotate(n=Count("pk"))
+        .values_list("notice_batch_id", "n")
     )
+    open_objections = dict(
+        Objection.objects.filter(assessment__notice_batch_id__in=ids, resolved_at__isnull=True)
+        .order_by()
+        .values("assessment__notice_batch_id")
+        .annotate(n=Count("pk"))
+        .values_list("assessment__notice_batch_id", "n")
+    )
+    for batch in batches:
+        batch.result_count = results.get(batch.pk, 0)
+        batch.open_objections = open_objections.get(batch.pk, 0)
+    return batches
 
 
 def _batch_or_404(cycle, number) -> NoticeBatch:
@@ -227,7 +250,12 @@ def cycle_detail(request, pk):
             "in_flight": sum(n for status, n in counts.items() if status not in FINAL),
             "funnel": funnel,
             "total": sum(counts.values()),
-            "page": page_of(request, assessments),
+            # The status counts above give the list's length: no COUNT(*) of the list again.
+            "page": page_of(
+                request,
+                assessments,
+                count=counts.get(status_filter, 0) if status_filter else sum(counts.values()),
+            ),
             "query": query_without_page(request),
             "status_filter": status_filter,
             "statuses": S.choices,
@@ -427,7 +455,20 @@ def cycle_publicity(request, pk):
     distribution = dict(
         notice.order_by().values("decided_stars").annotate(n=Count("pk")).values_list("decided_stars", "n")
     )
-    page = page_of(request, notice)
+    # Most stars first, then the branches in order: one indexed walk per star level.
+    levels = sorted(distribution, key=lambda stars: (stars is None, -(stars or 0)))
+    page = page_of(
+        request,
+        GroupedRows(
+            (
+                notice.filter(decided_stars=stars)
+                if stars is not None
+                else notice.filter(decided_stars=None),
+                n,
+            )
+            for stars, n in ((level, distribution[level]) for level in levels)
+        ),
+    )
     objections = publicity_objections(batch)
     running = batch.running(now)
     return render(

@@ -304,3 +304,26 @@ def test_the_cycle_list_runs_the_same_queries_for_few_and_many_cycles(client, wo
         )
 
     assert _queries(client, reverse("reviews:cycle_list")) == few
+
+
+@pytest.mark.django_db
+def test_the_cycle_pages_pager_counts_the_rows_under_each_filter(client, world, default_standard):
+    """The pager's count comes from the status counts, not a COUNT(*) of its own: it must agree."""
+    _add_branches(world.committee, 60, "X")
+    cycle = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
+    first = cycle.assessments.order_by("pk").first()
+    Assessment.objects.filter(pk=first.pk).update(status=AssessmentStatus.SUBMITTED)
+    client.force_login(world.approver)
+    url = reverse("reviews:cycle_detail", args=[cycle.pk])
+
+    for status, expected in [
+        ("", cycle.assessments.count()),
+        (AssessmentStatus.SUBMITTED, 1),
+        (AssessmentStatus.NOT_STARTED, cycle.assessments.count() - 1),
+        (AssessmentStatus.CERTIFIED, 0),
+        ("no-such-status", cycle.assessments.count()),
+    ]:
+        page = client.get(url, {"status": status} if status else {}).context["page"]
+        assert page.paginator.count == expected, status
+        last = client.get(url, {"status": status, "page": page.paginator.num_pages}).context["page"]
+        assert last.start_index() + len(last.object_list) - 1 == expected or expected == 0

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from branches import selectors as scoping
-from branches.models import Organization, OrgKind, RoleAssignment, User
+from branches.models import Organization, OrgKind, RoleAssignment, User, order_key_of
 from branches.roles import Role
 
 
@@ -65,7 +65,8 @@ class Command(BaseCommand):
             parents = list(Organization.objects.filter(code__startswith="BENCH-P").order_by("pk"))
         for p in parents:
             p.path, p.depth = f"{committee.path}{p.pk}/", 1
-        Organization.objects.bulk_update(parents, ["path", "depth"], batch_size=1000)
+            p.order_key = order_key_of(p, committee)
+        Organization.objects.bulk_update(parents, ["path", "depth", "order_key"], batch_size=1000)
         objs = [
             Organization(
                 name=f"支部{i}",
@@ -84,7 +85,8 @@ class Command(BaseCommand):
             created = list(Organization.objects.filter(code__startswith="BENCH-B").select_related("parent"))
         for b in created:
             b.path = f"{b.parent.path}{b.pk}/"
-        Organization.objects.bulk_update(created, ["path"], batch_size=2000)
+            b.order_key = order_key_of(b, b.parent)
+        Organization.objects.bulk_update(created, ["path", "order_key"], batch_size=2000)
         user = User.objects.create_user("bench-user", password=None)
         RoleAssignment.objects.create(user=user, role=Role.PARENT_REVIEWER, organization=parents[0])
         RoleAssignment.objects.create(user=user, role=Role.STAFF, organization=parents[1])

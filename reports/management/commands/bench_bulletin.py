@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from branches.models import CommitteePolicy, Organization, OrgKind, RoleAssignment, User
+from branches.models import CommitteePolicy, Organization, OrgKind, RoleAssignment, User, order_key_of
 from branches.roles import Role
 from reviews.models import (
     Assessment,
@@ -206,7 +206,8 @@ class Command(BaseCommand):
             parents = list(Organization.objects.filter(code__startswith="BENCH-BUL-P").order_by("pk"))
         for p in parents:
             p.path = f"{committee.path}{p.pk}/"
-        Organization.objects.bulk_update(parents, ["path"], batch_size=1000)
+            p.order_key = order_key_of(p, committee)
+        Organization.objects.bulk_update(parents, ["path", "order_key"], batch_size=1000)
         branches = Organization.objects.bulk_create(
             (
                 Organization(
@@ -231,7 +232,8 @@ class Command(BaseCommand):
             )
         for b in branches:
             b.path = f"{b.parent.path}{b.pk}/"
-        Organization.objects.bulk_update(branches, ["path"], batch_size=2000)
+            b.order_key = order_key_of(b, b.parent)
+        Organization.objects.bulk_update(branches, ["path", "order_key"], batch_size=2000)
 
         user = User.objects.create_user("bench-bulletin-staff", password=None)
         RoleAssignment.objects.create(user=user, role=Role.STAFF, organization=committee)

@@ -38,7 +38,15 @@ from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import AuditEntry, CommitteePolicy, Organization, OrgKind, RoleAssignment, User
+from branches.models import (
+    AuditEntry,
+    CommitteePolicy,
+    Organization,
+    OrgKind,
+    RoleAssignment,
+    User,
+    order_key_of,
+)
 from branches.roles import Role
 from reviews.models import (
     Assessment,
@@ -289,7 +297,8 @@ def _tree(prefix: str, n_branches: int, n_parents: int, built: Built):
     )
     for p in parents:
         p.path = f"{committee.path}{p.pk}/"
-    Organization.objects.bulk_update(parents, ["path"], batch_size=BATCH)
+        p.order_key = order_key_of(p, committee)
+    Organization.objects.bulk_update(parents, ["path", "order_key"], batch_size=BATCH)
     branch_ids: list[tuple[int, int, str]] = []  # (branch pk, parent pk, code)
     for start in range(0, n_branches, BATCH):
         rows = Organization.objects.bulk_create(
@@ -308,8 +317,9 @@ def _tree(prefix: str, n_branches: int, n_parents: int, built: Built):
         )
         for b in rows:
             b.path = f"{b.parent.path}{b.pk}/"
+            b.order_key = order_key_of(b, b.parent)
             branch_ids.append((b.pk, b.parent_id, b.code))
-        Organization.objects.bulk_update(rows, ["path"], batch_size=BATCH)
+        Organization.objects.bulk_update(rows, ["path", "order_key"], batch_size=BATCH)
     built.add("organizations", 1 + n_parents + n_branches)
     return committee, parents, branch_ids
 
