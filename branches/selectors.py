@@ -16,13 +16,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    CharField,
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -260,7 +254,8 @@ def tree_changed() -> None:
 
 def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
     """{organization id: branches in its subtree} for (id, path) pairs, from the cache or one
-    COUNT each (a committee by its key, a lower organization by its path within it)."""
+    statement counting all the others (a committee by its key, a lower organization by its path
+    within it)."""
     roots = list(roots)
     if not roots:
         return {}
@@ -268,16 +263,23 @@ def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
     keys = {f"branches:reach:{version}:{org_id}": (org_id, path) for org_id, path in roots}
     found = cache.get_many(list(keys))
     counts = {keys[key][0]: n for key, n in found.items()}
-    fresh = {}
-    for key, (org_id, path) in keys.items():
-        if key in found:
-            continue
-        root = _root_of(path)
-        branches = Organization.objects.filter(kind=OrgKind.BRANCH, committee_id=root)
-        if root != org_id:
-            branches = branches.filter(path__startswith=path)
-        counts[org_id] = fresh[key] = branches.count()
-    if fresh:
+    missing = {key: pair for key, pair in keys.items() if key not in found}
+    if missing:
+        # Every count still unknown in one statement, whatever the number of roles.
+        conditions = {}
+        for org_id, path in missing.values():
+            root = _root_of(path)
+            condition = (
+                Q(committee_id=root) if root == org_id else Q(committee_id=root, path__startswith=path)
+            )
+            conditions[f"n{org_id}"] = Count("pk", filter=condition)
+        roots = sorted({_root_of(path) for _org_id, path in missing.values()})
+        totals = Organization.objects.filter(kind=OrgKind.BRANCH, committee_id__in=roots).aggregate(
+            **conditions
+        )
+        fresh = {}
+        for key, (org_id, _path) in missing.items():
+            counts[org_id] = fresh[key] = totals[f"n{org_id}"]
         cache.set_many(fresh, REACH_TTL)
     return counts
 

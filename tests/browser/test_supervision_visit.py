@@ -85,6 +85,8 @@ def test_a_visit_with_a_photo_on_a_phone_opens_a_task_from_its_finding(
     expect(page.locator(".visit-findings")).to_contain_text("10月支委会缺少会议记录。")
     photo = page.locator("img.visit-photo")
     expect(photo).to_have_count(1)
+    # The photo is fetched after the page: wait until it has loaded (or failed) before measuring.
+    page.wait_for_function("document.querySelector('img.visit-photo').complete")
     assert page.evaluate("document.querySelector('img.visit-photo').naturalWidth") == 1
     shot(page, "03-phone-visit-page")
 
