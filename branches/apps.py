@@ -15,14 +15,13 @@ class BranchesConfig(AppConfig):
 
         timeline.register(timeline.stage_changes)
 
-        from django.db import transaction
         from django.db.models.signals import post_delete, post_save
 
         from .models import Organization
         from .selectors import tree_changed
 
         def organizations_changed(**kwargs):
-            transaction.on_commit(tree_changed)
+            tree_changed()
 
         post_save.connect(organizations_changed, sender=Organization, dispatch_uid="branches-tree-changed")
         post_delete.connect(

@@ -10,19 +10,25 @@ within its committee. Everything here returns lazy querysets, so callers can fil
 paginate and count them further without extra round trips.
 """
 
+import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from .roles import Role
+
+T = TypeVar("T")
 
 
 def _root_of(path: str) -> int:
@@ -234,6 +240,9 @@ def roles_with_reach(user: User) -> list[RoleAssignment]:
     COUNT by the committee key or a path prefix each).
     """
     rows = list(roles_of(user))
+    if getattr(user, "_role_rows_cache", None) is None:
+        # The same rows the role checks read: the rest of the request asks no more.
+        user._role_rows_cache = tuple((row.role, row.organization_id, row.organization.path) for row in rows)
     counts = reach_counts(sorted({(row.organization_id, row.organization.path) for row in rows}))
     for row in rows:
         row.branch_count = counts[row.organization_id]
@@ -247,9 +256,55 @@ _TREE_VERSION_KEY = "branches:tree-version"
 REACH_TTL = 300
 
 
-def tree_changed() -> None:
-    """Organizations were added, moved or removed: the branch counts are counted again."""
+def _bump_tree() -> None:
     cache.set(_TREE_VERSION_KEY, time.time_ns(), None)
+
+
+def tree_changed() -> None:
+    """Organizations were added, moved or removed: the branch counts are counted again.
+
+    Bumped at once and again when the transaction commits, as ``statuses_changed`` explains."""
+    _bump_tree()
+    transaction.on_commit(_bump_tree)
+
+
+# Figures counted over a committee (how many assessments at each status, branches at each star)
+# are kept in the cache under the versions of the tree and of the statuses, and the day (a
+# certificate lapses at midnight). ``statuses_changed`` is called by every service that moves a
+# status or changes a star: ``branches.workflow.move_status`` for one row, the bulk moves and
+# the star services for many. It bumps the version at once (the same transaction reads fresh
+# figures) and again when the transaction commits (a reader that counted before the commit
+# stored its figures under a version nobody asks for any more).
+_STATUS_VERSION_KEY = "branches:status-version"
+FIGURES_TTL = 300
+
+
+def _bump_statuses() -> None:
+    cache.set(_STATUS_VERSION_KEY, time.time_ns(), None)
+
+
+def statuses_changed() -> None:
+    """A status, a decided star or a certificate changed: cached figures are counted again."""
+    _bump_statuses()
+    transaction.on_commit(_bump_statuses)
+
+
+def cached_figures(name: str, scope: Iterable, compute: Callable[[], T]) -> T:
+    """``compute()``, kept per ``name`` and ``scope`` (literal values: what the figures count
+    over) until the tree or a status changes, the day turns, or FIGURES_TTL passes."""
+    versions = cache.get_many([_TREE_VERSION_KEY, _STATUS_VERSION_KEY])
+    parts = (
+        tuple(scope),
+        versions.get(_TREE_VERSION_KEY, 0),
+        versions.get(_STATUS_VERSION_KEY, 0),
+        timezone.localdate().isoformat(),
+    )
+    key = f"figures:{name}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, FIGURES_TTL)
+    return found
 
 
 def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
@@ -348,6 +403,7 @@ __all__ = [
     "Scope",
     "branches_for_role",
     "branches_visible_to",
+    "cached_figures",
     "can_see",
     "committees_for_role",
     "committees_for_roles",
@@ -365,5 +421,7 @@ __all__ = [
     "roles_of",
     "roles_with_reach",
     "scope_q",
+    "statuses_changed",
+    "tree_changed",
     "user_scope",
 ]

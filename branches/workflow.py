@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 
 from .errors import WorkflowError
+from .selectors import statuses_changed
 
 logger = logging.getLogger("audit")
 
@@ -97,6 +98,7 @@ def move_status(
         to_status=spec.target,
         note=note,
     )
+    statuses_changed()
     # In the log too (a refused move raised above and leaves no line).
     target = f"{row._meta.label_lower}:{row.pk}"
     line = {"event": "status_move", "action": action, "target": target}

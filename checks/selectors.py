@@ -17,10 +17,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from branches.models import PARENT_KINDS, CommitteePolicy, Organization, User
-from branches.roles import APPROVERS, COMMITTEE_MANAGERS, PARENT_REVIEWERS, TREE_READERS
+from branches.roles import APPROVERS, COMMITTEE_MANAGERS, PARENT_REVIEWERS, TREE_READERS, Role
 from branches.selectors import (
     branches_visible_to,
     committees_for_roles,
+    role_set,
     scope_q,
     user_scope,
 )
@@ -236,7 +237,7 @@ def branches_to_check_for(user: User) -> QuerySet[Organization]:
         branches_visible_to(user, PARENT_REVIEWERS)
         .filter(is_active=True)
         .select_related("parent")
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
     )
 
 
@@ -328,29 +329,36 @@ def check_todos_for(user: User) -> CheckToDos:
     and how far their scoring is; both: 班子调整 flags with no action recorded; approvers:
     downgrade proposals waiting for them.
     """
-    to_score = list(
-        CheckSheet.objects.filter(
-            branch__in=branches_visible_to(user, PARENT_REVIEWERS),
-            status__in=SCORABLE,
-            round__status=CheckRoundStatus.OPEN,
+    # Each part is read only for a user holding a role it is for (a superuser: every part).
+    roles = frozenset(Role) if user.is_superuser else role_set(user)
+    to_score, to_publish, flags, proposals = [], [], [], 0
+    if roles & set(PARENT_REVIEWERS):
+        to_score = list(
+            CheckSheet.objects.filter(
+                branch__in=branches_visible_to(user, PARENT_REVIEWERS),
+                status__in=SCORABLE,
+                round__status=CheckRoundStatus.OPEN,
+            )
+            .select_related("round", "branch")
+            .order_by("round__scoring_deadline", "branch__sort_order", "branch__code")[:TODO_LIMIT]
         )
-        .select_related("round", "branch")
-        .order_by("round__scoring_deadline", "branch__sort_order", "branch__code")[:TODO_LIMIT]
-    )
-    to_publish = list(
-        check_round_list_for(user)
-        .filter(status=CheckRoundStatus.OPEN, committee__in=committees_managed_by(user))
-        .order_by("scoring_deadline")[:TODO_LIMIT]
-    )
+    if roles & set(COMMITTEE_MANAGERS):
+        to_publish = list(
+            check_round_list_for(user)
+            .filter(status=CheckRoundStatus.OPEN, committee__in=committees_managed_by(user))
+            .order_by("scoring_deadline")[:TODO_LIMIT]
+        )
     flag_readers = set(PARENT_REVIEWERS) | set(COMMITTEE_MANAGERS)
-    flags = list(
-        LeadershipFlag.objects.filter(branch__in=branches_visible_to(user, flag_readers), action_taken="")
-        .select_related("branch")
-        .order_by("-year", "branch__code")[:TODO_LIMIT]
-    )
-    proposals = DowngradeProposal.objects.filter(
-        branch__in=branches_visible_to(user, APPROVERS), status=ProposalStatus.OPEN
-    ).count()
+    if roles & flag_readers:
+        flags = list(
+            LeadershipFlag.objects.filter(branch__in=branches_visible_to(user, flag_readers), action_taken="")
+            .select_related("branch")
+            .order_by("-year", "branch__code")[:TODO_LIMIT]
+        )
+    if roles & set(APPROVERS):
+        proposals = DowngradeProposal.objects.filter(
+            branch__in=branches_visible_to(user, APPROVERS), status=ProposalStatus.OPEN
+        ).count()
     return CheckToDos(to_score, to_publish, flags, proposals, timezone.localdate())
 
 

@@ -159,6 +159,12 @@ else:
 # Connections are kept for CONN_MAX_AGE seconds (0: one per request) and checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation: a page's queries run in milliseconds, and PostgreSQL compiles any query
+# its planner costs above jit_above_cost (a count over a province's 20,000 people: 190 ms of
+# compiling for 20 ms of work). POSTGRES_JIT=true leaves the server's setting.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool("POSTGRES_JIT", False):
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from branches.models import ORG_ORDER, AuditEntry, Organization, OrgKind, RoleAssignment, User
 from branches.roles import Role
-from branches.selectors import organizations_for_role, people_visible_to
+from branches.selectors import cached_figures, organizations_for_role, people_visible_to
 from reviews.models import Certificate, CertificateStatus
 from scoring.models import MAX_STARS, MIN_STARS
 
@@ -57,7 +58,7 @@ def branches_listed(
         search_organizations(branches, q)
         .annotate(star=star_in_force())
         .select_related("parent")
-        .order_by("parent__sort_order", "parent__code", *ORG_ORDER)
+        .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
     )
 
 
@@ -75,8 +76,25 @@ class TreeNode:
         return self.branch_count - sum(self.star_counts.values())
 
     @property
-    def stars(self) -> list[tuple[int, int]]:
-        return [(stars, self.star_counts.get(stars, 0)) for stars in TREE_STAR_LEVELS]
+    def stars(self) -> list[tuple[int, int, str]]:
+        """(star level, branches holding it, the level's name) from five stars down."""
+        names = star_level_names()
+        return [(stars, self.star_counts.get(stars, 0), names[stars]) for stars in TREE_STAR_LEVELS]
+
+    @property
+    def branch_label(self) -> str:
+        # Translated here rather than in the template: a province's tree has a hundred nodes.
+        return ngettext("%(counter)s branch", "%(counter)s branches", self.branch_count) % {
+            "counter": self.branch_count
+        }
+
+
+def star_level_names() -> dict[int, str]:
+    """{stars: "3 stars"} in the active language."""
+    return {
+        stars: ngettext("%(counter)s star", "%(counter)s stars", stars) % {"counter": stars}
+        for stars in TREE_STAR_LEVELS
+    }
 
 
 def roots_of(orgs: list[Organization]) -> list[Organization]:
@@ -89,7 +107,8 @@ def organization_tree(user: User, root: Organization | None = None) -> list[Tree
     """The non-branch organizations of the user's staff scope in tree order, each with the
     count of active branches in its subtree and the count of them at each star in force.
 
-    Three queries, whatever the number of branches.
+    Three queries, whatever the number of branches; the two counts are kept in the cache
+    (``cached_figures``) until a star or the tree changes.
     """
     scope = staff_scope(user)
     if root is not None:
@@ -115,25 +134,30 @@ def organization_tree(user: User, root: Organization | None = None) -> list[Tree
         walk(top, 0)
 
     branches = scope.filter(kind=OrgKind.BRANCH, is_active=True)
-    paths = {org.pk: org.ancestor_ids for org in parents}
-    for row in branches.order_by().values("parent_id").annotate(n=Count("pk")):
-        for pk in paths.get(row["parent_id"], []):
-            if pk in nodes:
-                nodes[pk].branch_count += row["n"]
-    today = timezone.localdate()
-    certified = (
-        Certificate.objects.filter(
-            branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=today
+
+    def count():
+        # Two counts over every branch in scope: kept until a star or the tree changes.
+        per_parent = list(branches.order_by().values_list("parent_id").annotate(n=Count("pk")))
+        certified = Certificate.objects.filter(
+            branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
         )
-        .order_by()
-        .values("branch__parent_id", "stars")
-        .annotate(n=Count("pk"))
-    )
-    for row in certified:
-        for pk in paths.get(row["branch__parent_id"], []):
+        per_star = list(
+            certified.order_by().values_list("branch__parent_id", "stars").annotate(n=Count("pk"))
+        )
+        return per_parent, per_star
+
+    # The scope is the organizations listed: every branch counted hangs under one of them.
+    per_parent, per_star = cached_figures("organization-tree", sorted(by_pk), count)
+    paths = {org.pk: org.ancestor_ids for org in parents}
+    for parent_id, n in per_parent:
+        for pk in paths.get(parent_id, []):
+            if pk in nodes:
+                nodes[pk].branch_count += n
+    for parent_id, stars, n in per_star:
+        for pk in paths.get(parent_id, []):
             if pk in nodes:
                 counts = nodes[pk].star_counts
-                counts[row["stars"]] = counts.get(row["stars"], 0) + row["n"]
+                counts[stars] = counts.get(stars, 0) + n
     return ordered
 
 

@@ -66,7 +66,7 @@ def branches_to_open_for(user: User) -> QuerySet[Organization]:
     return (
         branches_visible_to(user, OVERSEERS)
         .select_related("parent")
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
     )
 
 
@@ -143,7 +143,7 @@ class RectificationSection:
 
 
 def home_section(user: User, *, show: int = 5) -> RectificationSection:
-    """Counts of the tasks the user reaches and the most overdue ones (two queries)."""
+    """Counts of the tasks the user reaches and the most overdue ones (two queries at most)."""
     today = timezone.localdate()
     tasks = tasks_visible_to(user)
     running = Q(status__in=RUNNING)
@@ -154,9 +154,13 @@ def home_section(user: User, *, show: int = 5) -> RectificationSection:
         overdue=Count("pk", filter=running & Q(deadline__lt=today)),
         mine=Count("pk", filter=running & Q(owner_id=user.pk)),
     )
-    overdue = tuple(
-        tasks.filter(running, deadline__lt=today).select_related("branch").order_by("deadline", "pk")[:show]
-    )
+    overdue = ()
+    if counts["overdue"]:  # most users have none: the list is read only when there is one
+        overdue = tuple(
+            tasks.filter(running, deadline__lt=today)
+            .select_related("branch")
+            .order_by("deadline", "pk")[:show]
+        )
     return RectificationSection(overdue_tasks=overdue, **counts)
 
 

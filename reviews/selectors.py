@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -46,6 +46,7 @@ from branches.roles import (
 )
 from branches.selectors import (
     branches_visible_to,
+    cached_figures,
     committees_for_roles,
     has_role_on,
     role_paths,
@@ -805,6 +806,18 @@ def _published_at() -> Subquery:
     )
 
 
+def assessment_counts(cycle_ids: list[int]) -> dict[int, int]:
+    """{cycle id: its assessments}, kept in the cache until an assessment is added or removed."""
+
+    def count():
+        rows = (
+            Assessment.objects.filter(cycle_id__in=cycle_ids).values_list("cycle_id").annotate(n=Count("pk"))
+        )
+        return dict(rows.order_by())
+
+    return cached_figures("cycle-sizes", sorted(cycle_ids), count) if cycle_ids else {}
+
+
 def secretary_section(user) -> dict:
     """This cycle's assessment of each of the secretary's branches, returned reasons, stars."""
     branches = branches_visible_to(user, SECRETARIES)
@@ -877,9 +890,11 @@ def reviewer_section(user) -> dict:
         .filter(assessment__status__in=[AssessmentStatus.SCORING, AssessmentStatus.SCORED])
         .select_related("assessment__branch", "assessment__cycle")
         .order_by("submitted_at", "assessment__cycle__scoring_deadline", "assessment__branch__path")
+        # How many are still to score, over all of them (a window, not a second query).
+        .annotate(todo=Window(Count("pk", filter=Q(submitted_at__isnull=True))))
     )
-    todo = assignments.filter(submitted_at__isnull=True).count()
-    return {"assignments": list(assignments[:20]), "todo": todo}
+    shown = list(assignments[:20])
+    return {"assignments": shown, "todo": shown[0].todo if shown else 0}
 
 
 def _funnel(counts: dict[str, int]) -> list[FunnelStage]:
@@ -902,21 +917,29 @@ def committee_section(user) -> CommitteeDashboard:
         .order_by("-opened_at")
         .first()
     )
-    counts = {}
-    if cycle is not None:
-        counts = dict(
-            Assessment.objects.filter(cycle=cycle, branch__in=branches)
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .order_by()
+
+    def count():
+        # Three counts over the whole committee: kept until a status or the tree changes.
+        counts = {}
+        if cycle is not None:
+            counts = dict(
+                Assessment.objects.filter(cycle=cycle, branch__in=branches)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        stars = Certificate.objects.filter(
+            branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
+        ).aggregate(
+            total=Count("pk"),
+            **{f"s{n}": Count("pk", filter=Q(stars=n)) for n in range(1, 6)},
         )
-    stars = Certificate.objects.filter(
-        branch__in=branches, status=CertificateStatus.VALID, valid_until__gte=timezone.localdate()
-    ).aggregate(
-        total=Count("pk"),
-        **{f"s{n}": Count("pk", filter=Q(stars=n)) for n in range(1, 6)},
+        return counts, stars, branches.count()
+
+    scope = user_scope(user, roles)
+    counts, stars, branch_count = cached_figures(
+        "committee-dashboard", (scope, cycle.pk if cycle else None), count
     )
-    branch_count = branches.count()
     star_counts = {n: stars[f"s{n}"] for n in range(5, 0, -1)}
     policy = (
         CommitteePolicy.objects.filter(user_scope(user, roles).committees_q())

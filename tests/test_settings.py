@@ -74,6 +74,22 @@ def test_database_url_and_broker_come_from_the_environment():
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "5433", "star", "False"]
 
 
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit_unless_asked():
+    """A page's queries are milliseconds: PostgreSQL's JIT compiling (hundreds) is turned off."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the suite's own connection (CI): the setting applies
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+    show = "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', '-'))"
+    url = {"DATABASE_URL": "postgres://u:p@db.internal:5433/star"}
+    assert run_settings(url, show).stdout.strip() == "-c jit=off"
+    assert run_settings({**url, "POSTGRES_JIT": "true"}, show).stdout.strip() == "-"
+    assert run_settings({}, show).stdout.strip() == "-"  # SQLite has no such option
+
+
 def test_production_mode_passes_the_deploy_check_at_warning_level():
     # Test fixtures may set DJANGO_ALLOW_ASYNC_UNSAFE for live-server tests; a deployment never does.
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}}

@@ -441,7 +441,7 @@ def create_organizations_bulk(rows: Sequence[dict], *, actor: User | None = None
         ],
         batch_size=BULK_WRITE_BATCH,
     )
-    transaction.on_commit(tree_changed)  # bulk inserts send no post_save
+    tree_changed()  # bulk inserts send no post_save
     return orgs
 
 

@@ -7,7 +7,6 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from branches.models import ORG_ORDER
 from branches.roles import Role
 from branches.selectors import branches_visible_to, role_set
 from reviews.views.common import page_of, query_without_page
@@ -16,6 +15,8 @@ from ..forms.search import BranchSearchForm
 from ..selectors import search_organizations, star_in_force
 
 SEARCH_ROLES = frozenset({Role.STAFF, Role.COMMITTEE_APPROVER, Role.PARENT_REVIEWER})
+# The most matches listed (and counted) for one search.
+SEARCH_LIMIT = 500
 
 
 def may_search(user) -> bool:
@@ -30,19 +31,31 @@ def search(request):
         raise PermissionDenied(_("Searching branches is for party-affairs staff, approvers and reviewers."))
     form = BranchSearchForm(request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = None
+    page, more = None, False
     if q:
+        matching = search_organizations(branches_visible_to(request.user, SEARCH_ROLES), q)
+        # A word every branch shares (党支部) matches a whole province: the count stops at
+        # SEARCH_LIMIT, and the page asks for a more precise word.
+        count = matching.order_by()[: SEARCH_LIMIT + 1].count()
+        more = count > SEARCH_LIMIT
         found = (
-            search_organizations(branches_visible_to(request.user, SEARCH_ROLES), q)
-            .annotate(star=star_in_force())
-            .select_related("parent")
-            .order_by("parent__sort_order", "parent__code", *ORG_ORDER)
+            matching.annotate(star=star_in_force())
+            # The parents of the page's rows only: a join would sort every match by its parent.
+            .prefetch_related("parent")
+            .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
         )
-        page = page_of(request, found)
+        page = page_of(request, found, count=min(count, SEARCH_LIMIT))
     return render(
         request,
         "directory/search.html",
-        {"form": form, "q": q, "page": page, "query": query_without_page(request)},
+        {
+            "form": form,
+            "q": q,
+            "page": page,
+            "more": more,
+            "limit": SEARCH_LIMIT,
+            "query": query_without_page(request),
+        },
     )
 
 

@@ -178,11 +178,13 @@ class SelfAssessmentForm(forms.Form):
 
 def field_view(bound: forms.BoundField) -> dict:
     """What the page reads of one field: its name, id, value and errors."""
+    errors = bound.errors
     return {
         "html_name": bound.html_name,
         "auto_id": bound.auto_id,
         "value": bound.value(),
-        "errors": list(bound.errors),
+        # An ErrorList iterates through Sequence.__iter__ (an IndexError per list): most are empty.
+        "errors": list(errors) if errors else [],
     }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organization, OrgKind
 from branches.roles import COMMITTEE_MANAGERS
-from branches.selectors import require_role
+from branches.selectors import require_role, statuses_changed
 from scoring.models import MAX_STARS, MIN_STARS, Standard
 from scoring.selectors import published_standards_for
 
@@ -126,6 +126,7 @@ def open_cycle(
         (Assessment(cycle=cycle, branch_id=branch_id) for branch_id in branch_ids),
         batch_size=BULK_BATCH,
     )
+    statuses_changed()
     if progress is not None:
         progress(len(branch_ids), len(branch_ids))
     return cycle

@@ -28,7 +28,7 @@ from branches.audit import record as record_audit
 from branches.errors import WorkflowError
 from branches.models import Organization, OrgKind
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS
-from branches.selectors import require_role
+from branches.selectors import require_role, statuses_changed
 from branches.workflow import actor_or_none
 from scoring.models import MAX_STARS, MIN_STARS
 
@@ -96,6 +96,7 @@ def _bulk_move(
     if not rows:
         return []
     moved = rows_of_action.update(status=spec.target, updated_at=now, **(also or {}))
+    statuses_changed()
     if moved != len(rows):  # pragma: no cover - the rows are locked; a mismatch is a bug
         raise WorkflowError(_("The assessments changed while they were being updated; try again."))
     actor = actor_or_none(actor)
@@ -500,6 +501,7 @@ def downgrade_branch(*, branch: Organization, actor, to_stars: int, reason: str,
 
 def _announce_lowered(branch: Organization, event: StarEvent, actor) -> StarEvent:
     """Tell the apps above (rectification opens its task); their messages go on ``event.followups``."""
+    statuses_changed()
     event.followups = [
         str(answer)
         for answer in signals.send(
@@ -553,6 +555,7 @@ def expire_due_certificates(*, today: datetime.date | None = None) -> int:
             Certificate.objects.filter(pk__in=[row[0] for row in batch]).update(
                 status=CertificateStatus.EXPIRED
             )
+            statuses_changed()
             now = timezone.now()
             StarEvent.objects.bulk_create(
                 StarEvent(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from branches.errors import WorkflowError
 from branches.models import User
 from branches.roles import COMMITTEE_MANAGERS, TEAM_REVIEWERS
-from branches.selectors import require_role
+from branches.selectors import require_role, statuses_changed
 from branches.workflow import actor_or_none
 from scoring.arithmetic import VETO_APPLIES, VETO_DOES_NOT_APPLY, ScoreEntry, ScoreError, validate_item_score
 from scoring.models import Item, ItemKind
@@ -192,6 +192,7 @@ def auto_assign(*, cycle: Cycle, actor, progress: Progress | None = None) -> dic
         moved = Assessment.objects.filter(
             pk__in=[assessment.pk for assessment, _chosen in part], status__in=spec.sources
         ).update(status=spec.target, updated_at=now)
+        statuses_changed()
         if moved != len(part):  # pragma: no cover - the rows are locked; a mismatch is a bug
             raise WorkflowError(_("The assessments changed while they were being updated; try again."))
         new_rows = ReviewerAssignment.objects.bulk_create(

@@ -33,6 +33,7 @@ from ..models import Assessment, AssessmentStatus, CycleStatus, NoticeBatch, Obj
 from ..selectors import (
     DECISION_POOL,
     StarShare,
+    assessment_counts,
     assessments_visible_to,
     cycles_visible_to,
     get_cycle_for_user_or_404,
@@ -160,13 +161,17 @@ def cycles_listed(user):
 
 @login_required
 def cycle_list(request):
-    cycles = cycles_listed(request.user)
-    can_open = committees_for_roles(request.user, COMMITTEE_MANAGERS).exists()
-    return render(
-        request,
-        "reviews/committee/cycle_list.html",
-        {"page": page_of(request, cycles, 20), "can_open": can_open},
+    cycles = (
+        cycles_visible_to(request.user).select_related("committee", "standard").order_by("-opened_at", "-pk")
     )
+    page = page_of(request, cycles, 20)
+    # The page's cycles only, their sizes kept in the cache: not a join of every assessment.
+    page.object_list = list(page.object_list)
+    sizes = assessment_counts([cycle.pk for cycle in page.object_list])
+    for cycle in page.object_list:
+        cycle.assessment_count = sizes.get(cycle.pk, 0)
+    can_open = committees_for_roles(request.user, COMMITTEE_MANAGERS).exists()
+    return render(request, "reviews/committee/cycle_list.html", {"page": page, "can_open": can_open})
 
 
 @login_required

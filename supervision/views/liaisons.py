@@ -93,7 +93,7 @@ def liaison_assign(request: HttpRequest) -> HttpResponse:
             path__startswith=(parent or committee).path, kind=OrgKind.BRANCH, is_active=True
         )
         .select_related("parent")
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
     )
     members = committee_members(committee)
     initial = {"committee": committee.pk}

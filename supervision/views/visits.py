@@ -122,7 +122,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     branches = (
         branches_to_visit_for(request.user)
         .select_related("parent")
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        .order_by("order_key")  # under the parent, both by ORG_ORDER (branch_order)
     )
     chosen = (request.POST.get("branch") or request.GET.get("branch") or "").strip()
     initial = {"members": [request.user.pk]}

@@ -511,3 +511,18 @@ def test_the_audit_export_lists_the_rows_of_the_page(client, world):
     client.force_login(world.staff)
     rows = sheet_rows(client.get(reverse("directory:audit_export"), {"action": AuditAction.UPDATE}))
     assert len(rows) == 2 and rows[1][5] == "改名支部"
+
+
+def test_a_search_matching_more_than_the_limit_lists_the_first_and_asks_for_more(client, world, monkeypatch):
+    from directory.views import search as search_view
+
+    monkeypatch.setattr(search_view, "SEARCH_LIMIT", 2)
+    client.force_login(world.staff)
+    response = client.get(reverse("directory:search"), {"q": "党支部"})  # the four branches of C1
+    page = response.context["page"]
+    assert response.context["more"] and page.paginator.count == 2 and len(page.object_list) == 2
+    assert "仅列出前 2 个" in response.content.decode()
+    # In list order (under the parent, both by sort number and code), parents read with the page.
+    assert [b.code for b in page] == ["B3", "B1"] and [b.parent.code for b in page] == ["C1", "P1"]
+    narrow = client.get(reverse("directory:search"), {"q": "第一党支部"})
+    assert not narrow.context["more"] and "仅列出" not in narrow.content.decode()

@@ -327,3 +327,22 @@ def test_the_cycle_pages_pager_counts_the_rows_under_each_filter(client, world, 
         assert page.paginator.count == expected, status
         last = client.get(url, {"status": status, "page": page.paginator.num_pages}).context["page"]
         assert last.start_index() + len(last.object_list) - 1 == expected or expected == 0
+
+
+@pytest.mark.django_db
+def test_the_cycle_list_counts_each_cycles_assessments_and_follows_a_change(client, world, default_standard):
+    """The sizes are kept in the cache (the page's cycles only); an assessment added shows at once."""
+    cycle = open_cycle(committee=world.committee, actor=world.approver, **cycle_fields(default_standard))
+    client.force_login(world.approver)
+
+    def listed():
+        return {
+            row.pk: row.assessment_count for row in client.get(reverse("reviews:cycle_list")).context["page"]
+        }
+
+    assert listed() == {cycle.pk: cycle.assessments.count()} == {cycle.pk: 4}
+    before = _queries(client, reverse("reviews:cycle_list"))
+    newcomer = make_branch("新党支部", "BX", parent=world.party_committee)
+    Assessment.objects.create(cycle=cycle, branch=newcomer)
+    assert listed() == {cycle.pk: 5}
+    assert _queries(client, reverse("reviews:cycle_list")) == before  # counted once more, then kept
