@@ -806,6 +806,21 @@ def _published_at() -> Subquery:
     )
 
 
+def cycle_status_counts(cycle_id: int) -> dict[str, int]:
+    """{status: assessments} of a cycle, kept in the cache until a status changes (a count over
+    the committee's 20,000 assessments on every look at the cycle)."""
+
+    def count():
+        return dict(
+            Assessment.objects.filter(cycle_id=cycle_id)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+
+    return cached_figures("cycle-statuses", (cycle_id,), count)
+
+
 def assessment_counts(cycle_ids: list[int]) -> dict[int, int]:
     """{cycle id: its assessments}, kept in the cache until an assessment is added or removed."""
 

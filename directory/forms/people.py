@@ -8,7 +8,7 @@ from branches.models import ROLE_ORG_KINDS, Organization, OrgKind
 from branches.roles import Role
 from branches.services.people import may_grant, role_needs_superuser
 
-from ..selectors import organization_label, staff_scope
+from ..selectors import NON_BRANCH_KINDS, organization_label, staff_scope
 
 
 class PersonFilterForm(forms.Form):
@@ -29,7 +29,7 @@ class PersonFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["organization"]
-        field.queryset = staff_scope(user).exclude(kind=OrgKind.BRANCH).select_related("parent")
+        field.queryset = staff_scope(user).filter(kind__in=NON_BRANCH_KINDS).select_related("parent")
         field.label_from_instance = organization_label
         for name in ("role", "organization", "active"):
             self.fields[name].widget.attrs["class"] = "form-select"

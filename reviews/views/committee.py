@@ -35,6 +35,7 @@ from ..selectors import (
     StarShare,
     assessment_counts,
     assessments_visible_to,
+    cycle_status_counts,
     cycles_visible_to,
     get_cycle_for_user_or_404,
     get_objection_for_user_or_404,
@@ -233,9 +234,7 @@ def cycle_assessments_listed(request, cycle) -> tuple:
 @login_required
 def cycle_detail(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
-    counts = dict(
-        cycle.assessments.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
+    counts = cycle_status_counts(cycle.pk)
     # One bucket per status, named as the rows' badges are: a bucket's count is the rows wearing its badge.
     funnel = [(status, label, counts.get(status, 0)) for status, label in S.choices]
     assessments, status_filter = cycle_assessments_listed(request, cycle)

@@ -15,6 +15,8 @@ from ..forms.team import ReviewerChoiceForm, ScoreSheetForm
 from ..jobs import is_large, start_bulk_job
 from ..models import Assessment, AssessmentStatus, CycleStatus
 from ..selectors import (
+    FORWARDED_ON,
+    cycle_status_counts,
     get_assessment_for_user_or_404,
     get_assignment_for_reviewer_or_404,
     get_cycle_for_user_or_404,
@@ -68,13 +70,16 @@ def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     cycle = get_cycle_for_user_or_404(request.user, cycle_pk)
     require_role(request.user, COMMITTEE_MANAGERS, cycle.committee)
     assessments, shown = team_overview_listed(request, cycle)
-    page = page_of(request, assessments)
+    # The pager's count and the unassigned count from the cycle's status counts (kept in the cache).
+    counts = cycle_status_counts(cycle.pk)
+    listed = OVERVIEW_FILTERS[shown] or FORWARDED_ON
+    page = page_of(request, assessments, count=sum(counts.get(status, 0) for status in listed))
     context = {
         "cycle": cycle,
         "page": page,
         "shown": shown,
         "query": f"show={shown}",
-        "unassigned": cycle.assessments.filter(status=AssessmentStatus.FORWARDED).count(),
+        "unassigned": counts.get(AssessmentStatus.FORWARDED, 0),
     }
     return render(request, "reviews/team/overview.html", context)
 

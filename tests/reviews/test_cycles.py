@@ -340,9 +340,9 @@ def test_the_cycle_list_counts_each_cycles_assessments_and_follows_a_change(clie
             row.pk: row.assessment_count for row in client.get(reverse("reviews:cycle_list")).context["page"]
         }
 
+    newcomer = make_branch("新党支部", "BX", parent=world.party_committee)  # after the cycle opened
     assert listed() == {cycle.pk: cycle.assessments.count()} == {cycle.pk: 4}
     before = _queries(client, reverse("reviews:cycle_list"))
-    newcomer = make_branch("新党支部", "BX", parent=world.party_committee)
     Assessment.objects.create(cycle=cycle, branch=newcomer)
     assert listed() == {cycle.pk: 5}
     assert _queries(client, reverse("reviews:cycle_list")) == before  # counted once more, then kept

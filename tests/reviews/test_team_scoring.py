@@ -120,6 +120,23 @@ def test_committee_assigns_reviewers_by_hand(world, forwarded, reviewers):
     assert (event.action, event.from_status, event.to_status) == ("assign", "forwarded", "scoring")
 
 
+def test_the_overview_counts_follow_an_assignment_at_once(client, world, cycle, reviewers):
+    """The overview's counts come from the cycle's status counts, kept in the cache: they follow
+    every status move, and the pager counts what each tab lists."""
+    first = forwarded_assessment(cycle, world.branch, world.secretary)
+    forwarded_assessment(cycle, world.sibling_branch, world.sibling_secretary)
+    url = reverse("reviews:team_overview", args=[cycle.pk])
+    client.force_login(world.approver)
+
+    def shown(tab):
+        context = client.get(url, {"show": tab}).context
+        return context["unassigned"], context["page"].paginator.count, len(context["page"].object_list)
+
+    assert shown("all") == (2, 2, 2) and shown("unassigned") == (2, 2, 2) and shown("scoring") == (2, 0, 0)
+    assign_reviewers(assessment=first, actor=world.approver, reviewers=reviewers[:3])
+    assert shown("all") == (1, 2, 2) and shown("unassigned") == (1, 1, 1) and shown("scoring") == (1, 1, 1)
+
+
 def test_scoring_before_forwarding_is_refused(world, cycle, reviewers, items):
     assessment = forwarded_assessment(cycle, world.branch, world.secretary, status=AssessmentStatus.SUBMITTED)
 
