@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -289,9 +290,16 @@ def statuses_changed() -> None:
     transaction.on_commit(_bump_statuses)
 
 
+# The callbacks the two functions above leave for the commit (tests tell them from the tasks).
+VERSION_BUMPS = (_bump_tree, _bump_statuses)
+
+
 def cached_figures(name: str, scope: Iterable, compute: Callable[[], T]) -> T:
     """``compute()``, kept per ``name`` and ``scope`` (literal values: what the figures count
-    over) until the tree or a status changes, the day turns, or FIGURES_TTL passes."""
+    over) until the tree or a status changes, the day turns, or FIGURES_TTL passes. Without a
+    shared cache (settings.CACHE_FIGURES false) every call counts."""
+    if not settings.CACHE_FIGURES:
+        return compute()
     versions = cache.get_many([_TREE_VERSION_KEY, _STATUS_VERSION_KEY])
     parts = (
         tuple(scope),
@@ -316,7 +324,8 @@ def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
         return {}
     version = cache.get(_TREE_VERSION_KEY, 0)
     keys = {f"branches:reach:{version}:{org_id}": (org_id, path) for org_id, path in roots}
-    found = cache.get_many(list(keys))
+    # Without a shared cache (settings.CACHE_FIGURES false) every count is counted again.
+    found = cache.get_many(list(keys)) if settings.CACHE_FIGURES else {}
     counts = {keys[key][0]: n for key, n in found.items()}
     missing = {key: pair for key, pair in keys.items() if key not in found}
     if missing:
@@ -335,7 +344,8 @@ def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
         fresh = {}
         for key, (org_id, _path) in missing.items():
             counts[org_id] = fresh[key] = totals[f"n{org_id}"]
-        cache.set_many(fresh, REACH_TTL)
+        if settings.CACHE_FIGURES:
+            cache.set_many(fresh, REACH_TTL)
     return counts
 
 
@@ -400,6 +410,7 @@ def is_staff_anywhere(user: User) -> bool:
 
 
 __all__ = [
+    "VERSION_BUMPS",
     "Scope",
     "branches_for_role",
     "branches_visible_to",

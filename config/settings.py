@@ -187,6 +187,11 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dangjian"}}
+# Committee-wide counts kept in the cache under version stamps (branches.selectors.cached_figures,
+# reach_counts): only in a cache every process shares, since a change bumps the stamp in the
+# cache of the process that made it; a local-memory cache of each process would leave the other
+# processes' figures stale. CACHE_FIGURES=false counts every time.
+CACHE_FIGURES = env_bool("CACHE_FIGURES", bool(CACHE_URL))
 
 # --- Authentication -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

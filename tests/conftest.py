@@ -80,6 +80,14 @@ def _no_cached_standards(settings):
 
 
 @pytest.fixture(autouse=True)
+def _cached_figures(settings):
+    """Committee-wide figures are kept in the cache in every test, as with a shared Redis in
+    production: each test's own cache is emptied first (``_empty_local_cache``), so a figure is
+    counted on a test's first look and must follow every change after it."""
+    settings.CACHE_FIGURES = True
+
+
+@pytest.fixture(autouse=True)
 def _default_language_afterwards():
     """A request in English activates English for the thread; the next test starts in the default."""
     yield

@@ -112,3 +112,33 @@ def test_directory_the_organization_tree_on_a_phone(browser, live_server, screen
     assert page.evaluate(WIDER_THAN, PHONE["width"]) == []
     screenshot(page, "audit")
     context.close()
+
+
+def test_directory_the_staff_navbar_search_at_1280_and_1440_pixels(browser, live_server, screenshot):
+    """Staff have the most menus: at 1280 px the bar shows a search icon (the box had a few pixels
+    left), from 1400 px the box, wide enough for a name; the brand's star is never cropped."""
+    load_organizations()
+    for width, box in ((1280, False), (1440, True)):
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+        demo = DemoBrowser(context.new_page(), live_server)
+        page = demo.page
+        demo.sign_in("dangwu")
+        demo.goto("home")
+        assert page.locator("#nav-search").is_visible() is box
+        assert page.locator("#nav-search-link").is_visible() is not box
+        star = page.locator(".navbar-brand .bi-star-fill").bounding_box()
+        brand = page.locator(".navbar-brand").bounding_box()
+        assert star["width"] >= 14 and brand["x"] + brand["width"] >= star["x"] + star["width"]
+        assert page.evaluate(WIDER_THAN, width) == []
+        screenshot(page, f"navbar-{width}")
+        if box:
+            assert page.locator("#nav-search").bounding_box()["width"] >= 120
+            page.locator("#nav-search").fill("第一党支部")
+            page.locator("#nav-search").press("Enter")
+        else:
+            page.locator("#nav-search-link").click()
+            expect(page.locator("#search-q")).to_be_focused()
+            page.locator("#search-q").fill("第一党支部")
+            page.locator("#search-q").press("Enter")
+        expect(page.locator(".search-results .list-group-item").first).to_contain_text("第一党支部")
+        context.close()

@@ -109,3 +109,14 @@ def test_the_committee_dashboard_follows_a_status_move(client, world):
 
     assign_reviewers(assessment=assessment, actor=world.approver, reviewers=list(world.reviewers))
     assert unassigned() == 0
+
+
+def test_without_a_shared_cache_the_figures_are_counted_every_time(client, world, settings):
+    """A local-memory cache is each process's own: a change made in one would leave the others'
+    figures stale, so without CACHE_URL (CACHE_FIGURES false) nothing is kept."""
+    settings.CACHE_FIGURES = False
+    certify(world, world.branch, 5)
+    client.force_login(world.staff)
+    _first, first_queries = tree(client)
+    second, second_queries = tree(client)
+    assert second_queries == first_queries and second["C1"].star_counts == {5: 1}

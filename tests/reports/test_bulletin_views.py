@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from branches.selectors import VERSION_BUMPS
 from reports.bulletin.data import bulletin_data
 from reports.models import Bulletin, BulletinStatus
 from reports.services.bulletins import bulletin_file_name
@@ -199,7 +200,8 @@ def test_generate_now_generates_the_bulletin_after_the_commit(
             reverse("reports:bulletin_list"), {"committee": bulletin_world.committee.pk, "quarter": "2026-3"}
         )
     assert response.status_code == 302
-    assert len(callbacks) == 1
+    # One task queued for the commit (besides the cached figures' version bumps).
+    assert len([callback for callback in callbacks if callback not in VERSION_BUMPS]) == 1
     bulletin = Bulletin.objects.get(committee=bulletin_world.committee, year=2026, quarter=3)
     assert bulletin.status == BulletinStatus.DRAFT, bulletin.error
     assert default_storage.exists(bulletin.pdf.name)

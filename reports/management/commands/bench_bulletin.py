@@ -25,6 +25,7 @@ import gc
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -128,6 +129,12 @@ class Command(BaseCommand):
             "--skip-job", action="store_true", help="Leave out the whole job (main PDF, workbook, annexes)."
         )
         parser.add_argument(
+            "--keep",
+            type=Path,
+            default=None,
+            help="A folder to copy each size's main PDF and first annex into, to look at them.",
+        )
+        parser.add_argument(
             "--repeat",
             type=int,
             default=2,
@@ -141,8 +148,12 @@ class Command(BaseCommand):
         branches_per_parent: int,
         repeat: int,
         skip_job: bool = False,
+        keep: Path | None = None,
         **options,
     ):
+        self.keep = keep
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
         if not hasattr(os, "fork") or not Path("/proc/self/status").exists():
             self.stderr.write("bench_bulletin needs Linux (fork and /proc).")
             return
@@ -471,9 +482,9 @@ class Command(BaseCommand):
             f"of WeasyPrint alone → {(alone['total'] + overhead) / alone['total']:.3f}×"
         )
         if job:
-            self.job(data)
+            self.job(data, n_branches)
 
-    def job(self, data: dict) -> None:
+    def job(self, data: dict, n_branches: int) -> None:
         """The generation job's rendering as the service does it, in a child: main PDF, workbook,
         then each party committee's annex, one at a time, its scratch file removed before the next."""
 
@@ -482,6 +493,8 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory(prefix="bench-bulletin-job-") as tmp:
                 folder = Path(tmp)
                 main = bulletin_pdf(data, folder / "bulletin.pdf")
+                if self.keep is not None:
+                    shutil.copyfile(folder / "bulletin.pdf", self.keep / f"bulletin-{n_branches}.pdf")
                 gc.collect()
                 main_seconds = time.perf_counter() - begin
                 bulletin_xlsx(data, folder / "bulletin.xlsx")
@@ -491,6 +504,8 @@ class Command(BaseCommand):
                     pages.append(result.pages)
                     largest = max(largest, unit["branches"])
                     notdef += len(result.notdef_warnings)
+                    if self.keep is not None and len(pages) == 1:
+                        shutil.copyfile(folder / "annex.pdf", self.keep / f"annex-{n_branches}.pdf")
                     (folder / "annex.pdf").unlink()
                     del result
                     gc.collect()
