@@ -266,7 +266,7 @@ def tree_changed() -> None:
 
     Bumped at once and again when the transaction commits, as ``statuses_changed`` explains."""
     _bump_tree()
-    transaction.on_commit(_bump_tree)
+    transaction.on_commit(_bump_tree, robust=True)
 
 
 # Figures counted over a committee (how many assessments at each status, branches at each star)
@@ -287,7 +287,8 @@ def _bump_statuses() -> None:
 def statuses_changed() -> None:
     """A status, a decided star or a certificate changed: cached figures are counted again."""
     _bump_statuses()
-    transaction.on_commit(_bump_statuses)
+    # robust: the change is committed by then; a cache that fails is logged, not the user's error.
+    transaction.on_commit(_bump_statuses, robust=True)
 
 
 # The callbacks the two functions above leave for the commit (tests tell them from the tasks).

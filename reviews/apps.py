@@ -15,8 +15,10 @@ class ReviewsConfig(AppConfig):
         from .models import Assessment, Certificate
 
         # The services call statuses_changed themselves; these catch the rows written elsewhere
-        # (the admin, the builders): a certificate saved or deleted, an assessment added, removed
-        # or saved whole (a draft's save names its few fields and changes no status).
+        # (the admin, the builders): a certificate saved or deleted, an assessment added or saved
+        # whole (a draft's save names its few fields and changes no status). An assessment goes
+        # only with its branch (the tree's version changes) or its cycle (whose figures nobody
+        # asks for any more); no receiver on its deletion keeps those cascades fast.
         def certificate_changed(**kwargs):
             statuses_changed()
 
@@ -27,4 +29,3 @@ class ReviewsConfig(AppConfig):
         post_save.connect(certificate_changed, sender=Certificate, dispatch_uid="reviews-cert-saved")
         post_delete.connect(certificate_changed, sender=Certificate, dispatch_uid="reviews-cert-deleted")
         post_save.connect(assessment_changed, sender=Assessment, dispatch_uid="reviews-assessment-saved")
-        post_delete.connect(assessment_changed, sender=Assessment, dispatch_uid="reviews-assessment-deleted")
