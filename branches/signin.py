@@ -3,14 +3,17 @@
 django-axes records every attempt: ``AccessLog`` a successful sign-in (address and time),
 ``AccessFailureLog`` a failed one (``AXES_ENABLE_ACCESS_FAILURE_LOG``). After signing in a
 person is told when and from where they last signed in and how many attempts with their
-name failed since, so that someone else's use of the account does not go unnoticed.
+name failed since, so that someone else's use of the account does not go unnoticed. The
+records are kept ``SIGN_IN_LOG_RETENTION_DAYS`` days (``prune_sign_in_logs``, daily).
 """
 
 import datetime
+import logging
 import time
 from dataclasses import dataclass
 
 from axes.models import AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
@@ -63,6 +66,27 @@ def previous_sign_in_message(previous: PreviousSignIn) -> str:
             previous.failures,
         ) % {"count": previous.failures}
     return text
+
+
+logger = logging.getLogger(__name__)
+
+# Rows removed per statement: a long backlog never holds a long lock.
+PRUNE_BATCH = 5000
+
+
+def prune_sign_in_logs(*, now: datetime.datetime | None = None) -> int:
+    """Remove the sign-in records older than ``SIGN_IN_LOG_RETENTION_DAYS``; returns how many.
+
+    Idempotent, in batches; the audit trail (``AuditEntry``) is not touched: it is kept for good.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.SIGN_IN_LOG_RETENTION_DAYS)
+    removed = 0
+    for model in (AccessLog, AccessFailureLog):
+        old = model.objects.filter(attempt_time__lt=cutoff)
+        while batch := list(old.order_by("pk").values_list("pk", flat=True)[:PRUNE_BATCH]):
+            removed += model.objects.filter(pk__in=batch).delete()[0]
+    logger.info("sign-in records older than %s removed: %s", cutoff.isoformat(), removed)
+    return removed
 
 
 @receiver(user_login_failed, dispatch_uid="branches.signin.count_failure_per_address")

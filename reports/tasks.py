@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from branches.errors import WorkflowError
 from branches.models import Organization, OrgKind, User
+from branches.signin import prune_sign_in_logs
 from checks.services.rounds import open_check_round
 from reviews.jobs import cycle_arguments
 from reviews.models import Cycle, CycleStatus, NoticeBatch
@@ -144,6 +145,12 @@ def open_quarter_check_rounds(self) -> int:
 def expire_certificates(self) -> int:
     """Daily: certificates past their validity expire; safe to run any number of times."""
     return expire_due_certificates()
+
+
+@shared_task(base=RecordedTask, bind=True, name="reports.tasks.prune_sign_in_logs")
+def prune_sign_in_logs_task(self) -> int:
+    """Daily: the sign-in records older than SIGN_IN_LOG_RETENTION_DAYS are removed."""
+    return prune_sign_in_logs()
 
 
 @shared_task(base=RecordedTask, bind=True, name="reports.tasks.send_check_reminders_task")

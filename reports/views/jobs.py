@@ -57,6 +57,9 @@ TASK_LABELS = {
     check_round_reminders.name: gettext_lazy("Daily: reminders of the open quarterly checks"),
     "reports.tasks.send_rectification_reminders_task": gettext_lazy("Reminders of rectification tasks"),
     "reports.tasks.rectification_reminders": gettext_lazy("Daily: reminders of the rectification tasks"),
+    "reports.tasks.prune_sign_in_logs": gettext_lazy(
+        "Daily: removal of sign-in records past their retention"
+    ),
     "reports.tasks.auto_assign_task": gettext_lazy("Automatic reviewer assignment"),
     "reports.tasks.publicize_cycle_task": gettext_lazy("Publishing the public notice"),
     "reports.tasks.certify_batch_task": gettext_lazy("Certifying a notice batch"),
