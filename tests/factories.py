@@ -597,6 +597,20 @@ def make_certificate(
     return certificate
 
 
+def certify_branch(world: World, branch: Organization, stars: int) -> Certificate:
+    """``branch`` certified at ``stars`` by a closed cycle of its own, valid for a year from today."""
+    cycle = make_cycle(
+        world.committee, opened_by=world.approver, name=f"认定{branch.code}", status=CycleStatus.CLOSED
+    )
+    assessment = make_assessment(cycle, branch, status=AssessmentStatus.CERTIFIED, stars=stars)
+    return make_certificate(
+        assessment,
+        stars=stars,
+        issued_at=timezone.now(),
+        valid_until=timezone.localdate() + datetime.timedelta(days=365),
+    )
+
+
 def make_star_event(
     certificate: Certificate,
     kind: str,

@@ -11,24 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches.services.organizations import save_organization
-from reviews.models import AssessmentStatus, CycleStatus
+from reviews.models import AssessmentStatus
 from reviews.services.decision import downgrade_branch, revoke_branch
-from tests.factories import make_assessment, make_branch, make_certificate, make_cycle
+from tests.factories import certify_branch, make_assessment, make_branch, make_cycle
 
 pytestmark = pytest.mark.django_db
-
-
-def certify(world, branch, stars):
-    cycle = make_cycle(
-        world.committee, opened_by=world.approver, name=f"认定{branch.code}", status=CycleStatus.CLOSED
-    )
-    assessment = make_assessment(cycle, branch, status=AssessmentStatus.CERTIFIED, stars=stars)
-    return make_certificate(
-        assessment,
-        stars=stars,
-        issued_at=timezone.now(),
-        valid_until=timezone.localdate() + datetime.timedelta(days=365),
-    )
 
 
 def tree(client):
@@ -38,7 +25,7 @@ def tree(client):
 
 
 def test_the_tree_counts_once_then_reads_the_cache(client, world):
-    certify(world, world.branch, 5)
+    certify_branch(world, world.branch, 5)
     client.force_login(world.staff)
     first, first_queries = tree(client)
     second, second_queries = tree(client)
@@ -49,7 +36,7 @@ def test_the_tree_counts_once_then_reads_the_cache(client, world):
 
 
 def test_a_downgrade_or_a_revocation_shows_at_once(client, world):
-    certify(world, world.branch, 5)
+    certify_branch(world, world.branch, 5)
     client.force_login(world.staff)
     assert tree(client)[0]["P1"].star_counts == {5: 1}
     downgrade_branch(
@@ -66,7 +53,7 @@ def test_a_new_branch_and_a_new_certificate_show_at_once(client, world):
     assert tree(client)[0]["P2"].branch_count == 1
     newcomer = make_branch("卫健委第二党支部", "B5", parent=world.second_party_committee)
     assert tree(client)[0]["P2"].branch_count == 2
-    certify(world, newcomer, 4)  # written outside the services: the certificate's own signal
+    certify_branch(world, newcomer, 4)  # written outside the services: the certificate's own signal
     assert tree(client)[0]["P2"].star_counts == {4: 1}
     newcomer.is_active = False
     save_organization(org=newcomer)
@@ -74,7 +61,7 @@ def test_a_new_branch_and_a_new_certificate_show_at_once(client, world):
 
 
 def test_a_certificate_lapses_when_the_day_turns(client, world, monkeypatch):
-    certificate = certify(world, world.branch, 5)
+    certificate = certify_branch(world, world.branch, 5)
     client.force_login(world.staff)
     assert tree(client)[0]["P1"].star_counts == {5: 1}
     tomorrow = certificate.valid_until + datetime.timedelta(days=1)
@@ -86,7 +73,7 @@ def test_two_staff_of_different_scopes_never_share_figures(client, world):
     from branches.roles import Role
     from tests.factories import make_user
 
-    certify(world, world.cousin_branch, 4)
+    certify_branch(world, world.cousin_branch, 4)
     client.force_login(world.staff)
     assert tree(client)[0]["C1"].star_counts == {4: 1}
     local = make_user("jiaoyu", roles=((Role.STAFF, world.party_committee),))
@@ -115,7 +102,7 @@ def test_without_a_shared_cache_the_figures_are_counted_every_time(client, world
     """A local-memory cache is each process's own: a change made in one would leave the others'
     figures stale, so without CACHE_URL (CACHE_FIGURES false) nothing is kept."""
     settings.CACHE_FIGURES = False
-    certify(world, world.branch, 5)
+    certify_branch(world, world.branch, 5)
     client.force_login(world.staff)
     _first, first_queries = tree(client)
     second, second_queries = tree(client)

@@ -12,7 +12,13 @@ from branches.audit import AuditAction
 from branches.models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from branches.roles import Role
 from reviews.models import AssessmentStatus, CycleStatus
-from tests.factories import make_assessment, make_branch, make_certificate, make_cycle, make_user
+from tests.factories import (
+    certify_branch,
+    make_assessment,
+    make_branch,
+    make_cycle,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +31,12 @@ def sheet_rows(response):
     return [[cell.value for cell in row] for row in workbook.worksheets[0].iter_rows()]
 
 
-def certify(world, branch, stars):
-    cycle = make_cycle(
-        world.committee, opened_by=world.approver, name=f"认定{branch.code}", status=CycleStatus.CLOSED
-    )
-    assessment = make_assessment(cycle, branch, status=AssessmentStatus.CERTIFIED, stars=stars)
-    return make_certificate(
-        assessment,
-        stars=stars,
-        issued_at=timezone.now(),
-        valid_until=timezone.localdate() + datetime.timedelta(days=365),
-    )
-
-
 # ---------------------------------------------------------------------------- the tree
 
 
 def test_the_tree_counts_branches_and_stars_in_force_up_the_tree(client, world):
-    certify(world, world.branch, 5)
-    certify(world, world.cousin_branch, 3)
+    certify_branch(world, world.branch, 5)
+    certify_branch(world, world.cousin_branch, 3)
     client.force_login(world.staff)
     response = client.get(reverse("directory:org_tree"))
     assert response.status_code == 200
@@ -74,7 +67,7 @@ def test_the_tree_search_finds_by_name_or_code_within_scope(client, world):
 
 
 def test_an_organizations_page_lists_its_branches_with_the_star_in_force(client, world):
-    certify(world, world.branch, 4)
+    certify_branch(world, world.branch, 4)
     client.force_login(world.staff)
     page = client.get(reverse("directory:org_detail", args=[world.party_committee.pk])).context["page"]
     assert [(branch.code, branch.star) for branch in page] == [("B1", 4), ("B2", None)]
@@ -480,7 +473,7 @@ def test_the_audit_trail_is_not_for_other_roles(client, world):
 
 def test_the_branch_export_honours_scope_and_search_and_writes_no_formula(client, world):
     make_branch('=HYPERLINK("http://x","点我")', "B8", parent=world.party_committee)
-    certify(world, world.branch, 5)
+    certify_branch(world, world.branch, 5)
     client.force_login(world.staff)
     rows = sheet_rows(client.get(reverse("directory:org_export"), {"org": world.party_committee.pk}))
     codes = [row[0] for row in rows[1:]]
