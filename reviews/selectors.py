@@ -956,11 +956,7 @@ def committee_section(user) -> CommitteeDashboard:
         "committee-dashboard", (scope, cycle.pk if cycle else None), count
     )
     star_counts = {n: stars[f"s{n}"] for n in range(5, 0, -1)}
-    policy = (
-        CommitteePolicy.objects.filter(user_scope(user, roles).committees_q())
-        .order_by("committee__path")
-        .first()
-    )
+    policy = CommitteePolicy.objects.filter(scope.committees_q()).order_by("committee__path").first()
     biggest = max(star_counts.values()) or 1
     return CommitteeDashboard(
         cycle=cycle,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from branches.audit import AuditAction, record
 from branches.models import AuditEntry
 from branches.signin import prune_sign_in_logs
+from tests.reports.test_celery_worker import broker, finished_runs, media, start_worker, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,22 @@ def test_the_retention_cannot_be_set_below_six_months():
     assert result.returncode != 0 and "SIGN_IN_LOG_RETENTION_DAYS" in result.stderr
     result = run_settings({}, "print(settings.SIGN_IN_LOG_RETENTION_DAYS)")
     assert result.stdout.strip() == "400"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_prunes_what_beat_sends(start_worker, media):  # noqa: F811 - the worker fixtures
+    """The daily task on a real Celery worker (prefork, Redis), against the test database."""
+    from reports.models import JobRun, JobStatus
+    from reports.tasks import prune_sign_in_logs_task
+
+    now = timezone.now()
+    old = [aged(AccessLog, (now - NOW).days + 401), aged(AccessFailureLog, (now - NOW).days + 900)]
+    recent = aged(AccessLog, (now - NOW).days + 30)
+    worker = start_worker()  # the default retention, 400 days
+
+    prune_sign_in_logs_task.delay()  # what beat sends at 03:40
+    (run,) = wait_for(finished_runs(prune_sign_in_logs_task.name, 1), "the pruning job", log=worker.log)
+    assert run.status == JobStatus.SUCCEEDED, run.error
+    assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not AccessFailureLog.objects.filter(pk__in=[row.pk for row in old]).exists()
+    assert JobRun.objects.count() == 1 and "sign-in records older than" in worker.text()

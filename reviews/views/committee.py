@@ -150,22 +150,16 @@ def _decision_rows(cycle, assessments, shares) -> list[DecisionRow]:
 # --- Cycles ----------------------------------------------------------------------------------
 
 
-def cycles_listed(user):
-    """The cycle list's rows: shared by the page and its export."""
-    return (
-        cycles_visible_to(user)
-        .select_related("committee", "standard")
-        .annotate(assessment_count=Count("assessments"))
-        .order_by("-opened_at", "-pk")
-    )
+def cycles_listed(user, *, sizes: bool = True):
+    """The cycle list's rows, newest first: shared by the page and its export. ``sizes``: each
+    with its ``assessment_count`` (the export's; the page counts only its own cycles, cached)."""
+    cycles = cycles_visible_to(user).select_related("committee", "standard").order_by("-opened_at", "-pk")
+    return cycles.annotate(assessment_count=Count("assessments")) if sizes else cycles
 
 
 @login_required
 def cycle_list(request):
-    cycles = (
-        cycles_visible_to(request.user).select_related("committee", "standard").order_by("-opened_at", "-pk")
-    )
-    page = page_of(request, cycles, 20)
+    page = page_of(request, cycles_listed(request.user, sizes=False), 20)
     # The page's cycles only, their sizes kept in the cache: not a join of every assessment.
     page.object_list = list(page.object_list)
     sizes = assessment_counts([cycle.pk for cycle in page.object_list])
@@ -463,15 +457,7 @@ def cycle_publicity(request, pk):
     levels = sorted(distribution, key=lambda stars: (stars is None, -(stars or 0)))
     page = page_of(
         request,
-        GroupedRows(
-            (
-                notice.filter(decided_stars=stars)
-                if stars is not None
-                else notice.filter(decided_stars=None),
-                n,
-            )
-            for stars, n in ((level, distribution[level]) for level in levels)
-        ),
+        GroupedRows((notice.filter(decided_stars=level), distribution[level]) for level in levels),
     )
     objections = publicity_objections(batch)
     running = batch.running(now)
