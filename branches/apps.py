@@ -15,6 +15,11 @@ class BranchesConfig(AppConfig):
 
         timeline.register(timeline.stage_changes)
 
+        from . import kept
+
+        # Every statement that writes bumps the versions of its tables (branches/kept.py).
+        kept.install()
+
         from django.db.models.signals import post_delete, post_save
 
         from .models import Organization

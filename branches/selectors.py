@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .kept import CommitBump, counted_apart
 from .models import AuditEntry, Organization, OrgKind, RoleAssignment, User
 from .roles import Role
 
@@ -295,6 +296,12 @@ def statuses_changed() -> None:
 VERSION_BUMPS = (_bump_tree, _bump_statuses)
 
 
+def is_version_bump(callback) -> bool:
+    """Whether an on-commit callback only bumps cache versions (these above, or a written
+    table's, branches/kept.py), which tests looking for the tasks a commit starts leave out."""
+    return callback in VERSION_BUMPS or isinstance(callback, CommitBump)
+
+
 def cached_figures(name: str, scope: Iterable, compute: Callable[[], T]) -> T:
     """``compute()``, kept per ``name`` and ``scope`` (literal values: what the figures count
     over) until the tree or a status changes, the day turns, or FIGURES_TTL passes. Without a
@@ -309,10 +316,11 @@ def cached_figures(name: str, scope: Iterable, compute: Callable[[], T]) -> T:
         timezone.localdate().isoformat(),
     )
     key = f"figures:{name}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.set(key, found, FIGURES_TTL)
+    with counted_apart({k: versions.get(k) for k in (_TREE_VERSION_KEY, _STATUS_VERSION_KEY)}):
+        found = cache.get(key)
+        if found is None:
+            found = compute()
+            cache.set(key, found, FIGURES_TTL)
     return found
 
 
@@ -323,7 +331,15 @@ def reach_counts(roots: Iterable[tuple[int, str]]) -> dict[int, int]:
     roots = list(roots)
     if not roots:
         return {}
-    version = cache.get(_TREE_VERSION_KEY, 0)
+    if settings.CACHE_FIGURES:
+        version = cache.get(_TREE_VERSION_KEY)
+        # A page part kept around these counts holds while the tree does (branches/kept.py).
+        with counted_apart({_TREE_VERSION_KEY: version}):
+            return _reach_counts(roots, version or 0)
+    return _reach_counts(roots, 0)
+
+
+def _reach_counts(roots: list[tuple[int, str]], version) -> dict[int, int]:
     keys = {f"branches:reach:{version}:{org_id}": (org_id, path) for org_id, path in roots}
     # Without a shared cache (settings.CACHE_FIGURES false) every count is counted again.
     found = cache.get_many(list(keys)) if settings.CACHE_FIGURES else {}
@@ -423,6 +439,7 @@ __all__ = [
     "get_person_for_user_or_404",
     "has_role_on",
     "is_staff_anywhere",
+    "is_version_bump",
     "organizations_for_role",
     "organizations_visible_to",
     "people_visible_to",

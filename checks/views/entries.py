@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branches.kept import kept_page
 from branches.models import Organization
 from branches.selectors import get_organization_for_user_or_404
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
@@ -34,6 +35,7 @@ def _entry_branch(request):
 
 
 @login_required
+@kept_page
 @require_GET
 def entry_list(request: HttpRequest) -> HttpResponse:
     """The monthly checks the user may read, newest first; ``?branch=`` narrows to one branch."""

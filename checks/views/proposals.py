@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branches.kept import kept_page
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS
 from branches.selectors import committees_for_roles, require_role
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
@@ -36,6 +37,7 @@ def _proposals_of_page(request):
 
 
 @login_required
+@kept_page
 @require_GET
 def proposal_list(request: HttpRequest) -> HttpResponse:
     """The downgrade proposals of the user's committees, open ones first."""

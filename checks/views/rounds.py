@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from branches.kept import kept_page
 from branches.models import ORG_ORDER
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import has_role_on, require_role, role_set
@@ -33,6 +34,7 @@ def _is_manager(user, check_round) -> bool:
 
 
 @login_required
+@kept_page
 @require_GET
 def round_list(request: HttpRequest) -> HttpResponse:
     """季度考核: the rounds of the user's committees, newest first."""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branches.kept import kept_page
 from branches.models import ORG_ORDER
 from branches.roles import PARENT_REVIEWERS
 from branches.selectors import require_role
@@ -37,6 +38,7 @@ def _year(request) -> int:
 
 
 @login_required
+@kept_page
 @require_GET
 def year_results(request: HttpRequest) -> HttpResponse:
     """A year's averages of the quarterly checks, the named branches and the flags (``?year=``)."""

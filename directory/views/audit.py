@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from branches.audit import AuditAction
+from branches.kept import kept_page
 from branches.models import BranchStage, OrgKind
 from branches.roles import Role
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
@@ -93,6 +94,7 @@ def change_rows(entry) -> list[tuple[str, str, str]]:
 
 
 @login_required
+@kept_page
 @require_GET
 def audit(request):
     _require_audit_reader(request.user)

@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from branches.kept import kept_page
 from branches.models import ORG_ORDER, Organization, OrgKind
 from branches.roles import Role
 from branches.selectors import (
@@ -48,6 +49,7 @@ def staff_org_or_404(user, pk) -> Organization:
 
 
 @login_required
+@kept_page
 @require_GET
 def org_tree(request):
     """The tree of the staff member's organizations with branch counts and stars, or a search."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.errors import RoleGrantRefused
+from branches.kept import kept_page
 from branches.models import RoleAssignment
 from branches.selectors import get_person_for_user_or_404
 from branches.services import people as people_services
@@ -58,6 +59,7 @@ def _filtered(request):
 
 
 @login_required
+@kept_page
 @require_GET
 def person_list(request):
     require_staff(request.user)

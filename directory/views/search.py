@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from branches.kept import kept_page
 from branches.roles import Role
 from branches.selectors import branches_visible_to, role_set
 from reviews.views.common import page_of, query_without_page
@@ -25,6 +26,7 @@ def may_search(user) -> bool:
 
 
 @login_required
+@kept_page
 @require_GET
 def search(request):
     if not may_search(request.user):

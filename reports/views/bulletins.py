@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.errors import WorkflowError
+from branches.kept import kept_page
 from branches.models import OrgKind
 from branches.roles import COMMITTEE_MANAGERS
 from branches.selectors import get_organization_for_user_or_404, require_role
@@ -79,6 +80,7 @@ def require_bulletin_committees(user):
 
 
 @login_required
+@kept_page
 def bulletin_list(request):
     committees = require_bulletin_committees(request.user)
     form = BulletinGenerateForm(request.POST or None, committees=committees)

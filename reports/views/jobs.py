@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from branches.kept import kept_page
 from branches.models import ORG_ORDER, OrgKind
 from branches.roles import COMMITTEE_MANAGERS
 from branches.selectors import get_organization_for_user_or_404, require_role
@@ -88,6 +89,7 @@ def job_runs_listed(request) -> tuple:
 
 
 @login_required
+@kept_page
 def job_list(request):
     committees = _require_job_role(request.user)
     runs = job_runs_visible_to(request.user)

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from branches.kept import kept_page
+
 from ..selectors import get_own_notice_or_404, notices_for
 from ..services.notices import mark_all_read, mark_read
 
@@ -29,6 +31,7 @@ def _safe_links(notice) -> list[dict[str, str]]:
 
 
 @login_required
+@kept_page
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
     """通知: the user's own notices, newest first, unread ones highlighted."""

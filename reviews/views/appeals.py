@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branches.kept import kept_page
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS, SECRETARIES, Role
 from branches.selectors import has_role_on, require_role, role_set
 
@@ -291,6 +292,7 @@ def require_appeal_list_role(user) -> None:
 
 
 @login_required
+@kept_page
 @require_GET
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """The committee's appeals for its approvers and staff; a re-reviewer's own."""

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.kept import kept_page
 from branches.models import ORG_ORDER, OrgKind, branch_order
 from branches.roles import APPROVERS, COMMITTEE_MANAGERS, Role
 from branches.selectors import (
@@ -158,6 +159,7 @@ def cycles_listed(user, *, sizes: bool = True):
 
 
 @login_required
+@kept_page
 def cycle_list(request):
     page = page_of(request, cycles_listed(request.user, sizes=False), 20)
     # The page's cycles only, their sizes kept in the cache: not a join of every assessment.
@@ -226,6 +228,7 @@ def cycle_assessments_listed(request, cycle) -> tuple:
 
 
 @login_required
+@kept_page
 def cycle_detail(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     counts = cycle_status_counts(cycle.pk)
@@ -291,6 +294,7 @@ def decisions_listed(request, cycle) -> tuple:
 
 
 @login_required
+@kept_page
 def cycle_decisions(request, pk):
     cycle = get_cycle_for_user_or_404(request.user, pk)
     approver = _require_manager(request.user, cycle)
@@ -437,6 +441,7 @@ def publicity_objections(batch):
 
 
 @login_required
+@kept_page
 def cycle_publicity(request, pk):
     """公示: one batch's star levels, its notice period, and the objections received.
 

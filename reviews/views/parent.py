@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from branches.kept import kept_page
 from branches.roles import Role
 from branches.selectors import has_role_on, role_set
 
@@ -38,6 +39,7 @@ def queue_listed(request: HttpRequest) -> tuple:
 
 
 @login_required
+@kept_page
 @require_GET
 def preliminary_queue(request: HttpRequest) -> HttpResponse:
     """初审: the submissions waiting for this parent reviewer, or those already handled."""

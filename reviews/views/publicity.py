@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from branches.errors import WorkflowError
+from branches.kept import kept_page
 from branches.spreadsheets import Sheet, dated_filename, xlsx_response
 
 from ..forms.publicity import LodgeObjectionForm
@@ -32,6 +33,7 @@ BATCHES_SHOWN = 20
 
 
 @login_required
+@kept_page
 def public_notice(request):
     """The results under public notice in the user's committees, with how to object."""
     now = timezone.now()

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from branches.kept import kept_page
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import require_role, role_set
 
@@ -64,6 +65,7 @@ def team_overview_listed(request: HttpRequest, cycle) -> tuple:
 
 
 @login_required
+@kept_page
 @require_GET
 def team_overview(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """A cycle's forwarded assessments with their reviewers; the automatic assignment button."""
@@ -173,6 +175,7 @@ def my_assignments_listed(request: HttpRequest) -> tuple:
 
 
 @login_required
+@kept_page
 @require_GET
 def my_assignments(request: HttpRequest) -> HttpResponse:
     """A reviewer's home: what they are to score, the deadline, and whether they have submitted."""
