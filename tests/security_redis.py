@@ -34,7 +34,7 @@ def redis_cache_settings(url: str) -> dict:
     """CACHES as config/settings.py makes them from CACHE_URL."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.SharedClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "dangjian-test",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -139,3 +139,15 @@ def test_the_shared_redis_cache_answers(client, settings, shared_redis):  # noqa
 
 def test_a_post_is_refused(client):
     assert client.post(reverse("health")).status_code == 405
+
+
+def test_one_redis_client_serves_every_call_of_a_process(settings, shared_redis):  # noqa: F811 - the fixture
+    from django.core.cache import caches
+
+    cache = caches.create_connection("default")
+    cache.set("shared-client-probe", {"n": 1}, 30)
+    assert cache.get("shared-client-probe") == {"n": 1}
+    assert cache.get_many(["shared-client-probe", "absent"]) == {"shared-client-probe": {"n": 1}}
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client  # one server: one pool, one client
+    assert client.ping()

@@ -59,7 +59,7 @@ def test_production_keeps_connections_and_a_redis_cache_is_used_when_named():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "config.redis_cache.SharedClientRedisCache",
         "redis://127.0.0.1:6379/1",
         "django.contrib.sessions.backends.cached_db",
         "60",
