@@ -13,7 +13,8 @@ What ``kept`` cannot see, its caller names with ``also``: the tables behind what
 read before ``compute`` ran (the signed-in user, their roles kept on the request). Results kept by
 ``cached_figures`` inside ``compute`` carry their own versions over. A connection holding writes
 not yet committed never uses nor fills what is kept (it would read its own uncommitted rows).
-Without a cache every process shares (``settings.CACHE_FIGURES`` false) nothing is kept.
+Without a cache every process shares (``settings.CACHE_FIGURES`` false), or with
+``settings.KEEP_PAGES`` false, nothing is kept.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ T = TypeVar("T")
 # Kept at most this long (seconds), whatever happens: a time that passes (a public notice that
 # ends at 14:00) changes no table, and a change made outside Django (psql) bumps no version.
 KEPT_TTL = 120
+
+# A result whose tables changed within this many seconds of being kept is not kept again on
+# that request (the next one keeps it): while they change every moment, keeping is only cost.
+CHURN_SECONDS = 2
 
 _VERSION_PREFIX = "kept:table:"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
@@ -188,7 +193,7 @@ def kept(
     now known. One look-up asks for the kept result and those versions together.
     """
     connection = connections["default"]
-    if not settings.CACHE_FIGURES or has_uncommitted_writes(connection):
+    if not settings.KEEP_PAGES or has_uncommitted_writes(connection):
         return _uncached(compute, also)
     digest = hashlib.sha256(repr((name, tuple(key))).encode()).hexdigest()[:32]
     entry_key = f"kept:{name}:{digest}"
@@ -196,13 +201,16 @@ def kept(
     try:
         found = cache.get_many([entry_key, *(version_key(t) for t in known)])
         entry = found.pop(entry_key, None)
+        churning = False
         if entry is not None:
-            versions, value = entry
+            versions, value, stored_at = entry
             missing = [k for k in versions if k not in found]
             current = {**found, **(cache.get_many(missing) if missing else {})}
             if all(current.get(k) == v for k, v in versions.items()):
                 _report(versions)
                 return value
+            # Kept a moment ago and changed already (a deadline rush): not kept again at once.
+            churning = time.time() - stored_at < CHURN_SECONDS
         before = _versions_of(known, found)
     except Exception:  # a cache that fails costs speed, never the page
         log.warning("the cache failed; %s drawn without it", name, exc_info=True)
@@ -218,9 +226,9 @@ def kept(
     _report(versions)
     if not frame.tables <= known:
         _LEARNT[name] = known | frame.tables
-    elif keep(value) and not has_uncommitted_writes(connection):
+    elif not churning and keep(value) and not has_uncommitted_writes(connection):
         try:
-            cache.set(entry_key, (versions, value), KEPT_TTL)
+            cache.set(entry_key, (versions, value, time.time()), KEPT_TTL)
         except Exception:
             log.warning("the cache failed; %s not kept", name, exc_info=True)
     return value
@@ -303,14 +311,10 @@ def kept_page(view):
                 response.render()
             return _TOKEN_FIELD.sub(rf"\g<1>{TOKEN_MARK}\g<2>", response.content.decode())
 
-        key = (
-            request.resolver_match.view_name if request.resolver_match else view.__qualname__,
-            user.pk,
-            get_language(),
-            request.get_full_path(),
-            timezone.localdate().isoformat(),
-        )
-        html = kept("page", key, draw, also=READ_BEFORE_VIEWS, keep=lambda value: value is not None)
+        # One name per view: each learns the tables of its own page.
+        name = "page:" + (request.resolver_match.view_name if request.resolver_match else view.__qualname__)
+        key = (user.pk, get_language(), request.get_full_path(), timezone.localdate().isoformat())
+        html = kept(name, key, draw, also=READ_BEFORE_VIEWS, keep=lambda value: value is not None)
         if html is None:
             return answered[0]
         if answered:  # drawn by this request: its own answer, headers and all

@@ -192,6 +192,9 @@ else:
 # cache of the process that made it; a local-memory cache of each process would leave the other
 # processes' figures stale. CACHE_FIGURES=false counts every time.
 CACHE_FIGURES = env_bool("CACHE_FIGURES", bool(CACHE_URL))
+# Pages kept until a table they were drawn from is written (branches/kept.py): on with the
+# figures; KEEP_PAGES=false draws every page each time.
+KEEP_PAGES = CACHE_FIGURES and env_bool("KEEP_PAGES", True)
 
 # --- Authentication -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -83,8 +83,10 @@ def _no_cached_standards(settings):
 def _cached_figures(settings):
     """Committee-wide figures are kept in the cache in every test, as with a shared Redis in
     production: each test's own cache is emptied first (``_empty_local_cache``), so a figure is
-    counted on a test's first look and must follow every change after it."""
+    counted on a test's first look and must follow every change after it. Pages are kept too
+    (branches/kept.py), though only a test on real commits sees one kept."""
     settings.CACHE_FIGURES = True
+    settings.KEEP_PAGES = True
 
 
 @pytest.fixture(autouse=True)

@@ -106,7 +106,7 @@ def test_each_user_and_language_has_their_own(secretary_client, world):
 
 
 def test_nothing_is_kept_without_a_shared_cache(secretary_client, settings):
-    settings.CACHE_FIGURES = False
+    settings.KEEP_PAGES = False
     assert body_queries(secretary_client)
     assert body_queries(secretary_client)
 

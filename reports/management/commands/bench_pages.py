@@ -200,7 +200,7 @@ class Command(BaseCommand):
                         sample.queries = None if base_url else len(ctx.captured_queries)
                         sample.captured = list(ctx.captured_queries)
                         continue
-                    if settings.CACHE_FIGURES:
+                    if settings.KEEP_PAGES:
                         # First the page after a write: every kept page is drawn anew (figures
                         # kept under the status version stay, as after a draft is saved)…
                         redraw_pages()
