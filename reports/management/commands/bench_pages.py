@@ -10,7 +10,9 @@ rounds. Every request of a page is preceded by one of a trivial view (``--trivia
 ``/favicon.ico``: the middleware and the session, no page), so a change of load on the machine
 hits both alike; the ratio to the trivial view is the page's median over the trivial view's.
 It prints per page: the queries (demo / scale), the median milliseconds (demo / scale), the
-ratio scale / demo and the ratio scale / trivial view. Then, on PostgreSQL, ``EXPLAIN ANALYZE``
+ratio scale / demo and the ratio scale / trivial view, as a reload finds the page (kept,
+branches/kept.py); then, with KEEP_PAGES on, the median of the page drawn anew, requested right
+after every kept page was let go (over HTTP the command must share the server's CACHE_URL). Then, on PostgreSQL, ``EXPLAIN ANALYZE``
 of every query of the main scoped pages (``EXPLAINED``: the reviewer's assigned list, the
 approver's assessment list and home, the parent reviewer's list and home, the staff's
 organizations and people) at scale: the two slowest plans in full, and for every query its time,
