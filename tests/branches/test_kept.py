@@ -177,3 +177,14 @@ def test_a_kept_page_carries_the_token_of_each_request(world):
             "/i18n/setlang/", {"language": "zh-hans", "next": "/", "csrfmiddlewaretoken": tokens.pop()}
         )
         assert answer.status_code == 302, answer.status_code
+
+
+def test_a_kept_list_is_refused_at_once_when_the_role_goes(world):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.staff)
+    for _ in range(3):  # learnt, kept, read from the cache
+        assert client.get("/directory/people/").status_code == 200
+    RoleAssignment.objects.filter(user=world.staff, role=Role.STAFF).delete()
+    assert client.get("/directory/people/").status_code in (403, 404)

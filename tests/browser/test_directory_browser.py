@@ -142,3 +142,27 @@ def test_directory_the_staff_navbar_search_at_1280_and_1440_pixels(browser, live
             page.locator("#search-q").press("Enter")
         expect(page.locator(".search-results .list-group-item").first).to_contain_text("第一党支部")
         context.close()
+
+
+def test_directory_the_staff_navbar_in_english_at_1440_pixels(browser, live_server, screenshot):
+    """English labels are longer: at 1440 px the staff's bar keeps the brand's star, shows the
+    search as an icon and the language buttons on one line, and nothing leaves the screen."""
+    load_organizations()
+    context = browser.new_context(viewport={"width": 1440, "height": 800}, locale="zh-CN")
+    demo = DemoBrowser(context.new_page(), live_server)
+    page = demo.page
+    demo.sign_in("dangwu")
+    demo.goto("directory:person_list")
+    page.locator(".navbar-party button[value='en']").click()  # the bar's own language switch
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    star = page.locator(".navbar-brand .bi-star-fill").bounding_box()
+    assert star is not None and star["width"] >= 14 and star["x"] >= 0
+    assert page.locator("#nav-search-link").is_visible() and not page.locator("#nav-search").is_visible()
+    buttons = page.locator(".navbar-party .btn-group .btn")
+    assert buttons.count() == 2
+    assert buttons.nth(0).bounding_box()["height"] < 40  # one line, not one character a line
+    user = page.locator("#nav-user").bounding_box()
+    assert user["x"] + user["width"] <= 1440
+    assert page.evaluate(WIDER_THAN, 1440) == []
+    screenshot(page, "navbar-1440-en")
+    context.close()
