@@ -6,12 +6,8 @@ It sits above every app, so the apps below it never import upwards to show thems
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
-from branches.kept import READ_BEFORE_VIEWS, kept
+from branches.kept import kept_page
 from branches.roles import COMMITTEE_MANAGERS, Role
 from branches.selectors import role_set, roles_with_reach
 from checks import selectors as checks
@@ -57,19 +53,14 @@ def sections_for(user) -> dict:
 
 
 @login_required
+@kept_page
 def home(request: HttpRequest) -> HttpResponse:
     """The user's roles, each with the organization it is held on and its reach, then the sections.
 
-    The body is kept per user, language and day until a table it was drawn from is written
-    (branches/kept.py): a reload after nothing changed costs no query for it.
+    Kept per user until a table it was drawn from is written (branches/kept.py), as every list is.
     """
-    user = request.user
-
-    def draw() -> str:
-        context = {"assignments": roles_with_reach(user), "sections": sections_for(user)}
-        return render_to_string("home/_body.html", context, request=request)
-
-    body = kept(
-        "home", (user.pk, get_language(), timezone.localdate().isoformat()), draw, also=READ_BEFORE_VIEWS
+    return render(
+        request,
+        "home/home.html",
+        {"assignments": roles_with_reach(request.user), "sections": sections_for(request.user)},
     )
-    return render(request, "home/home.html", {"body": mark_safe(body)})  # noqa: S308 - escaped when drawn

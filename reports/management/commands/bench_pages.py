@@ -12,10 +12,10 @@ hits both alike; the ratio to the trivial view is the page's median over the tri
 It prints per page: the queries (demo / scale), the median milliseconds (demo / scale), the
 ratio scale / demo and the ratio scale / trivial view, as a reload finds the page (kept,
 branches/kept.py); then, with KEEP_PAGES on, the median of the page drawn anew, requested right
-after every kept page was let go (over HTTP the command must share the server's CACHE_URL). Then, on PostgreSQL, ``EXPLAIN ANALYZE``
-of every query of the main scoped pages (``EXPLAINED``: the reviewer's assigned list, the
-approver's assessment list and home, the parent reviewer's list and home, the staff's
-organizations and people) at scale: the two slowest plans in full, and for every query its time,
+after every kept page was let go (over HTTP the command must share the server's CACHE_URL).
+Then, on PostgreSQL, ``EXPLAIN ANALYZE`` of every query of the main scoped pages (``EXPLAINED``:
+the reviewer's assigned list, the approver's assessment list and home, the parent reviewer's
+list and home, the staff's organizations and people) at scale: the two slowest plans in full, and for every query its time,
 buffers and its plan's estimated against actual rows, with the worst node and how many are more
 than ``ESTIMATE_TOLERANCE`` times off (nodes a LIMIT or a merge join stops early left out).
 
